@@ -1,0 +1,200 @@
+"""botticelli: one typed, async client for local inference servers and cloud LLM APIs.
+
+Everything public is importable from here. Names load on first use, so
+``import botticelli`` stays cheap and optional backends cost nothing until used.
+
+Example:
+    >>> import botticelli
+    >>> request = botticelli.GenerateRequest.from_prompt("Say hi", max_tokens=8)
+    >>> request.messages[0].role
+    <Role.USER: 'user'>
+    >>> issubclass(botticelli.RateLimitError, botticelli.BotticelliError)
+    True
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from botticelli_core import (
+        AudioInput,
+        DocumentInput,
+        FinishReason,
+        GenerateRequest,
+        GenerateResponse,
+        HealthStatus,
+        ImageInput,
+        Input,
+        JsonOutput,
+        MediaSource,
+        Message,
+        ModelInfo,
+        Output,
+        ReasoningOutput,
+        Role,
+        StreamChunk,
+        TextInput,
+        TextOutput,
+        ToolCallOutput,
+        Usage,
+        VideoInput,
+    )
+    from botticelli_error import (
+        APIStatusError,
+        AuthenticationError,
+        BadRequestError,
+        BotticelliError,
+        ConfigurationError,
+        ContentBlockedError,
+        ErrorKind,
+        NotFoundError,
+        RateLimitError,
+        RequestTimeoutError,
+        ResponseDecodeError,
+        ServerUnavailableError,
+        StreamError,
+        StreamInterruptedError,
+        StreamStalledError,
+        TransportError,
+        UnsupportedInputError,
+    )
+    from botticelli_interface import (
+        ChunkStream,
+        GenerativeModel,
+        ManagedStream,
+        SupportsAclose,
+        SupportsHealth,
+        SupportsListModels,
+    )
+    from botticelli_server import ServerClient, ServerConfig
+
+_EXPORTS: dict[str, str] = {
+    **dict.fromkeys(
+        [
+            "AudioInput",
+            "DocumentInput",
+            "FinishReason",
+            "GenerateRequest",
+            "GenerateResponse",
+            "HealthStatus",
+            "ImageInput",
+            "Input",
+            "JsonOutput",
+            "MediaSource",
+            "Message",
+            "ModelInfo",
+            "Output",
+            "ReasoningOutput",
+            "Role",
+            "StreamChunk",
+            "TextInput",
+            "TextOutput",
+            "ToolCallOutput",
+            "Usage",
+            "VideoInput",
+        ],
+        "botticelli_core",
+    ),
+    **dict.fromkeys(
+        [
+            "APIStatusError",
+            "AuthenticationError",
+            "BadRequestError",
+            "BotticelliError",
+            "ConfigurationError",
+            "ContentBlockedError",
+            "ErrorKind",
+            "NotFoundError",
+            "RateLimitError",
+            "RequestTimeoutError",
+            "ResponseDecodeError",
+            "ServerUnavailableError",
+            "StreamError",
+            "StreamInterruptedError",
+            "StreamStalledError",
+            "TransportError",
+            "UnsupportedInputError",
+        ],
+        "botticelli_error",
+    ),
+    **dict.fromkeys(
+        [
+            "ChunkStream",
+            "GenerativeModel",
+            "ManagedStream",
+            "SupportsAclose",
+            "SupportsHealth",
+            "SupportsListModels",
+        ],
+        "botticelli_interface",
+    ),
+    **dict.fromkeys(["ServerClient", "ServerConfig"], "botticelli_server"),
+}
+
+__all__ = [  # noqa: RUF022 - kept in the same groups as _EXPORTS
+    # botticelli_core
+    "AudioInput",
+    "DocumentInput",
+    "FinishReason",
+    "GenerateRequest",
+    "GenerateResponse",
+    "HealthStatus",
+    "ImageInput",
+    "Input",
+    "JsonOutput",
+    "MediaSource",
+    "Message",
+    "ModelInfo",
+    "Output",
+    "ReasoningOutput",
+    "Role",
+    "StreamChunk",
+    "TextInput",
+    "TextOutput",
+    "ToolCallOutput",
+    "Usage",
+    "VideoInput",
+    # botticelli_error
+    "APIStatusError",
+    "AuthenticationError",
+    "BadRequestError",
+    "BotticelliError",
+    "ConfigurationError",
+    "ContentBlockedError",
+    "ErrorKind",
+    "NotFoundError",
+    "RateLimitError",
+    "RequestTimeoutError",
+    "ResponseDecodeError",
+    "ServerUnavailableError",
+    "StreamError",
+    "StreamInterruptedError",
+    "StreamStalledError",
+    "TransportError",
+    "UnsupportedInputError",
+    # botticelli_interface
+    "ChunkStream",
+    "GenerativeModel",
+    "ManagedStream",
+    "SupportsAclose",
+    "SupportsHealth",
+    "SupportsListModels",
+    # backends
+    "ServerClient",
+    "ServerConfig",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'botticelli' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

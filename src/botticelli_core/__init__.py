@@ -1,0 +1,52 @@
+"""The provider-neutral data model of botticelli: messages, requests, responses.
+
+Example:
+    >>> from botticelli_core import GenerateRequest, Message
+    >>> req = GenerateRequest(messages=[Message.system("Be terse."), Message.user("Hi")])
+    >>> [m.role.value for m in req.messages]
+    ['system', 'user']
+"""
+
+from botticelli_core.catalog import HealthStatus, ModelInfo
+from botticelli_core.content import (
+    AudioInput,
+    DocumentInput,
+    ImageInput,
+    Input,
+    JsonOutput,
+    Output,
+    ReasoningOutput,
+    TextInput,
+    TextOutput,
+    ToolCallOutput,
+    VideoInput,
+)
+from botticelli_core.media import MediaSource
+from botticelli_core.message import Message
+from botticelli_core.request import GenerateRequest
+from botticelli_core.response import FinishReason, GenerateResponse, StreamChunk, Usage
+from botticelli_core.role import Role
+
+__all__ = [
+    "AudioInput",
+    "DocumentInput",
+    "FinishReason",
+    "GenerateRequest",
+    "GenerateResponse",
+    "HealthStatus",
+    "ImageInput",
+    "Input",
+    "JsonOutput",
+    "MediaSource",
+    "Message",
+    "ModelInfo",
+    "Output",
+    "ReasoningOutput",
+    "Role",
+    "StreamChunk",
+    "TextInput",
+    "TextOutput",
+    "ToolCallOutput",
+    "Usage",
+    "VideoInput",
+]

@@ -1,0 +1,116 @@
+"""What goes into a message (inputs) and what comes out of a model (outputs)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from botticelli_core._base import FrozenModel
+from botticelli_core.media import MediaSource
+
+__all__ = [
+    "AudioInput",
+    "DocumentInput",
+    "ImageInput",
+    "Input",
+    "JsonOutput",
+    "Output",
+    "ReasoningOutput",
+    "TextInput",
+    "TextOutput",
+    "ToolCallOutput",
+    "VideoInput",
+]
+
+
+class TextInput(FrozenModel):
+    """Plain text.
+
+    Example:
+        >>> TextInput(text="hello").text
+        'hello'
+    """
+
+    type: Literal["text"] = "text"
+    text: str
+
+
+class _MediaInput(FrozenModel):
+    mime: str = Field(min_length=3, pattern=r"^[\w.+-]+/[\w.+-]+$")
+    source: MediaSource
+    filename: str | None = None
+
+
+class ImageInput(_MediaInput):
+    """An image, e.g. ``ImageInput(mime="image/png", source=MediaSource.from_bytes(png))``."""
+
+    type: Literal["image"] = "image"
+
+
+class AudioInput(_MediaInput):
+    """An audio clip, e.g. ``mime="audio/wav"``."""
+
+    type: Literal["audio"] = "audio"
+
+
+class VideoInput(_MediaInput):
+    """A video, e.g. ``mime="video/mp4"``."""
+
+    type: Literal["video"] = "video"
+
+
+class DocumentInput(_MediaInput):
+    """A document, e.g. ``mime="application/pdf"``."""
+
+    type: Literal["document"] = "document"
+
+
+Input = Annotated[
+    TextInput | ImageInput | AudioInput | VideoInput | DocumentInput,
+    Field(discriminator="type"),
+]
+"""Any message input, told apart by its ``type`` field."""
+
+
+class TextOutput(FrozenModel):
+    """Answer text."""
+
+    type: Literal["text"] = "text"
+    text: str
+
+
+class ReasoningOutput(FrozenModel):
+    """A model's visible reasoning ("thoughts"), kept apart from the answer text."""
+
+    type: Literal["reasoning"] = "reasoning"
+    text: str
+
+
+class JsonOutput(FrozenModel):
+    """A structured (JSON) answer, already parsed."""
+
+    type: Literal["json"] = "json"
+    value: Any
+
+
+class ToolCallOutput(FrozenModel):
+    """A request by the model to call a tool.
+
+    ``id`` is the provider's call id, or one botticelli generated where the provider
+    sends none (Gemini), so results can be matched to calls.
+    """
+
+    type: Literal["tool_call"] = "tool_call"
+    id: str
+    name: str
+    arguments: dict[str, Any]
+    raw_arguments: str | None = None
+    """The arguments as the model wrote them, when they were not a JSON object."""
+
+
+Output = Annotated[
+    TextOutput | ReasoningOutput | JsonOutput | ToolCallOutput,
+    Field(discriminator="type"),
+]
+"""Any model output, told apart by its ``type`` field."""

@@ -1,0 +1,53 @@
+"""A provider-neutral generation request."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+
+from botticelli_core._base import FrozenModel
+from botticelli_core.message import Message
+
+__all__ = ["GenerateRequest"]
+
+
+class GenerateRequest(FrozenModel):
+    """What to generate from. Unset parameters are left to the backend's defaults.
+
+    Args:
+        messages: The conversation, oldest first; at least one message.
+        max_tokens: Upper bound on generated tokens.
+        temperature: Sampling temperature, 0 to 2.
+        top_p: Nucleus sampling mass, in (0, 1].
+        stop: Sequences that end generation when produced.
+        seed: Sampling seed, for servers that honour it.
+        model: The model to ask for; ``None`` means the backend's configured default.
+
+    Example:
+        >>> req = GenerateRequest(messages=[Message.user("Hi")], max_tokens=16)
+        >>> req.max_tokens, req.model is None
+        (16, True)
+        >>> GenerateRequest.from_prompt("Hi", max_tokens=8).messages[0].text
+        'Hi'
+    """
+
+    messages: tuple[Message, ...] = Field(min_length=1)
+    max_tokens: int | None = Field(default=None, gt=0)
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    top_p: float | None = Field(default=None, gt=0.0, le=1.0)
+    stop: tuple[str, ...] | None = None
+    seed: int | None = None
+    model: str | None = Field(default=None, min_length=1)
+
+    @field_validator("stop")
+    @classmethod
+    def _non_empty_stops(cls, stop: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if stop is not None and any(not s for s in stop):
+            raise ValueError("stop sequences must be non-empty strings")
+        return stop
+
+    @classmethod
+    def from_prompt(cls, prompt: str, *, system: str | None = None, **params: object) -> GenerateRequest:
+        """A one-turn request from a prompt (and an optional system instruction)."""
+        messages = [Message.system(system)] if system else []
+        messages.append(Message.user(prompt))
+        return cls.model_validate({"messages": messages, **params})

@@ -1,0 +1,114 @@
+"""What a model returns: whole responses, stream chunks, usage and finish reasons."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import Field
+
+from botticelli_core._base import FrozenModel
+from botticelli_core.content import Output, ReasoningOutput, TextOutput, ToolCallOutput
+
+__all__ = ["FinishReason", "GenerateResponse", "StreamChunk", "Usage"]
+
+
+class FinishReason(StrEnum):
+    """Why generation stopped. Values a backend does not know become ``OTHER``.
+
+    Example:
+        >>> FinishReason("length")
+        <FinishReason.LENGTH: 'length'>
+        >>> FinishReason("guardrail_intervened")
+        <FinishReason.OTHER: 'other'>
+    """
+
+    STOP = "stop"
+    """The model finished its answer."""
+    LENGTH = "length"
+    """``max_tokens`` (or the context window) was reached."""
+    STOP_SEQUENCE = "stop_sequence"
+    """A requested stop sequence was produced (where the provider says so)."""
+    TOOL_USE = "tool_use"
+    """The model asked for tool calls."""
+    CONTENT_FILTER = "content_filter"
+    """The provider withheld or cut the output."""
+    OTHER = "other"
+    """Anything else, including values new to botticelli."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> FinishReason:
+        # Servers invent reasons (eos, abort, error, guardrail_intervened...); a strict
+        # enum that rejects them turns a finished answer into a crash.
+        return cls.OTHER
+
+
+class Usage(FrozenModel):
+    """Token counts for one call, as the provider reported them.
+
+    Example:
+        >>> Usage(input_tokens=12, output_tokens=5).total_tokens
+        17
+    """
+
+    input_tokens: int = Field(ge=0)
+    output_tokens: int = Field(ge=0)
+    total_tokens: int = Field(default=-1, ge=-1)
+    reasoning_tokens: int | None = Field(default=None, ge=0)
+    """Thinking tokens, where the provider counts them separately."""
+
+    def model_post_init(self, __context: object) -> None:
+        """Fill ``total_tokens`` when the provider did not report it."""
+        if self.total_tokens < 0:
+            total = self.input_tokens + self.output_tokens + (self.reasoning_tokens or 0)
+            object.__setattr__(self, "total_tokens", total)
+
+
+class GenerateResponse(FrozenModel):
+    """A complete answer.
+
+    Example:
+        >>> resp = GenerateResponse(outputs=[TextOutput(text="Hello")], finish_reason="stop")
+        >>> resp.text, resp.finish_reason
+        ('Hello', <FinishReason.STOP: 'stop'>)
+    """
+
+    outputs: tuple[Output, ...] = ()
+    finish_reason: FinishReason
+    usage: Usage | None = None
+    model: str | None = None
+    response_id: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The answer text: every text output joined (reasoning excluded)."""
+        return "".join(o.text for o in self.outputs if isinstance(o, TextOutput))
+
+    @property
+    def reasoning(self) -> str:
+        """The model's visible reasoning, if it produced any, else ``""``."""
+        return "".join(o.text for o in self.outputs if isinstance(o, ReasoningOutput))
+
+    @property
+    def tool_calls(self) -> tuple[ToolCallOutput, ...]:
+        """The tool calls the model asked for, in order."""
+        return tuple(o for o in self.outputs if isinstance(o, ToolCallOutput))
+
+
+class StreamChunk(FrozenModel):
+    """One piece of a streamed answer.
+
+    ``text`` is the new text since the previous chunk. The last chunk of a stream has
+    ``is_final`` set, carries the ``finish_reason`` and, where the provider reports it,
+    the final ``usage``.
+
+    Example:
+        >>> StreamChunk(text="Hel").is_final
+        False
+    """
+
+    text: str = ""
+    reasoning: str = ""
+    """New reasoning text since the previous chunk, kept apart from ``text``."""
+    is_final: bool = False
+    finish_reason: FinishReason | None = None
+    usage: Usage | None = None

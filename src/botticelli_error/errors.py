@@ -1,0 +1,306 @@
+"""The botticelli error hierarchy.
+
+Every failure a backend can report is one of these classes, whatever the backend,
+so a caller catches a category rather than a provider's exception::
+
+    BotticelliError
+    ├── ConfigurationError            bad settings or request data; nothing was sent
+    ├── UnsupportedInputError         the backend cannot send this input
+    ├── TransportError                the request did not complete at the HTTP level
+    │   └── RequestTimeoutError       connect/read timeout or the call's total deadline
+    ├── APIStatusError                the server answered with an error status
+    │   ├── BadRequestError           400, 422: the request itself is wrong
+    │   ├── AuthenticationError       401, 403
+    │   ├── NotFoundError             404: unknown model or route
+    │   ├── RateLimitError            429 (and quota errors)
+    │   └── ServerUnavailableError    5xx: overloaded, loading, crashed
+    ├── ResponseDecodeError           a body that does not match the wire format
+    ├── StreamError                   a stream that did not end properly
+    │   ├── StreamInterruptedError    cut short, or an error event mid-stream
+    │   └── StreamStalledError        no data event within the idle timeout
+    └── ContentBlockedError           the provider refused the prompt or output
+
+Callers branch on attributes, never on message text: ``retryable``,
+``status_code``, ``retry_after``, ``provider``, ``request_id`` and ``kind``.
+An API key never appears in any of them: backends scrub known secrets from server
+messages and bodies before building an error.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+__all__ = [
+    "APIStatusError",
+    "AuthenticationError",
+    "BadRequestError",
+    "BotticelliError",
+    "ConfigurationError",
+    "ContentBlockedError",
+    "ErrorKind",
+    "NotFoundError",
+    "RateLimitError",
+    "RequestTimeoutError",
+    "ResponseDecodeError",
+    "ServerUnavailableError",
+    "StreamError",
+    "StreamInterruptedError",
+    "StreamStalledError",
+    "TransportError",
+    "UnsupportedInputError",
+]
+
+# Bodies are kept for diagnosis, but a runaway HTML error page should not be.
+_MAX_BODY_CHARS = 8192
+
+
+class ErrorKind(StrEnum):
+    """Where in the request's life an error arose (the plan's ``ServerErrorKind``).
+
+    Example:
+        >>> ErrorKind("stream") is ErrorKind.STREAM
+        True
+    """
+
+    HTTP = "http"
+    """The connection or the HTTP exchange failed, or timed out."""
+    API = "api"
+    """The server answered with an error status or error object."""
+    DESERIALIZATION = "deserialization"
+    """The server answered, but not in the expected wire format."""
+    STREAM = "stream"
+    """A streamed response broke off, stalled or reported an error."""
+    CONFIGURATION = "configuration"
+    """Settings or inputs were rejected before anything was sent."""
+
+
+class BotticelliError(Exception):
+    """Base of every error botticelli raises.
+
+    Args:
+        message: A human-readable summary (never containing a secret).
+        provider: Which backend raised it, e.g. ``"local"`` or ``"gemini"``; ``"botticelli"``
+            for errors raised before any backend was involved.
+        kind: Where the error arose; defaults to the class's own kind.
+        retryable: Whether the same call may succeed if repeated later.
+        status_code: The HTTP status, when there was one.
+        retry_after: Seconds the server asked us to wait, when it said.
+        request_id: The server's request id, when it sent one.
+        server_message: The server's own error message, verbatim (secrets scrubbed).
+        error_type: The server's machine-readable error type or status, if any
+            (``"invalid_request_error"``, ``"RESOURCE_EXHAUSTED"``, ...).
+        body: The raw error body as text (truncated, secrets scrubbed).
+
+    Example:
+        >>> err = BotticelliError("boom", provider="local", retryable=True)
+        >>> err.retryable, err.provider, err.kind
+        (True, 'local', <ErrorKind.API: 'api'>)
+    """
+
+    default_kind: ErrorKind = ErrorKind.API
+    default_retryable: bool = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str = "botticelli",
+        kind: ErrorKind | None = None,
+        retryable: bool | None = None,
+        status_code: int | None = None,
+        retry_after: float | None = None,
+        request_id: str | None = None,
+        server_message: str | None = None,
+        error_type: str | None = None,
+        body: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.provider = provider
+        self.kind = kind if kind is not None else self.default_kind
+        self.retryable = self.default_retryable if retryable is None else retryable
+        self.status_code = status_code
+        self.retry_after = retry_after
+        self.request_id = request_id
+        self.server_message = server_message
+        self.error_type = error_type
+        self.body = body[:_MAX_BODY_CHARS] if body is not None else None
+
+    def __str__(self) -> str:
+        parts = [f"[{self.provider}]"]
+        if self.status_code is not None:
+            parts.append(f"HTTP {self.status_code}:")
+        parts.append(self.message)
+        if self.server_message and self.server_message not in self.message:
+            parts.append(f"(server said: {self.server_message})")
+        if self.request_id:
+            parts.append(f"[request id {self.request_id}]")
+        return " ".join(parts)
+
+    def __repr__(self) -> str:
+        fields: dict[str, Any] = {
+            "provider": self.provider,
+            "kind": self.kind.value,
+            "retryable": self.retryable,
+            "status_code": self.status_code,
+            "retry_after": self.retry_after,
+            "request_id": self.request_id,
+        }
+        shown = ", ".join(f"{k}={v!r}" for k, v in fields.items() if v is not None)
+        return f"{type(self).__name__}({self.message!r}, {shown})"
+
+
+class ConfigurationError(BotticelliError, ValueError):
+    """Settings or request data are missing or invalid; nothing was sent.
+
+    It is also a ``ValueError``, so code that validates input generically still catches it.
+
+    Example:
+        >>> raise ConfigurationError("INFERENCE_SERVER_MODEL is not set")
+        Traceback (most recent call last):
+        ...
+        botticelli_error.errors.ConfigurationError: [botticelli] INFERENCE_SERVER_MODEL is not set
+    """
+
+    default_kind = ErrorKind.CONFIGURATION
+
+
+class UnsupportedInputError(BotticelliError):
+    """The backend cannot send one of the request's inputs (it is never dropped silently).
+
+    Args:
+        message: What was refused and why.
+        input_type: The input's type name, e.g. ``"audio"``.
+        **kwargs: The common attributes of :class:`BotticelliError`.
+    """
+
+    default_kind = ErrorKind.CONFIGURATION
+
+    def __init__(self, message: str, *, input_type: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.input_type = input_type
+
+
+class TransportError(BotticelliError):
+    """The HTTP exchange failed: connection refused or reset, protocol error."""
+
+    default_kind = ErrorKind.HTTP
+    default_retryable = True
+
+
+class RequestTimeoutError(TransportError):
+    """A connect or read timeout fired, or the call's total deadline passed.
+
+    Args:
+        message: Which limit was hit.
+        timeout: The limit, in seconds, that was exceeded.
+        **kwargs: The common attributes of :class:`BotticelliError`.
+    """
+
+    def __init__(self, message: str, *, timeout: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.timeout = timeout
+
+
+class APIStatusError(BotticelliError):
+    """The server answered with an error status (or an error object in its body)."""
+
+    default_kind = ErrorKind.API
+
+
+class BadRequestError(APIStatusError):
+    """The server rejected the request as malformed (400, 422); retrying will not help."""
+
+
+class AuthenticationError(APIStatusError):
+    """The server rejected the credentials (401) or refused access (403)."""
+
+
+class NotFoundError(APIStatusError):
+    """The route or the model does not exist on this server (404)."""
+
+
+class RateLimitError(APIStatusError):
+    """Too many requests or tokens (429), or a quota is spent.
+
+    Args:
+        message: What the server said.
+        quota: Which quota ran out, when the server named it
+            (e.g. Gemini's ``"GenerateRequestsPerDayPerProjectPerModel-FreeTier"``).
+        **kwargs: The common attributes of :class:`BotticelliError`.
+
+    ``retryable`` is false when waiting cannot help before the quota resets.
+    """
+
+    default_retryable = True
+
+    def __init__(self, message: str, *, quota: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.quota = quota
+
+
+class ServerUnavailableError(APIStatusError):
+    """The server failed or is not ready (5xx): overloaded, still loading, crashed."""
+
+    default_retryable = True
+
+
+class ResponseDecodeError(BotticelliError):
+    """The server answered 2xx with a body that does not follow the wire format."""
+
+    default_kind = ErrorKind.DESERIALIZATION
+
+
+class StreamError(BotticelliError):
+    """A streamed response did not finish properly.
+
+    Args:
+        message: What went wrong.
+        partial_text: The text already delivered before the failure, so nothing is lost.
+        **kwargs: The common attributes of :class:`BotticelliError`.
+    """
+
+    default_kind = ErrorKind.STREAM
+
+    def __init__(self, message: str, *, partial_text: str = "", **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.partial_text = partial_text
+
+
+class StreamInterruptedError(StreamError):
+    """The stream ended without a finish reason, broke off, or carried an error event."""
+
+    default_retryable = True
+
+
+class StreamStalledError(StreamError):
+    """No data event arrived within the stream idle timeout (keep-alives do not count).
+
+    Args:
+        message: What stalled.
+        idle_timeout: The idle limit, in seconds, that was exceeded.
+        **kwargs: The common attributes of :class:`StreamError`.
+    """
+
+    default_retryable = True
+
+    def __init__(self, message: str, *, idle_timeout: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.idle_timeout = idle_timeout
+
+
+class ContentBlockedError(BotticelliError):
+    """The provider refused to answer (a blocked prompt), rather than returning nothing.
+
+    Args:
+        message: What was blocked.
+        reason: The provider's block reason, e.g. ``"SAFETY"``.
+        **kwargs: The common attributes of :class:`BotticelliError`.
+    """
+
+    default_kind = ErrorKind.API
+
+    def __init__(self, message: str, *, reason: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.reason = reason

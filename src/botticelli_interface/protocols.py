@@ -1,0 +1,113 @@
+"""The protocols every backend implements.
+
+A backend is any object with the right methods; nothing inherits from anything.
+Capabilities beyond generation are separate small protocols, so a caller checks
+``isinstance(model, SupportsHealth)`` before asking for health.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from types import TracebackType
+from typing import Protocol, Self, runtime_checkable
+
+from botticelli_core import GenerateRequest, GenerateResponse, HealthStatus, ModelInfo, StreamChunk
+
+__all__ = [
+    "ChunkStream",
+    "GenerativeModel",
+    "SupportsAclose",
+    "SupportsHealth",
+    "SupportsListModels",
+]
+
+
+@runtime_checkable
+class ChunkStream(Protocol):
+    """A streamed answer: an async iterator of chunks that is also an async context manager.
+
+    Leaving the ``async with`` block, breaking out of the loop, calling :meth:`aclose`
+    or cancelling the task releases the underlying connection.
+    """
+
+    def __aiter__(self) -> AsyncIterator[StreamChunk]:
+        """Iterate over the chunks as they arrive."""
+        ...
+
+    async def __anext__(self) -> StreamChunk:
+        """The next chunk; ``StopAsyncIteration`` after the final one."""
+        ...
+
+    async def __aenter__(self) -> Self:
+        """Enter the stream's context; the request is sent on first iteration."""
+        ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Close the stream and release its connection."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close the stream early, releasing its connection. Safe to call twice."""
+        ...
+
+
+@runtime_checkable
+class GenerativeModel(Protocol):
+    """A model that generates text from messages, whole or streamed.
+
+    Example:
+        >>> from botticelli_server import ServerClient, ServerConfig
+        >>> client = ServerClient(ServerConfig(base_url="http://127.0.0.1:8080", model="phi"))
+        >>> isinstance(client, GenerativeModel), client.provider_name, client.model_name
+        (True, 'local', 'phi')
+    """
+
+    @property
+    def provider_name(self) -> str:
+        """The backend's name, e.g. ``"local"`` or ``"gemini"``."""
+        ...
+
+    @property
+    def model_name(self) -> str:
+        """The model used when a request does not name one."""
+        ...
+
+    async def generate(self, request: GenerateRequest) -> GenerateResponse:
+        """Generate a complete answer."""
+        ...
+
+    def generate_stream(self, request: GenerateRequest) -> ChunkStream:
+        """Stream an answer chunk by chunk. Not a coroutine: use ``async with``/``async for``."""
+        ...
+
+
+@runtime_checkable
+class SupportsHealth(Protocol):
+    """A backend that can say whether it is ready, without spending tokens."""
+
+    async def health(self) -> HealthStatus:
+        """Readiness now; never raises for a server that is down or loading."""
+        ...
+
+
+@runtime_checkable
+class SupportsListModels(Protocol):
+    """A backend that can list the models it serves."""
+
+    async def list_models(self) -> list[ModelInfo]:
+        """The models available."""
+        ...
+
+
+@runtime_checkable
+class SupportsAclose(Protocol):
+    """A backend holding resources (connections, processes) to release."""
+
+    async def aclose(self) -> None:
+        """Release every resource. Safe to call twice."""
+        ...

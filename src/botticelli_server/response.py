@@ -1,0 +1,141 @@
+"""OpenAI-compatible responses, stream chunks and model lists, as servers really send them.
+
+Servers differ, so every field that one of them omits is optional, unknown fields
+are kept (``extra="allow"``), and ``choices: []``, ``choices: null`` and
+``delta: null`` all parse (see docs/design.md for who sends what).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = [
+    "AssistantMessage",
+    "ChatCompletionChunk",
+    "ChatCompletionResponse",
+    "Choice",
+    "ChunkChoice",
+    "Delta",
+    "FunctionCall",
+    "ModelEntry",
+    "ModelList",
+    "ToolCall",
+    "UsageInfo",
+]
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+
+class FunctionCall(_Wire):
+    """A tool call's function: name and arguments (a JSON string, or an object on some servers)."""
+
+    name: str | None = None
+    arguments: str | dict[str, Any] | None = None
+
+
+class ToolCall(_Wire):
+    """A tool call, whole or (in a stream) a piece of one keyed by ``index``."""
+
+    index: int | None = None
+    id: str | None = None
+    type: str | None = None
+    function: FunctionCall | None = None
+
+
+class AssistantMessage(_Wire):
+    """The generated message of a non-streamed choice."""
+
+    role: str | None = None
+    content: str | None = None
+    reasoning_content: str | None = None
+    """Reasoning text (mistral.rs, llama.cpp, older vLLM)."""
+    reasoning: str | None = None
+    """Reasoning text (Ollama, newer vLLM)."""
+    tool_calls: list[ToolCall] | None = None
+    refusal: str | None = None
+
+
+class Choice(_Wire):
+    """One choice of a non-streamed response."""
+
+    index: int = 0
+    message: AssistantMessage | None = None
+    finish_reason: str | None = None
+
+
+class UsageInfo(_Wire):
+    """Token counts; servers add their own extras (timings, tokens per second)."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int | None = None
+    completion_tokens_details: dict[str, Any] | None = None
+
+
+class ChatCompletionResponse(_Wire):
+    """A non-streamed chat completion."""
+
+    id: str | None = None
+    object: str | None = None
+    created: int | float | None = None
+    model: str | None = None
+    choices: list[Choice] | None = None
+    usage: UsageInfo | None = None
+
+
+class Delta(_Wire):
+    """What a stream chunk adds to the message."""
+
+    role: str | None = None
+    content: str | None = None
+    reasoning_content: str | None = None
+    reasoning: str | None = None
+    tool_calls: list[ToolCall] | None = None
+    refusal: str | None = None
+
+
+class ChunkChoice(_Wire):
+    """One choice of a stream chunk."""
+
+    index: int = 0
+    delta: Delta | None = None
+    finish_reason: str | None = None
+
+
+class ChatCompletionChunk(_Wire):
+    """One ``data:`` event of a streamed chat completion.
+
+    Example:
+        >>> chunk = ChatCompletionChunk.model_validate_json(b'{"choices":[],"usage":{"prompt_tokens":3}}')
+        >>> chunk.choices, chunk.usage.prompt_tokens
+        ([], 3)
+    """
+
+    id: str | None = None
+    object: str | None = None
+    created: int | float | None = None
+    model: str | None = None
+    choices: list[ChunkChoice] | None = None
+    usage: UsageInfo | None = None
+    error: Any = None
+    """An error object the server put in the stream in place of a chunk."""
+
+
+class ModelEntry(_Wire):
+    """One model of ``GET /v1/models``; servers add status, context size and more."""
+
+    id: str
+    object: str | None = None
+    created: int | float | None = None
+    owned_by: str | None = None
+
+
+class ModelList(_Wire):
+    """The reply of ``GET /v1/models``."""
+
+    object: str | None = None
+    data: list[ModelEntry] = []

@@ -1,0 +1,38 @@
+"""The HTTP transport every HTTP backend shares: pooling, retries, deadlines, SSE.
+
+This package is the only place that knows the HTTP library; backends hand it encoded
+bodies and a decoder, and get typed results or typed errors back.
+"""
+
+from botticelli_transport._http import ErrorMapper, HttpResult, HttpTransport, StreamInfo
+from botticelli_transport.errors import (
+    ErrorFields,
+    ErrorResponse,
+    error_class_for_status,
+    error_fields,
+    error_from_response,
+    parse_retry_after,
+    scrub,
+)
+from botticelli_transport.log import LOGGER_NAME, log_request
+from botticelli_transport.settings import HttpSettings
+from botticelli_transport.sse import ServerSentEvent, SSEDecoder
+
+__all__ = [
+    "LOGGER_NAME",
+    "ErrorFields",
+    "ErrorMapper",
+    "ErrorResponse",
+    "HttpResult",
+    "HttpSettings",
+    "HttpTransport",
+    "SSEDecoder",
+    "ServerSentEvent",
+    "StreamInfo",
+    "error_class_for_status",
+    "error_fields",
+    "error_from_response",
+    "log_request",
+    "parse_retry_after",
+    "scrub",
+]

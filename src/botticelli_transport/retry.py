@@ -1,0 +1,116 @@
+"""When to try again, and how long to wait first.
+
+Retries happen on connection failures, timeouts, 408, 409, 429 and 5xx, which the
+error classes mark ``retryable``; never on other 4xx. The wait is exponential with
+jitter, unless the server said how long to wait (``Retry-After``, ``retry-after-ms``,
+Gemini's ``RetryInfo``): then we wait exactly that, and a server asking for more than
+``max_retry_after`` gets its error raised at once instead of a sleep. No wait may run
+past the call's total deadline.
+
+The first attempt runs without tenacity: a successful call, the common case, then
+costs nothing (tenacity's machinery is ~45 µs a call). Tenacity takes over from the
+first retryable failure.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
+
+import anyio
+
+from botticelli_error import BotticelliError
+from botticelli_transport.log import log_event
+from botticelli_transport.settings import HttpSettings
+
+if TYPE_CHECKING:
+    from tenacity import RetryCallState
+
+__all__ = ["call_with_retries"]
+
+T = TypeVar("T")
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    return isinstance(exc, BotticelliError) and exc.retryable
+
+
+class _Policy:
+    """The wait and stop rules of one call, as tenacity callables."""
+
+    def __init__(self, settings: HttpSettings, deadline: float | None) -> None:
+        from tenacity import stop_after_attempt, wait_exponential_jitter  # noqa: PLC0415 - see module doc
+
+        self._settings = settings
+        self._deadline = deadline
+        self._backoff = wait_exponential_jitter(
+            initial=settings.backoff_initial, max=settings.backoff_max, jitter=settings.backoff_initial
+        )
+        self._attempts = stop_after_attempt(settings.max_retries + 1)
+
+    def wait(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, BotticelliError) and error.retry_after is not None:
+            return error.retry_after
+        return float(self._backoff(state))
+
+    def stop(self, state: RetryCallState) -> bool:
+        if self._attempts(state):
+            return True
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, BotticelliError) and (error.retry_after or 0.0) > self._settings.max_retry_after:
+            return True
+        if self._deadline is not None:
+            return time.monotonic() + state.upcoming_sleep >= self._deadline
+        return False
+
+    def before_sleep(self, state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        log_event(
+            logging.INFO,
+            "botticelli.retry",
+            provider=self._settings.provider,
+            attempt=state.attempt_number,
+            wait_s=round(state.upcoming_sleep, 3),
+            error=type(error).__name__,
+            status=getattr(error, "status_code", None),
+        )
+
+
+async def call_with_retries(
+    attempt: Callable[[], Awaitable[T]], settings: HttpSettings, deadline: float | None
+) -> tuple[T, int]:
+    """Run ``attempt`` until it succeeds or may not be retried; returns its result and the retry count.
+
+    Raises:
+        BotticelliError: The last error, when it is not retryable or retries are spent.
+    """
+    try:
+        return await attempt(), 0
+    except BotticelliError as exc:
+        if not exc.retryable or settings.max_retries == 0:
+            raise
+        first_failure: list[BotticelliError] = [exc]
+
+    # Imported here: most calls never fail, and tenacity adds ~40 ms to start-up.
+    from tenacity import AsyncRetrying, retry_if_exception  # noqa: PLC0415
+
+    policy = _Policy(settings, deadline)
+    retrying = AsyncRetrying(
+        stop=policy.stop,
+        wait=policy.wait,
+        retry=retry_if_exception(_is_retryable),
+        before_sleep=policy.before_sleep,
+        sleep=anyio.sleep,
+        reraise=True,
+    )
+    async for try_ in retrying:
+        with try_:
+            # Tenacity's first "attempt" replays the failure that already happened, so its
+            # wait and stop rules see it exactly like any later one.
+            if first_failure:
+                raise first_failure.pop()
+            return await attempt(), try_.retry_state.attempt_number - 1
+    raise AssertionError("unreachable: tenacity either returns or re-raises")  # pragma: no cover
