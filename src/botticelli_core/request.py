@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, field_validator
 
 from botticelli_core._base import FrozenModel
@@ -21,6 +23,8 @@ class GenerateRequest(FrozenModel):
         stop: Sequences that end generation when produced.
         seed: Sampling seed, for servers that honour it.
         model: The model to ask for; ``None`` means the backend's configured default.
+        routing_hint: For routers such as the hybrid provider: ``"cheap"`` prefers the
+            local backend, ``"complex"`` the more capable one. Single backends ignore it.
 
     Example:
         >>> req = GenerateRequest(messages=[Message.user("Hi")], max_tokens=16)
@@ -37,6 +41,7 @@ class GenerateRequest(FrozenModel):
     stop: tuple[str, ...] | None = None
     seed: int | None = None
     model: str | None = Field(default=None, min_length=1)
+    routing_hint: Literal["cheap", "complex"] | None = None
 
     @field_validator("stop")
     @classmethod
