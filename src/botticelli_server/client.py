@@ -14,7 +14,6 @@ from botticelli_error import BotticelliError, ResponseDecodeError, StreamError
 from botticelli_interface import ManagedStream
 from botticelli_server.config import PROVIDER, ServerConfig
 from botticelli_server.convert import (
-    chunk_to_stream_chunk,
     from_chat_response,
     to_chat_request,
     usage_from_wire,
@@ -205,19 +204,15 @@ class ServerClient:
 
     async def _generate_stream(self, request: ChatCompletionRequest) -> AsyncGenerator[StreamChunk, None]:
         state, info = StreamState(), StreamInfo()
-        items = self._transport.stream(_CHAT_PATH, content=request.to_json(), decode=state.decode, info=info)
-        texts: list[str] = []
+        items = self._transport.stream(_CHAT_PATH, content=request.to_json(), decode=state.decode_text, info=info)
         error: BaseException | None = None
         try:
-            async for wire_chunk in items:
-                chunk = chunk_to_stream_chunk(wire_chunk)
-                if chunk is not None:
-                    texts.append(chunk.text)
-                    yield chunk
+            async for chunk in items:
+                yield chunk
             state.check_finished(info.unframed)
             yield state.final_chunk()
         except StreamError as exc:
-            exc.partial_text = "".join(texts)
+            exc.partial_text = "".join(state.texts)
             error = exc
             raise
         except BaseException as exc:
@@ -225,7 +220,7 @@ class ServerClient:
             raise
         finally:
             await items.aclose()
-            self._log_stream(request, state, info, error, texts)
+            self._log_stream(request, state, info, error, with_output=True)
 
     def _log_stream(
         self,
@@ -233,15 +228,16 @@ class ServerClient:
         state: StreamState,
         info: StreamInfo,
         error: BaseException | None,
-        texts: list[str] | None = None,
+        *,
+        with_output: bool = False,
     ) -> None:
         # A consumer leaving early is not a failure of the request.
         failed = error if isinstance(error, Exception) else None
         content: dict[str, Any] | None = None
         if self.config.log_content:
             content = {"messages": [m.model_dump(exclude_none=True) for m in request.messages]}
-            if texts is not None:
-                content["output"] = "".join(texts)
+            if with_output:
+                content["output"] = "".join(state.texts)
         log_request(
             provider=PROVIDER,
             model=state.model or request.model,
