@@ -68,7 +68,7 @@ if TYPE_CHECKING:
         SupportsHealth,
         SupportsListModels,
     )
-    from botticelli_server import ServerClient, ServerConfig
+    from botticelli_server import InferenceServer, ServerClient, ServerConfig
 
 _EXPORTS: dict[str, str] = {
     **dict.fromkeys(
@@ -130,7 +130,7 @@ _EXPORTS: dict[str, str] = {
         ],
         "botticelli_interface",
     ),
-    **dict.fromkeys(["ServerClient", "ServerConfig"], "botticelli_server"),
+    **dict.fromkeys(["InferenceServer", "ServerClient", "ServerConfig"], "botticelli_server"),
 }
 
 __all__ = [  # noqa: RUF022 - kept in the same groups as _EXPORTS
@@ -182,6 +182,7 @@ __all__ = [  # noqa: RUF022 - kept in the same groups as _EXPORTS
     "SupportsHealth",
     "SupportsListModels",
     # backends
+    "InferenceServer",
     "ServerClient",
     "ServerConfig",
 ]

@@ -13,6 +13,7 @@ Example:
 from botticelli_server.client import ServerClient
 from botticelli_server.config import ServerConfig
 from botticelli_server.convert import chunk_to_stream_chunk, from_chat_response, to_chat_request
+from botticelli_server.launcher import InferenceServer, find_free_port
 from botticelli_server.request import (
     ChatCompletionRequest,
     ChatMessage,
@@ -49,6 +50,7 @@ __all__ = [
     "FunctionCall",
     "ImagePart",
     "ImageURL",
+    "InferenceServer",
     "ModelEntry",
     "ModelList",
     "ServerClient",
@@ -58,6 +60,7 @@ __all__ = [
     "ToolCall",
     "UsageInfo",
     "chunk_to_stream_chunk",
+    "find_free_port",
     "from_chat_response",
     "to_chat_request",
 ]

@@ -14,7 +14,7 @@ from botticelli_transport.errors import (
     parse_retry_after,
     scrub,
 )
-from botticelli_transport.log import LOGGER_NAME, log_request
+from botticelli_transport.log import LOGGER_NAME, log_event, log_request
 from botticelli_transport.settings import HttpSettings
 from botticelli_transport.sse import ServerSentEvent, SSEDecoder
 
@@ -32,6 +32,7 @@ __all__ = [
     "error_class_for_status",
     "error_fields",
     "error_from_response",
+    "log_event",
     "log_request",
     "parse_retry_after",
     "scrub",

@@ -1,0 +1,192 @@
+"""How to start each known OpenAI-compatible server: argv templates and readiness facts, as data.
+
+An argv template is a list of strings with ``{placeholders}``, filled in by
+:meth:`ServerPreset.argv`:
+
+- ``{python}``: the running interpreter (for servers that are Python modules)
+- ``{host}``, ``{port}``: where the server must listen
+- ``{model}``: the model path as given; ``{model_dir}``, ``{model_file}``: its directory and file name
+- ``{model_name}``: the name clients send as ``model``
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from botticelli_error import ConfigurationError
+
+__all__ = ["PRESETS", "ServerPreset", "fill_argv", "get_preset"]
+
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{(\w+)\}")
+
+
+class ServerPreset(BaseModel):
+    """One way of starting an inference server.
+
+    Attributes:
+        name: The preset's name, as passed to ``InferenceServer``.
+        argv: The command template (see the module docstring for placeholders).
+        fixed_model_name: The model name the server always uses, whatever it is told
+            (mistral.rs answers to ``"default"``); ``None`` when the preset passes
+            ``{model_name}`` to the server.
+        needs_model: Whether ``{model}`` appears, so a model path is required.
+        description: One line for error messages and docs.
+
+    Example:
+        >>> preset = get_preset("llama-server")
+        >>> preset.argv_for(model="m/tiny.gguf", model_name="tiny", host="127.0.0.1", port=8080)[:3]
+        ['llama-server', '-m', 'm/tiny.gguf']
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    argv: tuple[str, ...]
+    fixed_model_name: str | None = None
+    description: str = ""
+
+    @property
+    def needs_model(self) -> bool:
+        """Whether the command needs a model path."""
+        return any("{model" in part and "{model_name}" not in part for part in self.argv)
+
+    def argv_for(self, *, model: str | None, model_name: str, host: str, port: int) -> list[str]:
+        """Fill in the template for one launch.
+
+        Args:
+            model: Path to the model file, or ``None`` when the preset needs none.
+            model_name: The name clients will send as ``model``.
+            host: The address to listen on.
+            port: The port to listen on.
+
+        Returns:
+            The command line, ready for ``subprocess``.
+
+        Raises:
+            ConfigurationError: If the preset needs a model and none was given.
+        """
+        if self.needs_model and model is None:
+            raise ConfigurationError(f"the {self.name!r} server preset needs a model path (model=...)")
+        values = {"host": host, "port": str(port), "model_name": model_name, "python": sys.executable}
+        if model is not None:
+            path = Path(model)
+            values |= {"model": str(model), "model_dir": str(path.parent), "model_file": path.name}
+        return fill_argv(self.argv, values, what=f"the {self.name!r} server preset")
+
+
+def fill_argv(template: Sequence[str], values: Mapping[str, str], *, what: str) -> list[str]:
+    """Substitute ``{name}`` placeholders in each argument of a command template.
+
+    Only ``{word}`` is a placeholder; ``{{`` and ``}}`` stand for literal braces, and any other
+    brace (JSON, say) is left alone.
+
+    Args:
+        template: The arguments, each possibly holding placeholders.
+        values: The value of each known placeholder.
+        what: Names the command in error messages.
+
+    Returns:
+        The filled-in arguments.
+
+    Raises:
+        ConfigurationError: If an argument names a placeholder that has no value.
+
+    Example:
+        >>> fill_argv(["srv", "--port={port}", '{"a": 1}', "{{port}}"], {"port": "81"}, what="a test")
+        ['srv', '--port=81', '{"a": 1}', '{port}']
+    """
+
+    def substitute(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if token in ("{{", "}}"):
+            return token[0]
+        name = match.group(1)
+        if name not in values:
+            known = ", ".join(f"{{{key}}}" for key in sorted(values))
+            raise ConfigurationError(
+                f"{what} uses the placeholder {{{name}}}, which has no value here (known: {known}); "
+                "write {{ and }} for literal braces"
+            )
+        return values[name]
+
+    return [_PLACEHOLDER.sub(substitute, part) for part in template]
+
+
+PRESETS: Mapping[str, ServerPreset] = {
+    preset.name: preset
+    for preset in (
+        ServerPreset(
+            name="llama-cpp-python",
+            argv=(
+                "{python}", "-m", "llama_cpp.server", "--model", "{model}",
+                "--host", "{host}", "--port", "{port}", "--model_alias", "{model_name}",
+            ),
+            description="llama-cpp-python's server (the 'llama-cpp-python[server]' package); no /health",
+        ),
+        ServerPreset(
+            name="llama-server",
+            argv=(
+                "llama-server", "-m", "{model}", "--host", "{host}", "--port", "{port}",
+                "--alias", "{model_name}",
+            ),
+            description="llama.cpp's own llama-server binary",
+        ),
+        ServerPreset(
+            name="mistralrs",
+            argv=(
+                "mistralrs", "serve", "--host", "{host}", "-p", "{port}",
+                "--format", "gguf", "-m", "{model_dir}", "-f", "{model_file}",
+            ),
+            fixed_model_name="default",
+            description="mistral.rs's current CLI (mistralrs serve) with a local GGUF file",
+        ),
+        ServerPreset(
+            name="mistralrs-server",
+            argv=(
+                "mistralrs-server", "--serve-ip", "{host}", "--port", "{port}",
+                "gguf", "-m", "{model_dir}", "-f", "{model_file}",
+            ),
+            fixed_model_name="default",
+            description="mistral.rs's older mistralrs-server binary with a local GGUF file",
+        ),
+        ServerPreset(
+            name="vllm",
+            argv=(
+                "vllm", "serve", "{model}", "--host", "{host}", "--port", "{port}",
+                "--served-model-name", "{model_name}",
+            ),
+            description="vLLM's OpenAI-compatible server",
+        ),
+    )
+}  # fmt: skip
+"""The known presets, by name."""
+
+
+def get_preset(name: str) -> ServerPreset:
+    """Look up a preset by name.
+
+    Args:
+        name: One of the keys of :data:`PRESETS`.
+
+    Returns:
+        The preset.
+
+    Raises:
+        ConfigurationError: If no preset has that name; the message lists the valid ones.
+
+    Example:
+        >>> get_preset("vllm").name
+        'vllm'
+    """
+    try:
+        return PRESETS[name]
+    except KeyError:
+        valid = ", ".join(sorted(PRESETS))
+        raise ConfigurationError(
+            f"unknown inference server preset {name!r}; choose one of {valid}, or pass a custom argv"
+        ) from None

@@ -1,0 +1,448 @@
+"""Run an OpenAI-compatible inference server as a child process, and own its whole life.
+
+:class:`InferenceServer` starts the server (a preset such as ``llama-server`` or any
+command line), waits until it answers as ready, hands out a :class:`ServerConfig` for
+the client, and stops it: SIGTERM to its whole process group, then SIGKILL after a grace
+period. The server runs in its own session, so anything it spawns dies with it, also when
+the ``async with`` body raises or is cancelled::
+
+    async with InferenceServer("llama-server", model="tiny.gguf", model_name="tiny") as server:
+        async with ServerClient(server.config) as client:
+            ...
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import logging
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import weakref
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Self
+
+import anyio
+from pydantic import SecretStr
+
+from botticelli_core import HealthStatus
+from botticelli_error import ConfigurationError, ServerUnavailableError
+from botticelli_server._presets import ServerPreset, fill_argv, get_preset
+from botticelli_server.client import ServerClient
+from botticelli_server.config import ServerConfig
+from botticelli_transport import log_event
+
+__all__ = [
+    "DEFAULT_HOST",
+    "DEFAULT_POLL_INTERVAL",
+    "DEFAULT_STARTUP_TIMEOUT",
+    "DEFAULT_STOP_GRACE",
+    "OUTPUT_TAIL_LINES",
+    "InferenceServer",
+    "find_free_port",
+]
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_STARTUP_TIMEOUT = 120.0
+"""Seconds to wait for a server to become ready; large models on a CPU load slowly."""
+DEFAULT_STOP_GRACE = 5.0
+"""Seconds between SIGTERM and SIGKILL."""
+DEFAULT_POLL_INTERVAL = 0.1
+OUTPUT_TAIL_LINES = 40
+"""How many lines of the server's output are kept for error messages."""
+
+_PROVIDER = "local"
+
+# Values following these flags are hidden in logs and errors, so a key given on the command line never leaks.
+_SECRET_FLAG = re.compile(r"key|token|secret|password", re.IGNORECASE)
+
+
+def find_free_port(host: str = DEFAULT_HOST) -> int:
+    """Ask the OS for a TCP port that is free on ``host`` right now.
+
+    Args:
+        host: The address the port must be free on.
+
+    Returns:
+        A port number. Another process could take it before the server binds it,
+        which is rare enough on a loopback address to accept.
+
+    Example:
+        >>> 0 < find_free_port() < 65536
+        True
+    """
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _redact(argv: Sequence[str]) -> list[str]:
+    """Hide the value of any flag that names a secret (``--api-key X``, ``--token=X``)."""
+    shown: list[str] = []
+    hide_next = False
+    for part in argv:
+        if hide_next:
+            shown.append("***")
+            hide_next = False
+            continue
+        flag, eq, _ = part.partition("=")
+        is_secret_flag = flag.startswith("-") and _SECRET_FLAG.search(flag) is not None
+        if is_secret_flag and eq:
+            shown.append(f"{flag}=***")
+        else:
+            shown.append(part)
+            hide_next = is_secret_flag
+    return shown
+
+
+class _OutputTail:
+    """Drains a child's combined output in a thread, keeping only the last lines.
+
+    The server's pipe must always be read: a full pipe blocks the server's own writes.
+    """
+
+    def __init__(self, stream: IO[bytes], *, max_lines: int) -> None:
+        self._lines: collections.deque[str] = collections.deque(maxlen=max_lines)
+        self._lock = threading.Lock()
+        self._stream = stream
+        self._thread = threading.Thread(target=self._drain, name="inference-server-output", daemon=True)
+        self._thread.start()
+
+    def _drain(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            for raw in self._stream:
+                line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+                with self._lock:
+                    self._lines.append(line)
+
+    def lines(self) -> list[str]:
+        with self._lock:
+            return list(self._lines)
+
+    def close(self, timeout: float) -> None:
+        # The pipe reaches EOF once every process holding it has exited; after that the thread ends.
+        self._thread.join(timeout)
+        if not self._thread.is_alive():
+            self._stream.close()
+
+
+def _kill_group(pgid: int) -> None:
+    """Last resort when an InferenceServer is dropped or the interpreter exits without stop()."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+class InferenceServer:
+    """An OpenAI-compatible inference server running as a child process.
+
+    Args:
+        command: A preset name (``"llama-cpp-python"``, ``"llama-server"``, ``"mistralrs"``,
+            ``"mistralrs-server"``, ``"vllm"``) or a custom argv whose arguments may hold
+            ``{host}``, ``{port}``, ``{model}``, ``{model_dir}``, ``{model_file}``,
+            ``{model_name}`` and ``{python}`` placeholders.
+        model: Path to the model file, for commands that take one.
+        model_name: The name clients send as ``model``. Presets pass it to the server as
+            its alias; it defaults to the model file's stem, or ``"default"`` (what
+            mistral.rs answers to, and the only name a mistral.rs preset can use).
+        host: The address the server listens on.
+        port: The port; ``None`` picks a free one when the server starts.
+        extra_args: Appended to the command line (e.g. ``["--n_ctx", "512"]``).
+        env: Extra environment variables for the server, on top of this process's own.
+        api_key: The key the server was told to require (e.g. ``extra_args=["--api-key", key]``);
+            it goes into :attr:`config` and the readiness probes, never into logs or errors.
+        startup_timeout: Seconds to wait for readiness before giving up.
+        stop_grace: Seconds between SIGTERM and SIGKILL when stopping.
+        poll_interval: Seconds between readiness probes.
+
+    Raises:
+        ConfigurationError: If the preset is unknown or the command cannot be built.
+
+    Example:
+        >>> server = InferenceServer("llama-server", model="models/tiny.gguf", model_name="tiny", port=8081)
+        >>> server.argv[:3], server.base_url, server.model_name
+        (['llama-server', '-m', 'models/tiny.gguf'], 'http://127.0.0.1:8081', 'tiny')
+    """
+
+    def __init__(
+        self,
+        command: str | Sequence[str],
+        *,
+        model: str | os.PathLike[str] | None = None,
+        model_name: str | None = None,
+        host: str = DEFAULT_HOST,
+        port: int | None = None,
+        extra_args: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
+        api_key: str | None = None,
+        startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
+        stop_grace: float = DEFAULT_STOP_GRACE,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+    ) -> None:
+        self._preset: ServerPreset | None = get_preset(command) if isinstance(command, str) else None
+        self._template: tuple[str, ...] = tuple(command) if self._preset is None else ()
+        if self._preset is None and not self._template:
+            raise ConfigurationError("InferenceServer needs a preset name or a non-empty argv")
+        if startup_timeout <= 0 or stop_grace < 0 or poll_interval <= 0:
+            raise ConfigurationError("startup_timeout and poll_interval must be positive, stop_grace non-negative")
+        self._model = os.fspath(model) if model is not None else None
+        self.model_name = self._pick_model_name(model_name)
+        """The name clients send as ``model``."""
+        self.host = host
+        self._requested_port = port
+        self._port = port
+        self._extra_args = tuple(extra_args)
+        self._env = dict(env or {})
+        self._api_key = SecretStr(api_key) if api_key is not None else None
+        self.startup_timeout = startup_timeout
+        self.stop_grace = stop_grace
+        self.poll_interval = poll_interval
+        self._process: subprocess.Popen[bytes] | None = None
+        self._output: _OutputTail | None = None
+        self._finalizer: weakref.finalize[[int], InferenceServer] | None = None
+        self._ready = False
+        self._stopped = False
+        # Build once now so a bad template fails at construction, not at start.
+        self._build_argv(port if port is not None else 0)
+
+    def _pick_model_name(self, requested: str | None) -> str:
+        if self._preset is not None and self._preset.fixed_model_name is not None:
+            if requested not in (None, self._preset.fixed_model_name):
+                raise ConfigurationError(
+                    f"the {self._preset.name!r} preset always serves its model as "
+                    f"{self._preset.fixed_model_name!r}; model_name={requested!r} cannot be used"
+                )
+            return self._preset.fixed_model_name
+        if requested is not None:
+            return requested
+        return Path(self._model).stem if self._model is not None else "default"
+
+    def _build_argv(self, port: int) -> list[str]:
+        if self._preset is not None:
+            argv = self._preset.argv_for(model=self._model, model_name=self.model_name, host=self.host, port=port)
+        else:
+            values = {
+                "host": self.host,
+                "port": str(port),
+                "model_name": self.model_name,
+                "python": sys.executable,
+            }
+            if self._model is not None:
+                path = Path(self._model)
+                values |= {"model": self._model, "model_dir": str(path.parent), "model_file": path.name}
+            argv = fill_argv(self._template, values, what="the inference server command")
+        return [*argv, *self._extra_args]
+
+    def __repr__(self) -> str:
+        what = self._preset.name if self._preset is not None else _redact(self._template)[0]
+        return f"InferenceServer({what!r}, model_name={self.model_name!r}, port={self._port}, pid={self.pid})"
+
+    # -- what callers read --------------------------------------------------------------------
+
+    @property
+    def port(self) -> int | None:
+        """The port the server listens on; ``None`` until :meth:`start` picks one."""
+        return self._port
+
+    @property
+    def argv(self) -> list[str]:
+        """The command line (with the port as it is known so far)."""
+        return self._build_argv(self._port if self._port is not None else 0)
+
+    @property
+    def base_url(self) -> str:
+        """The server's root URL, e.g. ``http://127.0.0.1:8080``.
+
+        Raises:
+            ConfigurationError: If the port is not known yet (``port=None`` and not started).
+        """
+        if self._port is None:
+            raise ConfigurationError("the inference server has no port yet; start it first")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self._port}"
+
+    @property
+    def config(self) -> ServerConfig:
+        """A client configuration for this server.
+
+        Raises:
+            ConfigurationError: If the server has not become ready yet.
+        """
+        if not self._ready:
+            raise ConfigurationError("the inference server is not ready; use 'async with' or await start()")
+        return ServerConfig(base_url=self.base_url, model=self.model_name, api_key=self._api_key)
+
+    @property
+    def pid(self) -> int | None:
+        """The server's process id, while it has been started."""
+        return self._process.pid if self._process is not None else None
+
+    @property
+    def returncode(self) -> int | None:
+        """The server's exit status once it has exited (negative: killed by that signal), else ``None``."""
+        return self._process.poll() if self._process is not None else None
+
+    def output_tail(self) -> str:
+        """The last lines of the server's combined stdout and stderr."""
+        return "\n".join(self._output.lines()) if self._output is not None else ""
+
+    # -- life cycle ---------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        """Start the server and wait until it is ready.
+
+        Raises:
+            ConfigurationError: If it is already running or its executable cannot be run.
+            ServerUnavailableError: If it exits before becoming ready, or is not ready
+                within ``startup_timeout``; the message carries the end of its output.
+        """
+        if self._process is not None and not self._stopped:
+            raise ConfigurationError("this inference server is already running; stop it before starting again")
+        self._port = self._requested_port if self._requested_port is not None else find_free_port(self.host)
+        argv = self._build_argv(self._port)
+        started = time.monotonic()
+        log_event(logging.INFO, "inference_server_starting", command=_redact(argv), port=self._port)
+        try:
+            # A new session makes the server a process-group leader, so stop() reaches its children too.
+            # Popen is called inline: fork+exec returns at once, and keeping it in this task means a
+            # cancellation can never separate us from the handle of a process already started.
+            process = subprocess.Popen(  # noqa: S603, ASYNC220  (the argv is the caller's own command)
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1", **self._env},
+                start_new_session=True,
+            )
+        except OSError as exc:
+            self._port = self._requested_port
+            raise ConfigurationError(
+                f"cannot run the inference server command {_redact(argv)[0]!r}: {exc.strerror or exc}"
+            ) from exc
+        self._process = process
+        self._stopped = False
+        assert process.stdout is not None  # stdout=PIPE guarantees it
+        self._output = _OutputTail(process.stdout, max_lines=OUTPUT_TAIL_LINES)
+        self._finalizer = weakref.finalize(self, _kill_group, process.pid)
+        try:
+            await self._wait_ready(argv, started)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await self.stop()
+            raise
+        self._ready = True
+        log_event(
+            logging.INFO,
+            "inference_server_ready",
+            pid=process.pid,
+            port=self._port,
+            seconds_to_ready=round(time.monotonic() - started, 3),
+        )
+
+    async def _wait_ready(self, argv: list[str], started: float) -> None:
+        deadline = started + self.startup_timeout
+        # Probes are single attempts; this loop is the retry policy.
+        probe_config = ServerConfig(base_url=self.base_url, model=self.model_name, api_key=self._api_key, max_retries=0)
+        async with ServerClient(probe_config) as client:
+            while True:
+                code = self.returncode
+                if code is not None:
+                    # Reap the group and drain the pipe first, so the tail holds the server's last words.
+                    await self.stop()
+                    log_event(
+                        logging.WARNING, "inference_server_exited", pid=self.pid, returncode=code, before_ready=True
+                    )
+                    raise ServerUnavailableError(
+                        f"the inference server {_shell(argv)} exited with status {code} before it was ready; "
+                        f"last output:\n{self.output_tail()}",
+                        provider=_PROVIDER,
+                        retryable=False,
+                        body=self.output_tail(),
+                    )
+                health = HealthStatus(ready=False, status="unreachable", detail="probe timed out")
+                # A server that accepts connections but never answers must not stretch the deadline.
+                with anyio.move_on_after(max(deadline - time.monotonic(), self.poll_interval)):
+                    health = await client.health()
+                if health.ready:
+                    return
+                if time.monotonic() >= deadline:
+                    raise ServerUnavailableError(
+                        f"the inference server {_shell(argv)} was not ready within {self.startup_timeout:g} s "
+                        f"(last health status: {health.status}); last output:\n{self.output_tail()}",
+                        provider=_PROVIDER,
+                        retryable=False,
+                        body=self.output_tail(),
+                    )
+                await anyio.sleep(self.poll_interval)
+
+    async def stop(self) -> None:
+        """Stop the server: SIGTERM to its process group, SIGKILL after ``stop_grace`` seconds.
+
+        Safe to call more than once, and when the server has already exited. Waits for the
+        process to be reaped, so no zombie or orphan is left behind.
+        """
+        process = self._process
+        if process is None or self._stopped:
+            return
+        self._stopped = True
+        self._ready = False
+        stopping = time.monotonic()
+        signal_used: str | None = None
+        with anyio.CancelScope(shield=True):
+            if process.poll() is None:
+                signal_used = "SIGTERM"
+                _signal_group(process.pid, signal.SIGTERM)
+                if not await _wait_exit(process, self.stop_grace):
+                    signal_used = "SIGKILL"
+                    _signal_group(process.pid, signal.SIGKILL)
+                    await _wait_exit(process, None)
+            # The leader may be gone while children it spawned still run; sweep the group.
+            _signal_group(process.pid, signal.SIGKILL)
+            if self._finalizer is not None:
+                self._finalizer.detach()
+            if self._output is not None:
+                await anyio.to_thread.run_sync(self._output.close, 2.0)
+        log_event(
+            logging.INFO,
+            "inference_server_stopped",
+            pid=process.pid,
+            returncode=process.returncode,
+            signal=signal_used,
+            seconds=round(time.monotonic() - stopping, 3),
+        )
+
+
+def _shell(argv: Sequence[str]) -> str:
+    return "'" + " ".join(_redact(argv)) + "'"
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+async def _wait_exit(process: subprocess.Popen[bytes], within: float | None) -> bool:
+    """Poll until the process has exited (and is reaped); ``False`` if ``within`` seconds passed first."""
+    deadline = None if within is None else time.monotonic() + within
+    while process.poll() is None:
+        if deadline is not None and time.monotonic() >= deadline:
+            return False
+        await anyio.sleep(0.02)
+    return True

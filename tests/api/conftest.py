@@ -1,0 +1,61 @@
+"""Fixtures for the API tests: a real OpenAI-compatible server on 127.0.0.1.
+
+Point the tests at any server with ``INFERENCE_SERVER_BASE_URL`` and
+``INFERENCE_SERVER_MODEL`` (mistral.rs, vLLM, Ollama...); otherwise llama.cpp's Python
+server is started with a tiny random-weight model, installing it first if needed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from botticelli.testing import write_tiny_gguf
+from botticelli_server.config import ServerConfig
+from tests.api._engine import (
+    EngineUnavailable,
+    ensure_llama_cpp_server,
+    run_started,
+    run_stopped,
+    tiny_llama_server,
+)
+
+
+@pytest.fixture(scope="session")
+def llama_cpp_server(pytestconfig: pytest.Config) -> None:
+    """Make sure ``python -m llama_cpp.server`` can run, installing it if it is missing."""
+    reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
+
+    def notify(line: str) -> None:
+        if reporter is not None:
+            reporter.write_line(line)
+
+    try:
+        ensure_llama_cpp_server(notify)
+    except EngineUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny random-weight GGUF model, written once per session."""
+    return write_tiny_gguf(tmp_path_factory.mktemp("tiny-model") / "tiny.gguf", seed=0)
+
+
+@pytest.fixture(scope="session")
+def server_config(request: pytest.FixtureRequest) -> Iterator[ServerConfig]:
+    """A client configuration for a real server, ready to take requests."""
+    if os.environ.get("INFERENCE_SERVER_BASE_URL", "").strip():
+        yield ServerConfig.from_env()
+        return
+    request.getfixturevalue("llama_cpp_server")
+    model: Path = request.getfixturevalue("tiny_model")
+    server = tiny_llama_server(model)
+    run_started(server)
+    try:
+        yield server.config
+    finally:
+        run_stopped(server)
