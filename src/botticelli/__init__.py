@@ -68,6 +68,7 @@ if TYPE_CHECKING:
         SupportsHealth,
         SupportsListModels,
     )
+    from botticelli_embedded import EmbeddedConfig, EmbeddedModel
     from botticelli_server import InferenceServer, ServerClient, ServerConfig
 
 _EXPORTS: dict[str, str] = {
@@ -131,6 +132,7 @@ _EXPORTS: dict[str, str] = {
         "botticelli_interface",
     ),
     **dict.fromkeys(["InferenceServer", "ServerClient", "ServerConfig"], "botticelli_server"),
+    **dict.fromkeys(["EmbeddedConfig", "EmbeddedModel"], "botticelli_embedded"),
 }
 
 __all__ = [  # noqa: RUF022 - kept in the same groups as _EXPORTS
@@ -182,6 +184,8 @@ __all__ = [  # noqa: RUF022 - kept in the same groups as _EXPORTS
     "SupportsHealth",
     "SupportsListModels",
     # backends
+    "EmbeddedConfig",
+    "EmbeddedModel",
     "InferenceServer",
     "ServerClient",
     "ServerConfig",

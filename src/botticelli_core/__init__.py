@@ -7,6 +7,7 @@ Example:
     ['system', 'user']
 """
 
+from botticelli_core._base import FrozenModel, describe_validation_error
 from botticelli_core.catalog import HealthStatus, ModelInfo
 from botticelli_core.content import (
     AudioInput,
@@ -31,6 +32,7 @@ __all__ = [
     "AudioInput",
     "DocumentInput",
     "FinishReason",
+    "FrozenModel",
     "GenerateRequest",
     "GenerateResponse",
     "HealthStatus",
@@ -49,4 +51,5 @@ __all__ = [
     "ToolCallOutput",
     "Usage",
     "VideoInput",
+    "describe_validation_error",
 ]

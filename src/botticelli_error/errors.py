@@ -151,10 +151,11 @@ class BotticelliError(Exception):
         return f"{type(self).__name__}({self.message!r}, {shown})"
 
 
-class ConfigurationError(BotticelliError, ValueError):
+class ConfigurationError(BotticelliError):
     """Settings or request data are missing or invalid; nothing was sent.
 
-    It is also a ``ValueError``, so code that validates input generically still catches it.
+    Deliberately not a ``ValueError``: pydantic re-wraps ``ValueError`` raised during
+    validation, which would bury this error inside a ``ValidationError``.
 
     Example:
         >>> raise ConfigurationError("INFERENCE_SERVER_MODEL is not set")

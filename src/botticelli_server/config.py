@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, field_validator
 
-from botticelli_core._base import describe_validation_error
+from botticelli_core import FrozenModel
 from botticelli_error import ConfigurationError
 from botticelli_transport import HttpSettings
 from botticelli_transport.settings import (
@@ -32,7 +32,7 @@ ENV_MODEL = "INFERENCE_SERVER_MODEL"
 ENV_API_KEY = "INFERENCE_SERVER_API_KEY"
 
 
-class ServerConfig(BaseModel):
+class ServerConfig(FrozenModel):
     """How to reach an OpenAI-compatible inference server.
 
     ``base_url`` may be given with or without its ``/v1`` suffix; timeouts are in
@@ -47,7 +47,7 @@ class ServerConfig(BaseModel):
         False
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    error_provider: ClassVar[str] = PROVIDER
 
     base_url: str = DEFAULT_BASE_URL
     model: str = Field(min_length=1)
@@ -67,12 +67,6 @@ class ServerConfig(BaseModel):
     """Send ``stream_options.include_usage`` so servers report usage on streams (a few reject it)."""
     log_content: bool = False
     """Add prompts and outputs to the request log; off by default, for privacy."""
-
-    def __init__(self, /, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            raise ConfigurationError(describe_validation_error("ServerConfig", exc), provider=PROVIDER) from None
 
     @field_validator("base_url")
     @classmethod
