@@ -19,14 +19,18 @@ typecheck:
 
 # the unit suite and doctests: no server, no network; coverage of src/ >= 85%
 test-local *ARGS:
-    pytest tests/local src --doctest-modules -m "not api" --cov --cov-report=term --cov-fail-under=85 {{ARGS}}
+    pytest tests/local src docs README.md --doctest-modules --doctest-glob="*.md" -m "not api" --cov --cov-report=term --cov-fail-under=85 {{ARGS}}
 
 # the suite against a real inference engine on 127.0.0.1 (installed and started by the tests)
 test-api *ARGS:
     pytest tests/api -m api {{ARGS}}
 
+# the documentation site, with warnings as errors
+docs:
+    NO_MKDOCS_2_WARNING=1 mkdocs build --strict --site-dir site
+
 # stream a generation from a real local engine, through GenerativeModel
 demo:
     python -m botticelli demo
 
-ci: lint typecheck test-local test-api
+ci: lint typecheck docs test-local test-api

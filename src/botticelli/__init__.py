@@ -3,7 +3,7 @@
 Everything public is importable from here. Names load on first use, so
 ``import botticelli`` stays cheap and optional backends cost nothing until used.
 
-Example:
+Examples:
     >>> import botticelli
     >>> request = botticelli.GenerateRequest.from_prompt("Say hi", max_tokens=8)
     >>> request.messages[0].role

@@ -1,6 +1,6 @@
 """The provider-neutral data model of botticelli: messages, requests, responses.
 
-Example:
+Examples:
     >>> from botticelli_core import GenerateRequest, Message
     >>> req = GenerateRequest(messages=[Message.system("Be terse."), Message.user("Hi")])
     >>> [m.role.value for m in req.messages]

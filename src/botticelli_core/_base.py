@@ -15,7 +15,7 @@ class FrozenModel(BaseModel):
     ``model_validate`` or nested inside another. Settings
     models of a backend set ``error_provider`` so the error names that backend.
 
-    Example:
+    Examples:
         >>> class Point(FrozenModel):
         ...     x: int
         >>> try:

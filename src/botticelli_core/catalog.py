@@ -14,7 +14,7 @@ __all__ = ["HealthStatus", "ModelInfo"]
 class ModelInfo(FrozenModel):
     """One model a backend offers.
 
-    Example:
+    Examples:
         >>> ModelInfo(id="phi-3.5-mini").id
         'phi-3.5-mini'
     """
@@ -31,7 +31,7 @@ class ModelInfo(FrozenModel):
 class HealthStatus(FrozenModel):
     """Whether a backend can take requests now.
 
-    Example:
+    Examples:
         >>> HealthStatus(ready=False, status="loading", detail="Loading model").ready
         False
     """

@@ -27,7 +27,7 @@ __all__ = [
 class TextInput(FrozenModel):
     """Plain text.
 
-    Example:
+    Examples:
         >>> TextInput(text="hello").text
         'hello'
     """

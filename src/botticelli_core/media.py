@@ -18,7 +18,7 @@ class MediaSource(FrozenModel):
 
     Build one with :meth:`from_url`, :meth:`from_base64` or :meth:`from_bytes`.
 
-    Example:
+    Examples:
         >>> src = MediaSource.from_bytes(b"GIF89a")
         >>> src.kind, src.to_base64()
         ('bytes', 'R0lGODlh')

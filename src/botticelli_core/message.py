@@ -16,7 +16,7 @@ __all__ = ["Message"]
 class Message(FrozenModel):
     """One message: a role and one or more inputs.
 
-    Example:
+    Examples:
         >>> msg = Message.user("What is 2 + 2?")
         >>> msg.role, msg.text
         (<Role.USER: 'user'>, 'What is 2 + 2?')

@@ -26,7 +26,7 @@ class GenerateRequest(FrozenModel):
         routing_hint: For routers such as the hybrid provider: ``"cheap"`` prefers the
             local backend, ``"complex"`` the more capable one. Single backends ignore it.
 
-    Example:
+    Examples:
         >>> req = GenerateRequest(messages=[Message.user("Hi")], max_tokens=16)
         >>> req.max_tokens, req.model is None
         (16, True)

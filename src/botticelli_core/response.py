@@ -15,7 +15,7 @@ __all__ = ["FinishReason", "GenerateResponse", "StreamChunk", "Usage"]
 class FinishReason(StrEnum):
     """Why generation stopped. Values a backend does not know become ``OTHER``.
 
-    Example:
+    Examples:
         >>> FinishReason("length")
         <FinishReason.LENGTH: 'length'>
         >>> FinishReason("guardrail_intervened")
@@ -45,7 +45,7 @@ class FinishReason(StrEnum):
 class Usage(FrozenModel):
     """Token counts for one call, as the provider reported them.
 
-    Example:
+    Examples:
         >>> Usage(input_tokens=12, output_tokens=5).total_tokens
         17
     """
@@ -66,7 +66,7 @@ class Usage(FrozenModel):
 class GenerateResponse(FrozenModel):
     """A complete answer.
 
-    Example:
+    Examples:
         >>> resp = GenerateResponse(outputs=[TextOutput(text="Hello")], finish_reason="stop")
         >>> resp.text, resp.finish_reason
         ('Hello', <FinishReason.STOP: 'stop'>)
@@ -101,7 +101,7 @@ class StreamChunk(FrozenModel):
     ``is_final`` set, carries the ``finish_reason`` and, where the provider reports it,
     the final ``usage``.
 
-    Example:
+    Examples:
         >>> StreamChunk(text="Hel").is_final
         False
     """
@@ -120,7 +120,7 @@ class StreamChunk(FrozenModel):
         Streams create one chunk per token, so this skips a second validation pass;
         it costs a fraction of the constructor. Pass only ``str`` values.
 
-        Example:
+        Examples:
             >>> StreamChunk.delta("Hel") == StreamChunk(text="Hel")
             True
         """

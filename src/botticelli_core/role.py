@@ -8,7 +8,7 @@ __all__ = ["Role"]
 class Role(StrEnum):
     """The author of a message.
 
-    Example:
+    Examples:
         >>> Role("assistant") is Role.ASSISTANT
         True
     """

@@ -3,7 +3,7 @@
 Needs the ``embedded`` extra (``pip install 'botticelli[embedded]'``); ``mistralrs`` is
 imported only when a model is first loaded.
 
-Example:
+Examples:
     >>> from botticelli_embedded import ENV_MODEL_PATH, PROVIDER
     >>> PROVIDER, ENV_MODEL_PATH
     ('embedded', 'BOTTICELLI_EMBEDDED_MODEL_PATH')

@@ -28,7 +28,7 @@ _BAD_REQUEST_MARKERS = (
 def engine_message(exc: BaseException) -> str:
     r"""The engine's message without its backtrace.
 
-    Example:
+    Examples:
         >>> engine_message(ValueError("bad magic\n   0: <candle_core::error::Error>::bt"))
         'bad magic'
         >>> engine_message(ValueError())

@@ -42,7 +42,7 @@ class EmbeddedModel:
     Args:
         config: Which model to load.
 
-    Example:
+    Examples:
         >>> import tempfile, pathlib
         >>> from botticelli_interface import GenerativeModel
         >>> with tempfile.TemporaryDirectory() as tmp:

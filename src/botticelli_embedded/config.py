@@ -40,7 +40,7 @@ class EmbeddedConfig(FrozenModel):
     Bad values raise :class:`~botticelli_error.ConfigurationError` naming what is wrong,
     e.g. a ``model_path`` that does not exist or is not a file.
 
-    Example:
+    Examples:
         >>> import tempfile, pathlib
         >>> with tempfile.TemporaryDirectory() as tmp:
         ...     path = pathlib.Path(tmp) / "tiny.gguf"
@@ -108,7 +108,7 @@ class EmbeddedConfig(FrozenModel):
         Raises:
             ConfigurationError: The path variable is missing or empty, or a setting is invalid.
 
-        Example:
+        Examples:
             >>> EmbeddedConfig.from_env({})
             Traceback (most recent call last):
             ...
@@ -131,7 +131,7 @@ class EmbeddedConfig(FrozenModel):
     def build(cls, **values: Any) -> EmbeddedConfig:
         """Validate settings given as keywords; the same as calling the class.
 
-        Example:
+        Examples:
             >>> EmbeddedConfig.build(model_id="org/Model-GGUF", filename="m.gguf", max_sequences=0)
             Traceback (most recent call last):
             ...

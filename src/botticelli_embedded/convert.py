@@ -107,7 +107,7 @@ def to_engine_request(request: GenerateRequest) -> dict[str, Any]:
         UnsupportedInputError: A message holds an image, audio, video or document input;
             the engine runs text-only GGUF models.
 
-    Example:
+    Examples:
         >>> from botticelli_core import Message
         >>> req = GenerateRequest(messages=[Message.user("Hi")], max_tokens=8, stop=("\\n",))
         >>> to_engine_request(req)
@@ -138,7 +138,7 @@ def to_engine_request(request: GenerateRequest) -> dict[str, Any]:
 def finish_reason(value: str) -> FinishReason:
     """The botticelli finish reason for mistral.rs's ``value``.
 
-    Example:
+    Examples:
         >>> finish_reason("tool_calls"), finish_reason("length"), finish_reason("canceled")
         (<FinishReason.TOOL_USE: 'tool_use'>, <FinishReason.LENGTH: 'length'>, <FinishReason.OTHER: 'other'>)
     """
@@ -180,7 +180,7 @@ def response_from_chunks(chunks: Iterable[StreamChunk], *, model: str) -> Genera
     Raises:
         ValueError: No chunk is final (the caller reports an interrupted stream).
 
-    Example:
+    Examples:
         >>> parts = [StreamChunk(text="Hel"), StreamChunk(text="lo", is_final=True, finish_reason="stop")]
         >>> resp = response_from_chunks(parts, model="tiny")
         >>> resp.text, resp.finish_reason

@@ -58,7 +58,7 @@ _MAX_BODY_CHARS = 8192
 class ErrorKind(StrEnum):
     """Where in the request's life an error arose (the plan's ``ServerErrorKind``).
 
-    Example:
+    Examples:
         >>> ErrorKind("stream") is ErrorKind.STREAM
         True
     """
@@ -92,7 +92,7 @@ class BotticelliError(Exception):
             (``"invalid_request_error"``, ``"RESOURCE_EXHAUSTED"``, ...).
         body: The raw error body as text (truncated, secrets scrubbed).
 
-    Example:
+    Examples:
         >>> err = BotticelliError("boom", provider="local", retryable=True)
         >>> err.retryable, err.provider, err.kind
         (True, 'local', <ErrorKind.API: 'api'>)
@@ -157,7 +157,7 @@ class ConfigurationError(BotticelliError):
     Deliberately not a ``ValueError``: pydantic re-wraps ``ValueError`` raised during
     validation, which would bury this error inside a ``ValidationError``.
 
-    Example:
+    Examples:
         >>> raise ConfigurationError("INFERENCE_SERVER_MODEL is not set")
         Traceback (most recent call last):
         ...

@@ -60,7 +60,7 @@ class ChunkStream(Protocol):
 class GenerativeModel(Protocol):
     """A model that generates text from messages, whole or streamed.
 
-    Example:
+    Examples:
         >>> from botticelli_server import ServerClient, ServerConfig
         >>> client = ServerClient(ServerConfig(base_url="http://127.0.0.1:8080", model="phi"))
         >>> isinstance(client, GenerativeModel), client.provider_name, client.model_name

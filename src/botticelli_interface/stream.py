@@ -19,7 +19,7 @@ class ManagedStream(Generic[T]):
     caller leaves ``async with``, calls :meth:`aclose`, or the task is cancelled.
     Nothing is sent until the first chunk is asked for.
 
-    Example:
+    Examples:
         >>> import asyncio
         >>> async def numbers():
         ...     yield 1

@@ -3,7 +3,7 @@
 mistral.rs, llama.cpp's server, vLLM and Ollama all speak this protocol, each with
 small differences that the client absorbs (see ``docs/servers.md``).
 
-Example:
+Examples:
     >>> from botticelli_server import ServerClient, ServerConfig
     >>> client = ServerClient(ServerConfig.from_env({"INFERENCE_SERVER_MODEL": "default"}))
     >>> client.config.base_url

@@ -37,7 +37,7 @@ class ServerPreset(BaseModel):
         needs_model: Whether ``{model}`` appears, so a model path is required.
         description: One line for error messages and docs.
 
-    Example:
+    Examples:
         >>> preset = get_preset("llama-server")
         >>> preset.argv_for(model="m/tiny.gguf", model_name="tiny", host="127.0.0.1", port=8080)[:3]
         ['llama-server', '-m', 'm/tiny.gguf']
@@ -96,7 +96,7 @@ def fill_argv(template: Sequence[str], values: Mapping[str, str], *, what: str) 
     Raises:
         ConfigurationError: If an argument names a placeholder that has no value.
 
-    Example:
+    Examples:
         >>> fill_argv(["srv", "--port={port}", '{"a": 1}', "{{port}}"], {"port": "81"}, what="a test")
         ['srv', '--port=81', '{"a": 1}', '{port}']
     """
@@ -179,7 +179,7 @@ def get_preset(name: str) -> ServerPreset:
     Raises:
         ConfigurationError: If no preset has that name; the message lists the valid ones.
 
-    Example:
+    Examples:
         >>> get_preset("vllm").name
         'vllm'
     """

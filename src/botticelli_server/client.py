@@ -42,7 +42,7 @@ class ServerClient:
     Args:
         config: Where the server is and how to talk to it.
 
-    Example:
+    Examples:
         >>> client = ServerClient(ServerConfig(base_url="http://127.0.0.1:8080", model="tiny"))
         >>> client.provider_name, client.model_name
         ('local', 'tiny')

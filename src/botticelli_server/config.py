@@ -39,7 +39,7 @@ class ServerConfig(FrozenModel):
     seconds and ``None`` turns one off. The API key is held as a secret: it is never
     shown by ``repr``, logs or errors.
 
-    Example:
+    Examples:
         >>> cfg = ServerConfig(base_url="http://127.0.0.1:1234/v1/", model="default", api_key="sk-1")
         >>> cfg.base_url, cfg.model
         ('http://127.0.0.1:1234', 'default')
@@ -92,7 +92,7 @@ class ServerConfig(FrozenModel):
         Raises:
             ConfigurationError: ``INFERENCE_SERVER_MODEL`` is unset, or a value is invalid.
 
-        Example:
+        Examples:
             >>> ServerConfig.from_env({"INFERENCE_SERVER_MODEL": "phi"}).base_url
             'http://localhost:8080'
         """

@@ -59,7 +59,7 @@ def to_chat_request(
     Raises:
         UnsupportedInputError: An input OpenAI-compatible chat cannot carry (audio, video, documents).
 
-    Example:
+    Examples:
         >>> req = GenerateRequest.from_prompt("Hi", max_tokens=5)
         >>> to_chat_request(req, default_model="tiny").to_json()
         b'{"model":"tiny","messages":[{"role":"user","content":"Hi"}],"max_tokens":5}'
@@ -102,7 +102,7 @@ def to_chat_message(message: Message) -> ChatMessage:
 def finish_reason_from_wire(value: str | None) -> FinishReason:
     """Map a server's ``finish_reason``; unknown values become ``OTHER``.
 
-    Example:
+    Examples:
         >>> finish_reason_from_wire("tool_calls"), finish_reason_from_wire("abort")
         (<FinishReason.TOOL_USE: 'tool_use'>, <FinishReason.OTHER: 'other'>)
     """
@@ -181,7 +181,7 @@ def chunk_to_stream_chunk(chunk: ChatCompletionChunk) -> StreamChunk | None:
     Finish reasons and usage are not read here: a stream reports them once, on its
     final chunk, after the server has sent everything (see :mod:`botticelli_server.streaming`).
 
-    Example:
+    Examples:
         >>> wire = ChatCompletionChunk.model_validate_json(b'{"choices":[{"delta":{"content":"Hi"}}]}')
         >>> chunk_to_stream_chunk(wire).text
         'Hi'

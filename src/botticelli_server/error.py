@@ -24,7 +24,7 @@ _PERMANENT_TYPES = frozenset({"invalid_request_error", "exceed_context_size_erro
 def stream_error(payload: Any, *, raw: bytes = b"") -> StreamInterruptedError:
     """The typed error for an error object found in a stream.
 
-    Example:
+    Examples:
         >>> err = stream_error({"error": {"message": "CUDA out of memory", "type": "server_error"}})
         >>> err.server_message, err.retryable, err.error_type
         ('CUDA out of memory', True, 'server_error')

@@ -75,7 +75,7 @@ def find_free_port(host: str = DEFAULT_HOST) -> int:
         A port number. Another process could take it before the server binds it,
         which is rare enough on a loopback address to accept.
 
-    Example:
+    Examples:
         >>> 0 < find_free_port() < 65536
         True
     """
@@ -166,7 +166,7 @@ class InferenceServer:
     Raises:
         ConfigurationError: If the preset is unknown or the command cannot be built.
 
-    Example:
+    Examples:
         >>> server = InferenceServer("llama-server", model="models/tiny.gguf", model_name="tiny", port=8081)
         >>> server.argv[:3], server.base_url, server.model_name
         (['llama-server', '-m', 'models/tiny.gguf'], 'http://127.0.0.1:8081', 'tiny')

@@ -53,7 +53,7 @@ ContentPart = TextPart | ImagePart
 class ChatMessage(_Wire):
     """One message: a plain string, or a list of parts when media is involved.
 
-    Example:
+    Examples:
         >>> ChatMessage(role="user", content="hi").model_dump(exclude_none=True)
         {'role': 'user', 'content': 'hi'}
     """
@@ -72,7 +72,7 @@ class StreamOptions(_Wire):
 class ChatCompletionRequest(_Wire):
     """A chat completion request. Extra fields (``min_p``, ``top_k``...) pass through to the server.
 
-    Example:
+    Examples:
         >>> req = ChatCompletionRequest(model="tiny", messages=[ChatMessage(role="user", content="hi")], max_tokens=4)
         >>> req.to_json()
         b'{"model":"tiny","messages":[{"role":"user","content":"hi"}],"max_tokens":4}'

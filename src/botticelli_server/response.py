@@ -109,7 +109,7 @@ class ChunkChoice(_Wire):
 class ChatCompletionChunk(_Wire):
     """One ``data:`` event of a streamed chat completion.
 
-    Example:
+    Examples:
         >>> chunk = ChatCompletionChunk.model_validate_json(b'{"choices":[],"usage":{"prompt_tokens":3}}')
         >>> chunk.choices, chunk.usage.prompt_tokens
         ([], 3)

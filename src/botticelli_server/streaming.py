@@ -64,7 +64,7 @@ _delta = StreamChunk.delta
 class StreamState:
     """What one stream has reported so far; its ``decode`` methods are the transport's event decoders.
 
-    Example:
+    Examples:
         >>> state = StreamState()
         >>> chunk = state.decode(ServerSentEvent(b'{"choices":[{"delta":{},"finish_reason":"length"}]}'))
         >>> chunk.choices[0].finish_reason

@@ -79,7 +79,7 @@ class ErrorFields:
 def error_fields(body: Any) -> ErrorFields:
     """Pull message, type and code out of any of the error-body shapes servers use.
 
-    Example:
+    Examples:
         >>> error_fields({"error": {"message": "bad", "type": "invalid_request_error"}})
         ErrorFields(message='bad', error_type='invalid_request_error', code=None)
         >>> error_fields({"message": "Model not found"}).message
@@ -114,7 +114,7 @@ def _str_or_none(value: object) -> str | None:
 def error_class_for_status(status_code: int) -> type[APIStatusError]:
     """The error class a status maps to.
 
-    Example:
+    Examples:
         >>> error_class_for_status(429).__name__, error_class_for_status(503).__name__
         ('RateLimitError', 'ServerUnavailableError')
     """
@@ -155,7 +155,7 @@ def error_from_response(response: ErrorResponse) -> BotticelliError:
     A 2xx status with an error body (Ollama writes errors that way once a stream has
     begun) is classified by the body's own ``code`` when it is an HTTP status.
 
-    Example:
+    Examples:
         >>> reply = ErrorResponse("local", 503, {}, '{"error":{"code":503,"message":"Loading model"}}', None)
         >>> err = error_from_response(reply)
         >>> type(err).__name__, err.retryable, err.server_message
@@ -188,7 +188,7 @@ def error_from_response(response: ErrorResponse) -> BotticelliError:
 def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
     """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date).
 
-    Example:
+    Examples:
         >>> parse_retry_after({"retry-after": "7"}), parse_retry_after({"retry-after-ms": "1500"})
         (7.0, 1.5)
         >>> parse_retry_after({"retry-after": "Wed, 21 Oct 2015 07:28:10 GMT"}, now=1445412480.0)
@@ -219,7 +219,7 @@ def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -
 def scrub(text: str, secrets: tuple[str, ...]) -> str:
     """Replace every secret in ``text`` with ``***``.
 
-    Example:
+    Examples:
         >>> scrub("key sk-123 rejected", ("sk-123",))
         'key *** rejected'
     """

@@ -20,6 +20,9 @@ __all__ = ["LOGGER_NAME", "log_event", "log_request"]
 
 LOGGER_NAME = "botticelli"
 _stdlib_logger = logging.getLogger(LOGGER_NAME)
+# The library convention: without it, warnings reach stderr through logging's "last
+# resort" handler in an application that never configured logging.
+_stdlib_logger.addHandler(logging.NullHandler())
 
 
 @cache

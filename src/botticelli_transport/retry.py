@@ -15,6 +15,7 @@ first retryable failure.
 from __future__ import annotations
 
 import logging
+import random
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
@@ -41,20 +42,24 @@ class _Policy:
     """The wait and stop rules of one call, as tenacity callables."""
 
     def __init__(self, settings: HttpSettings, deadline: float | None) -> None:
-        from tenacity import stop_after_attempt, wait_exponential_jitter  # noqa: PLC0415 - see module doc
+        from tenacity import stop_after_attempt  # noqa: PLC0415 - see module doc
 
         self._settings = settings
         self._deadline = deadline
-        self._backoff = wait_exponential_jitter(
-            initial=settings.backoff_initial, max=settings.backoff_max, jitter=settings.backoff_initial
-        )
         self._attempts = stop_after_attempt(settings.max_retries + 1)
 
     def wait(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
         if isinstance(error, BotticelliError) and error.retry_after is not None:
             return error.retry_after
-        return float(self._backoff(state))
+        return self._backoff(state.attempt_number)
+
+    def _backoff(self, attempt: int) -> float:
+        # Computed here rather than by tenacity's wait_exponential_jitter, whose arguments
+        # changed across the supported versions (``initial`` warns as deprecated from 9.x).
+        settings = self._settings
+        jitter = random.uniform(0.0, settings.backoff_initial)  # noqa: S311 - jitter, not cryptography
+        return min(settings.backoff_initial * 2.0 ** (attempt - 1) + jitter, settings.backoff_max)
 
     def stop(self, state: RetryCallState) -> bool:
         if self._attempts(state):

@@ -35,7 +35,7 @@ class HttpSettings(BaseModel):
 
     Every timeout is in seconds; ``None`` turns that limit off.
 
-    Example:
+    Examples:
         >>> s = HttpSettings(provider="local", base_url="http://127.0.0.1:8080",
         ...                  secret_headers={"Authorization": "Bearer sk-secret"})
         >>> "sk-secret" in repr(s)

@@ -24,7 +24,7 @@ _MAX_UNFRAMED = 4096
 class ServerSentEvent(NamedTuple):
     """One dispatched event.
 
-    Example:
+    Examples:
         >>> ServerSentEvent(b'{"x": 1}').event
         'message'
     """
@@ -40,7 +40,7 @@ class ServerSentEvent(NamedTuple):
 class SSEDecoder:
     r"""Turns a byte stream, fed in arbitrary pieces, into :class:`ServerSentEvent` s.
 
-    Example:
+    Examples:
         >>> decoder = SSEDecoder()
         >>> decoder.feed(b'data: {"a":1}\r\n\r\n: keep-alive\n\ndata: [DO')
         [ServerSentEvent(data=b'{"a":1}', event='message', id=None)]
@@ -62,11 +62,12 @@ class SSEDecoder:
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """Decode the next piece of the stream; returns the events it completed."""
         if not self._started:
-            if len(chunk) < len(_BOM) and _BOM.startswith(chunk) and not self._buffer:
-                self._buffer = chunk
-                return []
             chunk = self._buffer + chunk
             self._buffer = b""
+            if len(chunk) < len(_BOM) and _BOM.startswith(chunk):
+                # Possibly the start of a BOM split across reads: wait for more.
+                self._buffer = chunk
+                return []
             self._started = True
             if chunk.startswith(_BOM):
                 chunk = chunk[len(_BOM) :]

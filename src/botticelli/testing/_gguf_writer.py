@@ -81,7 +81,7 @@ def write_tiny_gguf(
         ConfigurationError: If the ``gguf`` or ``numpy`` package is missing, or the
             parent directory does not exist or cannot be written.
 
-    Example:
+    Examples:
         >>> import tempfile, pathlib
         >>> with tempfile.TemporaryDirectory() as tmp:
         ...     model = write_tiny_gguf(pathlib.Path(tmp) / "tiny.gguf", seed=1)

@@ -10,7 +10,7 @@ __all__ = ["TinyModelSpec"]
 class TinyModelSpec(BaseModel):
     """Dimensions of the tiny llama model; the defaults give a file of about 0.5 MB.
 
-    Example:
+    Examples:
         >>> spec = TinyModelSpec()
         >>> spec.embedding_length, spec.block_count, spec.head_count
         (64, 2, 4)

@@ -93,7 +93,7 @@ def build_vocab() -> TinyVocab:
     Returns:
         The vocabulary: 256 byte tokens, the merged tokens, then three control tokens.
 
-    Example:
+    Examples:
         >>> vocab = build_vocab()
         >>> vocab.tokens[vocab.eos_id], len(vocab) > 256
         ('<|im_end|>', True)
