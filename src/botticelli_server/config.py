@@ -13,6 +13,8 @@ from botticelli_core import FrozenModel
 from botticelli_error import ConfigurationError
 from botticelli_transport import HttpSettings
 from botticelli_transport.settings import (
+    DEFAULT_BACKOFF_INITIAL,
+    DEFAULT_BACKOFF_MAX,
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_RETRIES,
@@ -62,6 +64,9 @@ class ServerConfig(FrozenModel):
     max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0, le=20)
     max_retry_after: float = Field(default=DEFAULT_MAX_RETRY_AFTER, ge=0)
     """A server asking to wait longer than this gets its error raised at once."""
+    backoff_initial: float = Field(default=DEFAULT_BACKOFF_INITIAL, ge=0)
+    """First wait between retries when the server names none; it doubles each time, with jitter."""
+    backoff_max: float = Field(default=DEFAULT_BACKOFF_MAX, ge=0)
     max_connections: int = Field(default=DEFAULT_MAX_CONNECTIONS, gt=0)
     include_usage: bool = True
     """Send ``stream_options.include_usage`` so servers report usage on streams (a few reject it)."""
@@ -125,5 +130,7 @@ class ServerConfig(FrozenModel):
             stream_idle_timeout=self.stream_idle_timeout,
             max_retries=self.max_retries,
             max_retry_after=self.max_retry_after,
+            backoff_initial=self.backoff_initial,
+            backoff_max=self.backoff_max,
             max_connections=self.max_connections,
         )
