@@ -14,6 +14,7 @@ from botticelli import (
 
 
 async def main() -> None:
+    """Stream an answer and handle each category of failure."""
     async with ServerClient(ServerConfig.from_env(max_retries=1)) as model:
         request = GenerateRequest.from_prompt("Tell me a story.", max_tokens=16)
         try:

@@ -1,6 +1,8 @@
 """Ask a local OpenAI-compatible server for one answer, then stream another.
 
-Run against any server: INFERENCE_SERVER_BASE_URL=http://localhost:1234 INFERENCE_SERVER_MODEL=default python examples/quickstart.py
+Run against any server:
+
+    INFERENCE_SERVER_BASE_URL=http://localhost:1234 INFERENCE_SERVER_MODEL=default python examples/quickstart.py
 """
 
 import anyio
@@ -9,6 +11,7 @@ from botticelli import GenerateRequest, Message, ServerClient, ServerConfig
 
 
 async def main() -> None:
+    """One whole answer, then the same request streamed."""
     config = ServerConfig.from_env()  # INFERENCE_SERVER_BASE_URL, INFERENCE_SERVER_MODEL
     async with ServerClient(config) as model:
         request = GenerateRequest(

@@ -18,6 +18,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from botticelli.config import BotticelliSettings, load_settings, settings_from_dict
+    from botticelli.hybrid import HybridModel, HybridPolicy
+    from botticelli.provider import ModelClient, ModelProvider
     from botticelli_core import (
         AudioInput,
         DocumentInput,
@@ -41,6 +44,7 @@ if TYPE_CHECKING:
         Usage,
         VideoInput,
     )
+    from botticelli_embedded import EmbeddedConfig, EmbeddedModel
     from botticelli_error import (
         APIStatusError,
         AuthenticationError,
@@ -60,6 +64,7 @@ if TYPE_CHECKING:
         TransportError,
         UnsupportedInputError,
     )
+    from botticelli_gemini import GeminiClient, GeminiConfig
     from botticelli_interface import (
         ChunkStream,
         GenerativeModel,
@@ -68,7 +73,6 @@ if TYPE_CHECKING:
         SupportsHealth,
         SupportsListModels,
     )
-    from botticelli_embedded import EmbeddedConfig, EmbeddedModel
     from botticelli_server import InferenceServer, ServerClient, ServerConfig
 
 _EXPORTS: dict[str, str] = {
@@ -133,6 +137,10 @@ _EXPORTS: dict[str, str] = {
     ),
     **dict.fromkeys(["InferenceServer", "ServerClient", "ServerConfig"], "botticelli_server"),
     **dict.fromkeys(["EmbeddedConfig", "EmbeddedModel"], "botticelli_embedded"),
+    **dict.fromkeys(["GeminiClient", "GeminiConfig"], "botticelli_gemini"),
+    **dict.fromkeys(["ModelClient", "ModelProvider"], "botticelli.provider"),
+    **dict.fromkeys(["HybridModel", "HybridPolicy"], "botticelli.hybrid"),
+    **dict.fromkeys(["BotticelliSettings", "load_settings", "settings_from_dict"], "botticelli.config"),
 }
 
 __all__ = [  # noqa: RUF022 - kept in the same groups as _EXPORTS
@@ -186,9 +194,19 @@ __all__ = [  # noqa: RUF022 - kept in the same groups as _EXPORTS
     # backends
     "EmbeddedConfig",
     "EmbeddedModel",
+    "GeminiClient",
+    "GeminiConfig",
     "InferenceServer",
     "ServerClient",
     "ServerConfig",
+    # provider factory, configuration, routing
+    "BotticelliSettings",
+    "HybridModel",
+    "HybridPolicy",
+    "ModelClient",
+    "ModelProvider",
+    "load_settings",
+    "settings_from_dict",
 ]
 
 

@@ -37,12 +37,36 @@ class FrozenModel(BaseModel):
             ) from None
 
 
+_SECRET_WORDS = ("key", "token", "secret", "password", "credential")
+
+
 def describe_validation_error(owner: str, exc: ValidationError) -> str:
-    """One line per problem: ``Owner.field: what was wrong (got value)``."""
+    r"""One line per problem: ``Owner.field: what was wrong (got value)``.
+
+    The offending value is shown only when it is a plain scalar of a field whose name
+    does not suggest a secret, so an error can never carry an API key or echo a whole
+    input mapping.
+
+    Examples:
+        >>> from pydantic import BaseModel
+        >>> class Settings(BaseModel):
+        ...     api_key: bool
+        ...     retries: bool
+        >>> try:
+        ...     Settings(api_key="sk-live-123", retries="many")
+        ... except ValidationError as exc:
+        ...     print(describe_validation_error("Settings", exc).replace("; ", "\n"))
+        invalid Settings: Settings.api_key: Input should be a valid boolean, unable to interpret input
+        Settings.retries: Input should be a valid boolean, unable to interpret input (got 'many')
+    """
     problems = []
     for error in exc.errors(include_url=False):
-        where = ".".join(str(part) for part in error["loc"]) or "(model)"
-        got = repr(error.get("input"))
-        got = got if len(got) <= 60 else got[:57] + "..."
-        problems.append(f"{owner}.{where}: {error['msg']} (got {got})")
+        where = ".".join(str(part) for part in error["loc"])
+        problem = f"{owner}.{where or '(model)'}: {error['msg']}"
+        value = error.get("input")
+        secret = any(word in where.lower() for word in _SECRET_WORDS)
+        if where and not secret and (value is None or isinstance(value, str | int | float | bool)):
+            shown = repr(value)
+            problem += f" (got {shown if len(shown) <= 60 else shown[:57] + '...'})"
+        problems.append(problem)
     return "invalid " + owner + ": " + "; ".join(problems)

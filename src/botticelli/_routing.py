@@ -1,0 +1,170 @@
+"""How the hybrid provider tells a cheap request from a complex one, and which errors it falls back on.
+
+Pure functions over a :class:`~botticelli_core.GenerateRequest`: no I/O, no clock, so every
+routing rule is testable on its own.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from botticelli_core import GenerateRequest, TextInput
+from botticelli_error import (
+    BotticelliError,
+    RateLimitError,
+    ServerUnavailableError,
+    StreamInterruptedError,
+    StreamStalledError,
+    TransportError,
+    UnsupportedInputError,
+)
+
+__all__ = [
+    "DEFAULT_COOLDOWN",
+    "DEFAULT_FAILURE_THRESHOLD",
+    "DEFAULT_MAX_TOKENS_THRESHOLD",
+    "DEFAULT_PROMPT_TOKENS_THRESHOLD",
+    "HybridPolicy",
+    "Route",
+    "choose_route",
+    "counts_against_backend",
+    "estimate_prompt_tokens",
+    "falls_back_on",
+]
+
+DEFAULT_PROMPT_TOKENS_THRESHOLD = 2000
+"""Prompts estimated above this many tokens go to the fallback: local prefill on a CPU is slow."""
+DEFAULT_MAX_TOKENS_THRESHOLD = 2048
+"""Requests asking for more output tokens than this go to the fallback."""
+DEFAULT_FAILURE_THRESHOLD = 3
+"""Consecutive failures that open a backend's circuit breaker."""
+DEFAULT_COOLDOWN = 30.0
+"""Seconds an open breaker skips its backend before one trial request is let through."""
+
+# Errors that say "this backend cannot serve right now" rather than "this request is wrong":
+# another backend may well answer. A bad request, a bad key, an unknown model or blocked content
+# would fail the same way (or should be fixed, not hidden), so those propagate.
+_FALLBACK_ERRORS: tuple[type[BotticelliError], ...] = (
+    TransportError,  # includes RequestTimeoutError
+    RateLimitError,
+    ServerUnavailableError,
+    StreamInterruptedError,
+    StreamStalledError,
+    UnsupportedInputError,
+)
+
+Target = Literal["preferred", "fallback"]
+
+
+class HybridPolicy(BaseModel):
+    """When a request counts as complex, and how quickly a failing backend is skipped.
+
+    Args:
+        prompt_tokens_threshold: Prompts estimated above this many tokens (characters / 4)
+            go to the fallback backend.
+        max_tokens_threshold: Requests with ``max_tokens`` above this go to the fallback.
+        media_to_fallback: Requests holding images, audio, video or documents go to the
+            fallback (local servers often cannot take them).
+        failure_threshold: Consecutive failures that open a backend's circuit breaker.
+        cooldown: Seconds an open breaker skips its backend before a trial request.
+
+    Examples:
+        >>> HybridPolicy().prompt_tokens_threshold
+        2000
+        >>> HybridPolicy(cooldown=5).cooldown
+        5.0
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    prompt_tokens_threshold: int = Field(default=DEFAULT_PROMPT_TOKENS_THRESHOLD, gt=0)
+    max_tokens_threshold: int = Field(default=DEFAULT_MAX_TOKENS_THRESHOLD, gt=0)
+    media_to_fallback: bool = True
+    failure_threshold: int = Field(default=DEFAULT_FAILURE_THRESHOLD, gt=0)
+    cooldown: float = Field(default=DEFAULT_COOLDOWN, ge=0)
+
+
+class Route(BaseModel):
+    """Where one request goes first, and why (the ``reason`` is what gets logged).
+
+    Examples:
+        >>> Route(target="fallback", reason="media")
+        Route(target='fallback', reason='media')
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    target: Target
+    reason: str
+
+
+def estimate_prompt_tokens(request: GenerateRequest) -> int:
+    """A rough token count of the request's text: characters / 4, rounded up.
+
+    Good enough to tell a short question from a pasted document; no tokenizer is loaded.
+
+    Examples:
+        >>> estimate_prompt_tokens(GenerateRequest.from_prompt("x" * 10))
+        3
+    """
+    chars = sum(len(part.text) for m in request.messages for part in m.content if isinstance(part, TextInput))
+    return math.ceil(chars / 4)
+
+
+def _has_media(request: GenerateRequest) -> bool:
+    return any(not isinstance(part, TextInput) for m in request.messages for part in m.content)
+
+
+def choose_route(request: GenerateRequest, policy: HybridPolicy) -> Route:
+    """Pick the backend a request should try first.
+
+    The first rule that applies wins: an explicit ``routing_hint``, then media inputs,
+    then the estimated prompt size, then the requested ``max_tokens``; anything else is cheap.
+
+    Examples:
+        >>> policy = HybridPolicy(prompt_tokens_threshold=10)
+        >>> choose_route(GenerateRequest.from_prompt("Hi"), policy)
+        Route(target='preferred', reason='cheap')
+        >>> choose_route(GenerateRequest.from_prompt("word " * 20), policy).reason
+        'prompt_tokens>10'
+        >>> choose_route(GenerateRequest.from_prompt("Hi", routing_hint="complex"), policy).reason
+        'hint:complex'
+    """
+    if request.routing_hint is not None:
+        target: Target = "preferred" if request.routing_hint == "cheap" else "fallback"
+        return Route(target=target, reason=f"hint:{request.routing_hint}")
+    if policy.media_to_fallback and _has_media(request):
+        return Route(target="fallback", reason="media")
+    if estimate_prompt_tokens(request) > policy.prompt_tokens_threshold:
+        return Route(target="fallback", reason=f"prompt_tokens>{policy.prompt_tokens_threshold}")
+    if request.max_tokens is not None and request.max_tokens > policy.max_tokens_threshold:
+        return Route(target="fallback", reason=f"max_tokens>{policy.max_tokens_threshold}")
+    return Route(target="preferred", reason="cheap")
+
+
+def falls_back_on(error: BaseException) -> bool:
+    """Whether the other backend should be tried after ``error`` (before any chunk was delivered).
+
+    Examples:
+        >>> from botticelli_error import BadRequestError, ServerUnavailableError
+        >>> falls_back_on(ServerUnavailableError("overloaded")), falls_back_on(BadRequestError("bad"))
+        (True, False)
+    """
+    return isinstance(error, _FALLBACK_ERRORS)
+
+
+def counts_against_backend(error: BaseException) -> bool:
+    """Whether ``error`` is a sign of an unhealthy backend, for its circuit breaker.
+
+    An input the backend cannot take is a capability gap, not an outage, so it falls back
+    without counting.
+
+    Examples:
+        >>> from botticelli_error import UnsupportedInputError, TransportError
+        >>> counts_against_backend(TransportError("refused")), counts_against_backend(UnsupportedInputError("audio"))
+        (True, False)
+    """
+    return falls_back_on(error) and not isinstance(error, UnsupportedInputError)

@@ -1,0 +1,103 @@
+"""``botticelli generate``: one prompt in, the answer out (whole or streamed)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+from botticelli.cli._common import UsageError, add_config_options, emit_json, open_client, provider_from_args, stdout
+from botticelli_core import GenerateRequest, GenerateResponse, Usage
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(commands: Any) -> None:
+    """Register ``generate`` on the subcommand parsers."""
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "generate",
+        help="generate an answer to a prompt",
+        description="Generate an answer. The prompt is the argument, or standard input when it is '-' or absent.",
+    )
+    parser.add_argument("prompt", nargs="?", help="the prompt ('-' or absent: read standard input)")
+    parser.add_argument("--stream", action="store_true", help="print the answer as it is generated")
+    parser.add_argument("--max-tokens", type=_positive_int, metavar="N", help="upper bound on generated tokens")
+    parser.add_argument("--temperature", type=float, metavar="T", help="sampling temperature, 0 to 2")
+    parser.add_argument("--system", metavar="TEXT", help="a system instruction")
+    parser.add_argument(
+        "--hint", choices=("cheap", "complex"), help="routing hint for the hybrid provider (others ignore it)"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="machine output: one JSON object (with --stream: one per chunk)"
+    )
+    add_config_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def read_prompt(prompt: str | None) -> str:
+    """The prompt argument, or standard input when it is ``-`` or absent."""
+    if prompt is not None and prompt != "-":
+        return prompt
+    if sys.stdin is None or sys.stdin.isatty():
+        raise UsageError("give a prompt, or pipe one on standard input")
+    text = sys.stdin.read()
+    if not text.strip():
+        raise UsageError("the prompt read from standard input is empty")
+    return text
+
+
+async def run(args: argparse.Namespace) -> int:
+    """Generate once and print the result."""
+    prompt = read_prompt(args.prompt)
+    provider = provider_from_args(args)
+    params: dict[str, Any] = {
+        "max_tokens": args.max_tokens,
+        "temperature": args.temperature,
+        "routing_hint": args.hint,
+    }
+    request = GenerateRequest.from_prompt(
+        prompt, system=args.system, **{k: v for k, v in params.items() if v is not None}
+    )
+    async with open_client(provider) as client:
+        started = time.monotonic()
+        if not args.stream:
+            response = await client.generate(request)
+            if args.json:
+                emit_json(_response_json(response, client.provider_name, time.monotonic() - started))
+            else:
+                stdout().write(response.text + "\n")
+            return 0
+        out = stdout()
+        async with client.generate_stream(request) as stream:
+            async for chunk in stream:
+                if args.json:
+                    emit_json(chunk.model_dump(mode="json", exclude_defaults=True) | {"is_final": chunk.is_final})
+                elif chunk.text:
+                    out.write(chunk.text)
+                    out.flush()
+        if not args.json:
+            out.write("\n")
+    return 0
+
+
+def _response_json(response: GenerateResponse, provider: str, latency: float) -> dict[str, Any]:
+    return {
+        "provider": provider,
+        "model": response.model,
+        "text": response.text,
+        "finish_reason": response.finish_reason.value,
+        "usage": _usage_json(response.usage),
+        "latency_s": round(latency, 4),
+    }
+
+
+def _usage_json(usage: Usage | None) -> dict[str, Any] | None:
+    return usage.model_dump(exclude_none=True) if usage is not None else None

@@ -1,0 +1,78 @@
+"""``botticelli models`` and ``botticelli health``: what a backend serves, and whether it is ready."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from botticelli.cli._common import add_config_options, emit_json, open_client, provider_from_args, stdout
+from botticelli.hybrid import HybridModel
+from botticelli_core import HealthStatus
+from botticelli_error import ConfigurationError
+from botticelli_interface import SupportsHealth, SupportsListModels
+
+__all__ = ["add_parsers", "run_health", "run_models"]
+
+
+def add_parsers(commands: Any) -> None:
+    """Register ``models`` and ``health`` on the subcommand parsers."""
+    models = commands.add_parser("models", help="list the models the backend serves")
+    models.add_argument("--json", action="store_true", help="machine output")
+    add_config_options(models, model=False)
+    models.set_defaults(handler=run_models)
+
+    health = commands.add_parser("health", help="check whether the backend is ready (exit 1 if not); spends no tokens")
+    health.add_argument("--json", action="store_true", help="machine output")
+    add_config_options(health, model=False)
+    health.set_defaults(handler=run_health)
+
+
+async def run_models(args: argparse.Namespace) -> int:
+    """Print one model per line: id, owner, status."""
+    provider = provider_from_args(args)
+    async with open_client(provider) as client:
+        if not isinstance(client, SupportsListModels):
+            raise ConfigurationError(f"the {client.provider_name} backend cannot list its models")
+        models = await client.list_models()
+    if args.json:
+        emit_json([m.model_dump(mode="json", exclude_none=True) for m in models])
+        return 0
+    out = stdout()
+    for info in models:
+        extras = [part for part in (info.owned_by, info.status) if part]
+        out.write(info.id + (f"  ({', '.join(extras)})" if extras else "") + "\n")
+    return 0
+
+
+async def run_health(args: argparse.Namespace) -> int:
+    """Print readiness (for hybrid: each backend's); exit 1 when not ready."""
+    provider = provider_from_args(args)
+    async with open_client(provider) as client:
+        if not isinstance(client, SupportsHealth):
+            raise ConfigurationError(f"the {client.provider_name} backend has no health check")
+        overall = await client.health()
+        parts = await client.backend_health() if isinstance(client, HybridModel) else {client.provider_name: overall}
+    if args.json:
+        emit_json(
+            {
+                "provider": provider.provider_name,
+                **overall.model_dump(mode="json"),
+                "backends": {name: s.model_dump(mode="json") for name, s in parts.items()},
+            }
+        )
+    else:
+        out = stdout()
+        for name, status in parts.items():
+            out.write(f"{name}: {_describe(status)}\n")
+        if isinstance(client, HybridModel):
+            out.write(f"hybrid: {overall.status}\n")
+    return 0 if overall.ready else 1
+
+
+def _describe(status: HealthStatus) -> str:
+    text = status.status if status.ready else f"not ready ({status.status})"
+    if status.latency_s is not None:
+        text += f" in {status.latency_s * 1000:.0f} ms"
+    if status.detail and not status.ready:
+        text += f": {status.detail}"
+    return text

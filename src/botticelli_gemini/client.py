@@ -1,0 +1,348 @@
+"""The Gemini backend: :class:`GeminiClient`, a :class:`~botticelli_interface.GenerativeModel`."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import AsyncGenerator
+from contextlib import AbstractAsyncContextManager, nullcontext
+from types import TracebackType
+from typing import Self
+
+from botticelli_core import GenerateRequest, GenerateResponse, HealthStatus, ModelInfo, StreamChunk, Usage
+from botticelli_error import (
+    APIStatusError,
+    BotticelliError,
+    ConfigurationError,
+    StreamError,
+    TransportError,
+)
+from botticelli_gemini.config import GeminiConfig
+from botticelli_gemini.convert import to_model_info, to_response, to_wire_request
+from botticelli_gemini.errors import error_from_response
+from botticelli_gemini.rate_limit import RateLimiter, Reservation, estimate_tokens
+from botticelli_gemini.request import WireCountedRequest, WireCountTokensRequest, dump_request
+from botticelli_gemini.response import (
+    parse_count_tokens_response,
+    parse_generate_response,
+    parse_list_models_response,
+    parse_model,
+)
+from botticelli_gemini.streaming import GeminiStreamDecoder
+from botticelli_interface import ManagedStream
+from botticelli_transport import HttpSettings, HttpTransport, StreamInfo, log_request
+
+__all__ = ["GeminiClient"]
+
+_PROVIDER = "gemini"
+_API = "/v1beta/models"
+# Model ids go into the URL path; anything else could rewrite the route.
+_MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_HEALTH_TIMEOUT = 15.0
+_PAGE_SIZE = "1000"
+
+
+class GeminiClient:
+    """Google Gemini over its REST API, behind botticelli's :class:`~botticelli_interface.GenerativeModel`.
+
+    The API key travels only in the ``x-goog-api-key`` header, never in a URL, log,
+    repr or error. Use the client as an async context manager, or call :meth:`aclose`.
+
+    Args:
+        config: Key, model and limits; read from the environment
+            (:meth:`GeminiConfig.from_env`) when omitted.
+
+    Example:
+        >>> from botticelli_interface import GenerativeModel
+        >>> client = GeminiClient(GeminiConfig(api_key="AIza-not-a-real-key"))
+        >>> isinstance(client, GenerativeModel), client.provider_name, client.model_name
+        (True, 'gemini', 'gemini-2.5-flash')
+        >>> "AIza" in repr(client)
+        False
+    """
+
+    def __init__(self, config: GeminiConfig | None = None) -> None:
+        self.config = config if config is not None else GeminiConfig.from_env()
+        cfg = self.config
+        settings = HttpSettings(
+            provider=_PROVIDER,
+            base_url=cfg.base_url,
+            secret_headers={"x-goog-api-key": cfg.api_key},
+            connect_timeout=cfg.connect_timeout,
+            read_timeout=cfg.read_timeout,
+            total_timeout=cfg.total_timeout,
+            stream_idle_timeout=cfg.stream_idle_timeout,
+            max_retries=cfg.max_retries,
+            max_retry_after=cfg.max_retry_after,
+            backoff_initial=cfg.backoff_initial,
+            backoff_max=cfg.backoff_max,
+        )
+        self._transport = HttpTransport(settings, error_mapper=error_from_response)
+        self._limiters: dict[str, RateLimiter] = {}
+
+    def __repr__(self) -> str:
+        return f"GeminiClient(model={self.config.model!r}, base_url={self.config.base_url!r})"
+
+    @property
+    def provider_name(self) -> str:
+        """Always ``"gemini"``."""
+        return _PROVIDER
+
+    @property
+    def model_name(self) -> str:
+        """The model used when a request names none."""
+        return self.config.model
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool. Safe to call twice."""
+        await self._transport.aclose()
+
+    async def generate(self, request: GenerateRequest) -> GenerateResponse:
+        """Generate a whole answer with ``:generateContent``.
+
+        Raises:
+            UnsupportedInputError: An input Gemini cannot take, or inline media over the size limit.
+            ContentBlockedError: Gemini blocked the prompt.
+            RateLimitError: A quota is spent (``retryable=False`` when only a reset helps).
+            BotticelliError: Any other failure, typed.
+        """
+        model = self._model(request)
+        body = dump_request(to_wire_request(request, max_request_bytes=self.config.max_request_bytes))
+        started = time.monotonic()
+        status: int | None = None
+        retries = 0
+        request_id: str | None = None
+        usage: Usage | None = None
+        error: BaseException | None = None
+        try:
+            async with self._reserve(model, request) as reservation:
+                result = await self._transport.request("POST", f"{_API}/{model}:generateContent", content=body)
+                status, retries, request_id = result.status_code, result.retries, result.request_id
+                response = to_response(parse_generate_response(result.content), request_id=request_id)
+                usage = response.usage
+                if reservation is not None and usage is not None:
+                    reservation.settle(usage.total_tokens)
+            return response
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            self._log(
+                operation="generate",
+                model=model,
+                status=status,
+                started=started,
+                retries=retries,
+                usage=usage,
+                error=error,
+                request_id=request_id,
+            )
+
+    def generate_stream(self, request: GenerateRequest) -> ManagedStream[StreamChunk]:
+        """Stream an answer with ``:streamGenerateContent?alt=sse``.
+
+        The request is converted at once, so unsupported inputs raise here; nothing is
+        sent until the first chunk is asked for. The last chunk is final and carries
+        the finish reason and the last reported usage.
+
+        Raises:
+            UnsupportedInputError: An input Gemini cannot take, or inline media over the size limit.
+        """
+        model = self._model(request)
+        body = dump_request(to_wire_request(request, max_request_bytes=self.config.max_request_bytes))
+        return ManagedStream(self._stream(model, request, body))
+
+    async def _stream(self, model: str, request: GenerateRequest, body: bytes) -> AsyncGenerator[StreamChunk, None]:
+        started = time.monotonic()
+        info = StreamInfo()
+        decoder = GeminiStreamDecoder()
+        usage: Usage | None = None
+        error: BaseException | None = None
+        try:
+            async with self._reserve(model, request) as reservation:
+                events = self._transport.stream(
+                    f"{_API}/{model}:streamGenerateContent",
+                    content=body,
+                    decode=decoder.decode,
+                    info=info,
+                    params={"alt": "sse"},
+                )
+                try:
+                    async for chunk in events:
+                        # Events with only function calls yield an empty chunk, so the
+                        # transport knows output began and stops retrying; skip it here.
+                        if chunk.text or chunk.reasoning:
+                            yield chunk
+                finally:
+                    await events.aclose()
+                final = decoder.finish()
+                usage = final.usage
+                if reservation is not None and usage is not None:
+                    reservation.settle(usage.total_tokens)
+                yield final
+        except StreamError as exc:
+            if not exc.partial_text:
+                exc.partial_text = decoder.text
+            error = exc
+            raise
+        except GeneratorExit:
+            # The caller stopped reading early: a normal close, not a failure.
+            raise
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            self._log(
+                operation="stream",
+                model=model,
+                status=info.status_code,
+                started=started,
+                retries=info.retries,
+                usage=usage,
+                error=error,
+                request_id=info.request_id,
+            )
+
+    async def count_tokens(self, request: GenerateRequest) -> int:
+        """The prompt's size in tokens, from ``:countTokens`` (free; spends no generation quota).
+
+        Raises:
+            UnsupportedInputError: An input Gemini cannot take.
+            BotticelliError: Any other failure, typed.
+        """
+        model = self._model(request)
+        wire = to_wire_request(request, max_request_bytes=self.config.max_request_bytes)
+        body = dump_request(
+            WireCountTokensRequest(generate_content_request=WireCountedRequest(model=f"models/{model}", **dict(wire)))
+        )
+        started = time.monotonic()
+        status: int | None = None
+        retries = 0
+        error: BaseException | None = None
+        try:
+            result = await self._transport.request("POST", f"{_API}/{model}:countTokens", content=body)
+            status, retries = result.status_code, result.retries
+            return parse_count_tokens_response(result.content).total_tokens
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            self._log(
+                operation="count_tokens",
+                model=model,
+                status=status,
+                started=started,
+                retries=retries,
+                usage=None,
+                error=error,
+                request_id=None,
+            )
+
+    async def list_models(self) -> list[ModelInfo]:
+        """Every model the key may use, following the list's pages.
+
+        Raises:
+            BotticelliError: The list could not be fetched, typed.
+        """
+        models: list[ModelInfo] = []
+        params: dict[str, str] = {"pageSize": _PAGE_SIZE}
+        started = time.monotonic()
+        error: BaseException | None = None
+        status: int | None = None
+        try:
+            while True:
+                result = await self._transport.request("GET", _API, params=params)
+                status = result.status_code
+                page = parse_list_models_response(result.content)
+                models.extend(to_model_info(m) for m in page.models)
+                if not page.next_page_token:
+                    return models
+                params = {"pageSize": _PAGE_SIZE, "pageToken": page.next_page_token}
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            self._log(
+                operation="list_models",
+                model=None,
+                status=status,
+                started=started,
+                retries=0,
+                usage=None,
+                error=error,
+                request_id=None,
+            )
+
+    async def health(self) -> HealthStatus:
+        """Whether Gemini answers for the configured model: ``GET`` the model, spending no tokens.
+
+        Never raises for an unreachable API, a bad key or an unknown model; the status says so.
+        """
+        model = self.config.model
+        started = time.monotonic()
+        try:
+            result = await self._transport.request("GET", f"{_API}/{model}", retry=False, total_timeout=_HEALTH_TIMEOUT)
+            parse_model(result.content)
+        except TransportError as exc:
+            return HealthStatus(
+                ready=False, status="unreachable", detail=exc.message, latency_s=time.monotonic() - started
+            )
+        except BotticelliError as exc:
+            detail = exc.message if not isinstance(exc, APIStatusError) else f"{type(exc).__name__}: {exc.message}"
+            return HealthStatus(ready=False, status="unavailable", detail=detail, latency_s=time.monotonic() - started)
+        return HealthStatus(ready=True, status="ok", detail=model, latency_s=time.monotonic() - started)
+
+    def _model(self, request: GenerateRequest) -> str:
+        model = (request.model or self.config.model).removeprefix("models/")
+        if not _MODEL_ID.match(model):
+            raise ConfigurationError(
+                f"{model!r} is not a Gemini model id (letters, digits, '.', '_' and '-' only)",
+                provider=_PROVIDER,
+            )
+        return model
+
+    def _reserve(self, model: str, request: GenerateRequest) -> AbstractAsyncContextManager[Reservation | None]:
+        limits = self.config.limits_for(model)
+        if limits is None:
+            return nullcontext()
+        limiter = self._limiters.get(model)
+        if limiter is None:
+            limiter = self._limiters[model] = RateLimiter(limits, model=model)
+        return limiter.reserve(estimate_tokens(request))
+
+    def _log(
+        self,
+        *,
+        operation: str,
+        model: str | None,
+        status: int | None,
+        started: float,
+        retries: int,
+        usage: Usage | None,
+        error: BaseException | None,
+        request_id: str | None,
+    ) -> None:
+        if status is None and isinstance(error, BotticelliError):
+            status = error.status_code
+        log_request(
+            provider=_PROVIDER,
+            model=model,
+            operation=operation,
+            status_code=status,
+            latency_s=time.monotonic() - started,
+            retries=retries,
+            usage=usage,
+            error=error,
+            request_id=request_id,
+        )

@@ -1,0 +1,134 @@
+"""The SSE decoder: framing rules, line endings, chunk boundaries and leniency at the end."""
+
+from __future__ import annotations
+
+import itertools
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from botticelli_transport import ServerSentEvent, SSEDecoder
+
+
+def decode(*pieces: bytes) -> list[ServerSentEvent]:
+    decoder = SSEDecoder()
+    events = [event for piece in pieces for event in decoder.feed(piece)]
+    return events + decoder.flush()
+
+
+def datas(events: list[ServerSentEvent]) -> list[bytes]:
+    return [e.data for e in events]
+
+
+STREAM = (
+    b"\xef\xbb\xbf: keep-alive\r\n\r\n"
+    b"id: 1\nretry: 3000\n\n"
+    b'data: {"a":1}\r\n\r\n'
+    b"event: agentic_tool_call_progress\rdata: {}\r\r"
+    b"data: line one\ndata: line two\n\n"
+    b"id: 7\r\n\r\n"
+    b"data:no-space\n"
+    b"mystery: field\n\n"
+    b"data: [DONE]\n\n"
+)
+EXPECTED = [
+    ServerSentEvent(b'{"a":1}', "message", "1"),
+    ServerSentEvent(b"{}", "agentic_tool_call_progress", "1"),
+    ServerSentEvent(b"line one\nline two", "message", "1"),
+    ServerSentEvent(b"no-space", "message", "7"),
+    ServerSentEvent(b"[DONE]", "message", "7"),
+]
+
+
+def test_a_mixed_stream_fed_whole_decodes_to_the_expected_events() -> None:
+    assert decode(STREAM) == EXPECTED
+
+
+@given(st.lists(st.integers(min_value=0, max_value=len(STREAM)), max_size=20))
+def test_splitting_a_stream_at_any_points_yields_the_same_events_as_feeding_it_whole(cuts: list[int]) -> None:
+    bounds = [0, *sorted(cuts), len(STREAM)]
+    pieces = [STREAM[a:b] for a, b in itertools.pairwise(bounds)]
+    assert decode(*pieces) == EXPECTED
+
+
+@given(st.data())
+def test_feeding_byte_by_byte_with_any_line_ending_is_the_same_as_lf(data: st.DataObject) -> None:
+    lines = [b"data: x", b"", b": ping", b"", b"event: e", b"data: y", b"data: z", b""]
+    body = b""
+    for line in lines:
+        # A CR ending followed by an empty line's LF would be one CRLF, not two endings.
+        after_cr = body.endswith(b"\r") and not line
+        body += line + data.draw(st.sampled_from([b"\r", b"\r\n"] if after_cr else [b"\n", b"\r", b"\r\n"]))
+    events = decode(*(body[i : i + 1] for i in range(len(body))))
+    assert events == [ServerSentEvent(b"x"), ServerSentEvent(b"y\nz", "e")]
+
+
+def test_comment_lines_produce_no_events() -> None:
+    assert decode(b": keep-alive\n\n:\n\n: OPENROUTER PROCESSING\n\n") == []
+
+
+def test_id_and_retry_blocks_followed_by_blank_lines_never_produce_empty_events() -> None:
+    # openai-python #2722/#3833: an empty-data event after "id:"/"retry:" reached json.loads("").
+    assert decode(b"id: 1\n\nretry: 500\n\nid: 2\nretry: 10\n\n\n\n") == []
+
+
+def test_a_blank_data_line_still_dispatches_an_event_with_empty_data() -> None:
+    # Per WHATWG, "data:" alone is a data line; it is a real event the caller may judge.
+    assert datas(decode(b"data:\n\n")) == [b""]
+
+
+def test_a_data_field_without_colon_is_an_empty_data_line() -> None:
+    assert datas(decode(b"data\ndata: x\n\n")) == [b"\nx"]
+
+
+def test_only_one_space_after_the_colon_is_stripped() -> None:
+    assert datas(decode(b"data:  two spaces\n\n")) == [b" two spaces"]
+
+
+def test_event_name_applies_only_to_its_own_event() -> None:
+    events = decode(b"event: ping\n\nevent: error\ndata: boom\n\ndata: after\n\n")
+    assert [(e.event, e.data) for e in events] == [("error", b"boom"), ("message", b"after")]
+
+
+def test_an_id_containing_nul_is_ignored() -> None:
+    assert decode(b"id: a\0b\ndata: x\n\n") == [ServerSentEvent(b"x", "message", None)]
+
+
+def test_a_bom_is_stripped_even_when_split_across_reads() -> None:
+    assert datas(decode(b"\xef", b"\xbb", b"\xbfdata: x\n\n")) == [b"x"]
+
+
+def test_a_bom_only_at_the_very_start_is_stripped() -> None:
+    assert decode(b"data: x\n\n\xef\xbb\xbfdata: y\n\n")[0] == ServerSentEvent(b"x")
+
+
+def test_a_short_first_read_that_is_not_a_bom_is_kept() -> None:
+    assert datas(decode(b"d", b"ata: x\n\n")) == [b"x"]
+
+
+def test_a_crlf_split_between_reads_is_one_line_ending() -> None:
+    assert datas(decode(b"data: x\r", b"\n\r", b"\ndata: y\r\n\r\n")) == [b"x", b"y"]
+
+
+def test_unknown_fields_are_ignored_and_remembered_as_unframed() -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(b'{"error":{"message":"boom"}}\n\n') == []
+    assert decoder.unframed == b'{"error":{"message":"boom"}}'
+
+
+def test_flush_completes_an_unterminated_last_event() -> None:
+    assert datas(decode(b"data: a\n\ndata: tail")) == [b"a", b"tail"]
+    assert datas(decode(b"data: a\n\ndata: tail\n")) == [b"a", b"tail"]
+
+
+def test_flush_of_a_finished_stream_adds_nothing() -> None:
+    decoder = SSEDecoder()
+    decoder.feed(b"data: a\n\n")
+    assert decoder.flush() == []
+
+
+@given(st.binary(max_size=300), st.lists(st.integers(min_value=0, max_value=300), max_size=8))
+def test_arbitrary_bytes_never_raise_and_never_yield_events_without_data_lines(body: bytes, cuts: list[int]) -> None:
+    bounds = [0, *sorted(c for c in cuts if c <= len(body)), len(body)]
+    events = decode(*(body[a:b] for a, b in itertools.pairwise(bounds)))
+    assert len(events) <= body.count(b"data")
