@@ -12,7 +12,15 @@ Examples:
 
 from botticelli_server.client import ServerClient
 from botticelli_server.config import ServerConfig
-from botticelli_server.convert import chunk_to_stream_chunk, from_chat_response, to_chat_request
+from botticelli_server.convert import (
+    chunk_to_stream_chunk,
+    finish_reason_from_wire,
+    from_chat_response,
+    to_chat_message,
+    to_chat_request,
+    usage_from_wire,
+)
+from botticelli_server.error import stream_error
 from botticelli_server.launcher import InferenceServer, find_free_port
 from botticelli_server.request import (
     ChatCompletionRequest,
@@ -36,6 +44,7 @@ from botticelli_server.response import (
     ToolCall,
     UsageInfo,
 )
+from botticelli_server.streaming import StreamState
 
 __all__ = [
     "AssistantMessage",
@@ -56,11 +65,16 @@ __all__ = [
     "ServerClient",
     "ServerConfig",
     "StreamOptions",
+    "StreamState",
     "TextPart",
     "ToolCall",
     "UsageInfo",
     "chunk_to_stream_chunk",
     "find_free_port",
+    "finish_reason_from_wire",
     "from_chat_response",
+    "stream_error",
+    "to_chat_message",
     "to_chat_request",
+    "usage_from_wire",
 ]

@@ -43,7 +43,6 @@ __all__ = [
 
 _FINISH_REASONS = {
     "stop": FinishReason.STOP,
-    "eos": FinishReason.STOP,
     "length": FinishReason.LENGTH,
     "tool_calls": FinishReason.TOOL_USE,
     "function_call": FinishReason.TOOL_USE,

@@ -51,6 +51,8 @@ class _TextChoice(TypedDict, total=False):
 
 
 class _TextChunk(TypedDict, total=False):
+    object: str | None
+    message: str | None
     model: str | None
     choices: list[_TextChoice] | None
     usage: dict[str, Any] | None
@@ -99,6 +101,8 @@ class StreamState:
             raise _undecodable(data) from None
         if chunk.error is not None:
             raise stream_error(chunk.error, raw=data)
+        if chunk.object == "error":  # vLLM's older flat error object
+            raise stream_error({"error": {"message": getattr(chunk, "message", None)}}, raw=data)
         choices = chunk.choices
         if choices and choices[0].finish_reason is not None:
             self.finish_reason = choices[0].finish_reason
@@ -124,6 +128,8 @@ class StreamState:
             raise _undecodable(data) from None
         if chunk.get("error") is not None:
             raise stream_error(chunk["error"], raw=data)
+        if chunk.get("object") == "error":  # vLLM's older flat error object
+            raise stream_error({"error": {"message": chunk.get("message")}}, raw=data)
         usage = chunk.get("usage")
         if usage is not None:
             self.usage = usage

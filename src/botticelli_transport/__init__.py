@@ -14,7 +14,9 @@ from botticelli_transport.errors import (
     parse_retry_after,
     scrub,
 )
+from botticelli_transport.events import iter_events
 from botticelli_transport.log import LOGGER_NAME, log_event, log_request
+from botticelli_transport.retry import call_with_retries
 from botticelli_transport.settings import HttpSettings
 from botticelli_transport.sse import ServerSentEvent, SSEDecoder
 
@@ -29,9 +31,11 @@ __all__ = [
     "SSEDecoder",
     "ServerSentEvent",
     "StreamInfo",
+    "call_with_retries",
     "error_class_for_status",
     "error_fields",
     "error_from_response",
+    "iter_events",
     "log_event",
     "log_request",
     "parse_retry_after",

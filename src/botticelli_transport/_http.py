@@ -262,7 +262,7 @@ class HttpTransport:
         except TimeoutError:
             raise self._deadline_error(deadline) from None
         except httpx.HTTPError as exc:
-            raise self._transport_error(exc) from exc
+            raise self._transport_error(exc, read_timeout=self._stream_read_timeout) from exc
 
     async def _stream_body(self, response: httpx.Response, deadline: float | None) -> AsyncIterator[bytes]:
         """The body as byte chunks, after checking that it is an event stream at all."""
@@ -328,8 +328,9 @@ class HttpTransport:
     def _describe(self, exc: httpx.HTTPError) -> str:
         return scrub(f"{type(exc).__name__}: {exc}", self._secrets)
 
-    def _transport_error(self, exc: httpx.HTTPError) -> TransportError:
+    def _transport_error(self, exc: httpx.HTTPError, *, read_timeout: float | None = None) -> TransportError:
         provider = self.settings.provider
+        read_limit = self.settings.read_timeout if read_timeout is None else read_timeout
         if isinstance(exc, httpx.ConnectTimeout):
             return RequestTimeoutError(
                 f"could not connect within {self.settings.connect_timeout:g} s",
@@ -338,9 +339,9 @@ class HttpTransport:
             )
         if isinstance(exc, httpx.TimeoutException):
             return RequestTimeoutError(
-                f"no reply within {self.settings.read_timeout:g} s",
+                f"no reply within {read_limit:g} s" if read_limit is not None else "the server stopped replying",
                 provider=provider,
-                timeout=self.settings.read_timeout,
+                timeout=read_limit,
             )
         if isinstance(exc, httpx.ConnectError):
             return TransportError(

@@ -94,15 +94,17 @@ class SSEDecoder:
         return events
 
     def flush(self) -> list[ServerSentEvent]:
-        """End of stream: complete a last line and event the server left unterminated.
+        """End of stream: dispatch data the server left without its closing blank line.
 
-        Strict SSE would drop them; being lenient here costs nothing, because the caller
-        still checks that the stream finished properly.
+        Complete ``data:`` lines are dispatched even without the blank line strict SSE
+        requires. A last line with no line ending at all may have been cut mid-way, so it
+        is not dispatched; it is kept in :attr:`unframed` (where a server that writes bare
+        JSON errors leaves its message) and the caller's end-of-stream check decides.
         """
-        events = self.feed(b"\n") if self._buffer else []
-        if self._data:
-            events.append(self._dispatch())
-        return events
+        if self._buffer:
+            self.unframed = self._buffer[-_MAX_UNFRAMED:]
+            self._buffer = b""
+        return [self._dispatch()] if self._data else []
 
     def _dispatch(self) -> ServerSentEvent:
         data = self._data[0] if len(self._data) == 1 else b"\n".join(self._data)

@@ -359,3 +359,27 @@ async def test_reasoning_streams_apart_from_the_answer_text(field: str) -> None:
             text, chunks = await collect_text(client)
     assert text == "42"
     assert "".join(c.reasoning for c in chunks) == "Let me think."
+
+
+async def test_vllm_flat_error_object_inside_a_stream_is_an_interruption_with_its_message() -> None:
+    # Older vLLM writes errors as a flat object, with no "error" member, even mid-stream.
+    flat = {"object": "error", "message": "The model ran out of KV cache", "type": "InternalServerError", "code": 500}
+    body = wire.sse(vllm_piece := wire.vllm_chunk("Par"), flat, done=False)
+    assert vllm_piece["choices"]
+    with respx.mock(assert_all_mocked=True) as mock:
+        mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=body)
+        async with make_client() as client:
+            with pytest.raises(StreamInterruptedError) as caught:
+                await collect_text(client)
+    assert caught.value.server_message == "The model ran out of KV cache"
+    assert caught.value.partial_text == "Par"
+
+
+async def test_a_stream_cut_in_the_middle_of_an_event_is_an_interruption_keeping_the_text() -> None:
+    body = wire.sse(wire.vllm_chunk("Hel"), wire.vllm_chunk("lo"), done=False) + b'data: {"choices":[{"delta":{"con'
+    with respx.mock(assert_all_mocked=True) as mock:
+        mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=body)
+        async with make_client() as client:
+            with pytest.raises(StreamInterruptedError) as caught:
+                await collect_text(client)
+    assert caught.value.partial_text == "Hello"

@@ -116,9 +116,16 @@ def test_unknown_fields_are_ignored_and_remembered_as_unframed() -> None:
     assert decoder.unframed == b'{"error":{"message":"boom"}}'
 
 
-def test_flush_completes_an_unterminated_last_event() -> None:
-    assert datas(decode(b"data: a\n\ndata: tail")) == [b"a", b"tail"]
+def test_flush_dispatches_a_complete_last_line_missing_its_blank_line() -> None:
     assert datas(decode(b"data: a\n\ndata: tail\n")) == [b"a", b"tail"]
+
+
+def test_flush_keeps_a_last_line_cut_mid_way_as_unframed_instead_of_dispatching_it() -> None:
+    decoder = SSEDecoder()
+    events = decoder.feed(b'data: a\n\ndata: {"choices":[{"del')
+    events += decoder.flush()
+    assert datas(events) == [b"a"]
+    assert decoder.unframed == b'data: {"choices":[{"del'
 
 
 def test_flush_of_a_finished_stream_adds_nothing() -> None:
