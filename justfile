@@ -29,6 +29,10 @@ test-api *ARGS:
 docs:
     NO_MKDOCS_2_WARNING=1 mkdocs build --strict --site-dir site
 
+# compare botticelli with its peers on a local canned server (prints tables; never fails on a timing)
+bench *ARGS:
+    python benchmarks/run.py {{ARGS}}
+
 # stream a generation from a real local engine, through GenerativeModel
 demo:
     python -m botticelli demo

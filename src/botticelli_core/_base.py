@@ -1,5 +1,6 @@
 """The one pydantic configuration every core model shares."""
 
+import re
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -37,7 +38,8 @@ class FrozenModel(BaseModel):
             ) from None
 
 
-_SECRET_WORDS = ("key", "token", "secret", "password", "credential")
+# A field named like a credential (api_key, hf_token, secret...), not a count (max_tokens).
+_SECRET_FIELD = re.compile(r"(?:^|_)(?:api_?key|key|token|secret|password|credentials?)$", re.IGNORECASE)
 
 
 def describe_validation_error(owner: str, exc: ValidationError) -> str:
@@ -64,7 +66,7 @@ def describe_validation_error(owner: str, exc: ValidationError) -> str:
         where = ".".join(str(part) for part in error["loc"])
         problem = f"{owner}.{where or '(model)'}: {error['msg']}"
         value = error.get("input")
-        secret = any(word in where.lower() for word in _SECRET_WORDS)
+        secret = any(_SECRET_FIELD.search(str(part)) for part in error["loc"])
         if where and not secret and (value is None or isinstance(value, str | int | float | bool)):
             shown = repr(value)
             problem += f" (got {shown if len(shown) <= 60 else shown[:57] + '...'})"
