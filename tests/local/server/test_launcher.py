@@ -48,6 +48,19 @@ def group_is_gone(pgid: int) -> bool:
     return False
 
 
+async def output_shows(server: InferenceServer, text: str, count: int = 1, within: float = 5.0) -> bool:
+    """Whether the server's output shows ``text`` ``count`` times within ``within`` seconds.
+
+    The output is read by a background thread, so a line the stub printed just before
+    start() returned may not be in the tail yet.
+    """
+    for _ in range(int(within / 0.02)):
+        if server.output_tail().count(text) >= count:
+            break
+        await anyio.sleep(0.02)
+    return server.output_tail().count(text) == count
+
+
 async def wait_gone(pid: int, within: float = 5.0) -> bool:
     with anyio.move_on_after(within):
         # Another process's state has no event to wait on, so poll it.
@@ -171,7 +184,7 @@ async def test_waits_through_loading_503s_until_health_says_ok() -> None:
         assert server.port is not None
         assert server.base_url == f"http://127.0.0.1:{server.port}"
         assert server.returncode is None
-        assert server.output_tail().count("request /health") == 4
+        assert await output_shows(server, "request /health", count=4)
 
 
 @pytest.mark.anyio
@@ -194,7 +207,7 @@ async def test_an_api_key_reaches_the_client_config_but_not_the_repr() -> None:
 @pytest.mark.anyio
 async def test_falls_back_to_the_model_list_when_there_is_no_health_route() -> None:
     async with stub_server("--no-health") as server:
-        assert "request /v1/models" in server.output_tail()
+        assert await output_shows(server, "request /v1/models")
 
 
 @pytest.mark.anyio
@@ -282,6 +295,7 @@ async def test_a_server_ignoring_sigterm_is_killed_after_the_grace_period() -> N
 @pytest.mark.anyio
 async def test_children_of_the_server_die_with_it() -> None:
     async with stub_server("--spawn-child", "--ignore-sigterm", stop_grace=0.3) as server:
+        assert await output_shows(server, "child-pid=")
         tail = server.output_tail()
         child_pid = int(tail.split("child-pid=", 1)[1].split()[0])
         assert is_alive(child_pid)
