@@ -64,19 +64,7 @@ class GeminiClient:
     def __init__(self, config: GeminiConfig | None = None) -> None:
         self.config = config if config is not None else GeminiConfig.from_env()
         cfg = self.config
-        settings = HttpSettings(
-            provider=_PROVIDER,
-            base_url=cfg.base_url,
-            secret_headers={"x-goog-api-key": cfg.api_key},
-            connect_timeout=cfg.connect_timeout,
-            read_timeout=cfg.read_timeout,
-            total_timeout=cfg.total_timeout,
-            stream_idle_timeout=cfg.stream_idle_timeout,
-            max_retries=cfg.max_retries,
-            max_retry_after=cfg.max_retry_after,
-            backoff_initial=cfg.backoff_initial,
-            backoff_max=cfg.backoff_max,
-        )
+        settings = HttpSettings.from_config(cfg, provider=_PROVIDER, secret_headers={"x-goog-api-key": cfg.api_key})
         self._transport = HttpTransport(settings, error_mapper=error_from_response)
         self._limiters: dict[str, RateLimiter] = {}
 

@@ -120,17 +120,4 @@ class ServerConfig(FrozenModel):
     def http_settings(self) -> HttpSettings:
         """The transport settings this configuration implies."""
         secret = {"Authorization": SecretStr(f"Bearer {self.api_key.get_secret_value()}")} if self.api_key else {}
-        return HttpSettings(
-            provider=PROVIDER,
-            base_url=self.base_url,
-            secret_headers=secret,
-            connect_timeout=self.connect_timeout,
-            read_timeout=self.read_timeout,
-            total_timeout=self.total_timeout,
-            stream_idle_timeout=self.stream_idle_timeout,
-            max_retries=self.max_retries,
-            max_retry_after=self.max_retry_after,
-            backoff_initial=self.backoff_initial,
-            backoff_max=self.backoff_max,
-            max_connections=self.max_connections,
-        )
+        return HttpSettings.from_config(self, provider=PROVIDER, secret_headers=secret)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 __all__ = [
@@ -62,6 +64,29 @@ class HttpSettings(BaseModel):
     backoff_initial: float = Field(default=DEFAULT_BACKOFF_INITIAL, ge=0)
     backoff_max: float = Field(default=DEFAULT_BACKOFF_MAX, ge=0)
     max_connections: int = Field(default=DEFAULT_MAX_CONNECTIONS, gt=0)
+
+    @classmethod
+    def from_config(
+        cls, config: BaseModel, *, provider: str, secret_headers: Mapping[str, SecretStr] | None = None
+    ) -> HttpSettings:
+        """Transport settings from a backend's configuration.
+
+        Every setting the backend's configuration has under the same name (``base_url``,
+        the timeouts, the retry policy, ``max_connections``...) is copied, so a setting
+        added here reaches every backend that offers it without a second list to update.
+
+        Examples:
+            >>> class Backend(BaseModel):
+            ...     base_url: str = "http://127.0.0.1:8080"
+            ...     max_retries: int = 5
+            ...     model: str = "tiny"
+            >>> settings = HttpSettings.from_config(Backend(), provider="local")
+            >>> settings.base_url, settings.max_retries, settings.read_timeout
+            ('http://127.0.0.1:8080', 5, 300.0)
+        """
+        own = {"provider", "headers", "secret_headers"}
+        shared = {name: getattr(config, name) for name in cls.model_fields if name not in own and hasattr(config, name)}
+        return cls(provider=provider, secret_headers=dict(secret_headers or {}), **shared)
 
     def secrets(self) -> tuple[str, ...]:
         """The secret values to scrub, including their bare forms (without ``Bearer``)."""
