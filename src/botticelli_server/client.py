@@ -18,7 +18,7 @@ from botticelli_server.convert import (
     to_chat_request,
     usage_from_wire,
 )
-from botticelli_server.request import ChatCompletionRequest
+from botticelli_server.request import ChatCompletionRequest, StreamOptions
 from botticelli_server.response import ChatCompletionChunk, ChatCompletionResponse, ModelList
 from botticelli_server.streaming import StreamState
 from botticelli_transport import HttpTransport, StreamInfo, log_request
@@ -148,11 +148,10 @@ class ServerClient:
         ``[DONE]`` and non-chunk events are consumed here; a stream cut short raises
         :class:`~botticelli_error.StreamInterruptedError` instead of just ending.
         """
-        if not request.stream or (self.config.include_usage and request.stream_options is None):
-            update: dict[str, Any] = {"stream": True}
-            if self.config.include_usage and request.stream_options is None:
-                update["stream_options"] = {"include_usage": True}
-            request = ChatCompletionRequest.model_validate({**request.model_dump(exclude_none=True), **update})
+        update: dict[str, Any] = {"stream": True}
+        if self.config.include_usage and request.stream_options is None:
+            update["stream_options"] = StreamOptions()
+        request = request.model_copy(update=update)
         return ManagedStream(self._chunk_stream(request))
 
     async def list_models(self) -> list[ModelInfo]:
@@ -265,8 +264,8 @@ def _parse(model: type[M], content: bytes) -> M:
 
 
 def _model_info(entry: dict[str, Any]) -> ModelInfo:
-    meta = entry.get("meta") if isinstance(entry.get("meta"), dict) else {}
-    context = entry.get("max_model_len") or (meta or {}).get("n_ctx_train")
+    meta = entry.get("meta")
+    context = entry.get("max_model_len") or (meta.get("n_ctx_train") if isinstance(meta, dict) else None)
     status = entry.get("status")
     return ModelInfo(
         id=entry["id"],

@@ -68,8 +68,6 @@ class HttpTransport:
         settings: Where to connect, credentials, timeouts and retry policy.
         error_mapper: Turns error replies into typed errors; defaults to the
             OpenAI-compatible shapes.
-        http_client: An ``httpx.AsyncClient`` to use instead of creating one (it is then
-            not closed by :meth:`aclose`); mainly for custom proxies and transports.
     """
 
     def __init__(
@@ -77,7 +75,6 @@ class HttpTransport:
         settings: HttpSettings,
         *,
         error_mapper: ErrorMapper = error_from_response,
-        http_client: httpx.AsyncClient | None = None,
     ) -> None:
         self.settings = settings
         self._map_error = error_mapper
@@ -90,21 +87,15 @@ class HttpTransport:
             write=settings.read_timeout,
             pool=None,  # waiting for a free connection is bounded by the call's deadline
         )
-        self._owns_client = http_client is None
-        if http_client is None:
-            self._client = httpx.AsyncClient(
-                base_url=settings.base_url,
-                headers=headers,
-                timeout=self._timeout,
-                limits=httpx.Limits(
-                    max_connections=settings.max_connections,
-                    max_keepalive_connections=min(settings.max_connections, 100),
-                ),
-            )
-            self._extra_headers: dict[str, str] | None = None
-        else:
-            self._client = http_client
-            self._extra_headers = headers
+        self._client = httpx.AsyncClient(
+            base_url=settings.base_url,
+            headers=headers,
+            timeout=self._timeout,
+            limits=httpx.Limits(
+                max_connections=settings.max_connections,
+                max_keepalive_connections=min(settings.max_connections, 100),
+            ),
+        )
         stream_read = _min(settings.read_timeout, settings.stream_idle_timeout)
         self._stream_read_timeout = stream_read
         self._stream_timeout = httpx.Timeout(
@@ -116,13 +107,12 @@ class HttpTransport:
 
     @property
     def is_closed(self) -> bool:
-        """Whether :meth:`aclose` has run (or the injected client was closed)."""
+        """Whether :meth:`aclose` has run."""
         return self._client.is_closed
 
     async def aclose(self) -> None:
-        """Close the connection pool (only if this transport created it)."""
-        if self._owns_client:
-            await self._client.aclose()
+        """Close the connection pool."""
+        await self._client.aclose()
 
     async def request(
         self,
@@ -149,8 +139,6 @@ class HttpTransport:
         """
         deadline = deadline_after(total_timeout if total_timeout is not None else self.settings.total_timeout)
         headers = {"content-type": "application/json"} if content is not None else None
-        if self._extra_headers:
-            headers = {**self._extra_headers, **(headers or {})}
 
         async def attempt() -> httpx.Response:
             left = remaining(deadline)
@@ -203,8 +191,6 @@ class HttpTransport:
         """
         deadline = deadline_after(self.settings.total_timeout)
         headers = {"content-type": "application/json", "accept": "text/event-stream"}
-        if self._extra_headers:
-            headers.update(self._extra_headers)
         request = self._client.build_request(
             "POST", path, content=content, params=params, headers=headers, timeout=self._stream_timeout
         )
