@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Literal
 
-from botticelli_transport.log import log_event
+from botticelli_interface.request_log import log_event
 
 __all__ = ["BreakerState", "CircuitBreaker", "Permit"]
 

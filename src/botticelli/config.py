@@ -54,7 +54,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, m
 
 from botticelli._routing import HybridPolicy
 from botticelli_error import ConfigurationError
-from botticelli_transport.log import log_event
+from botticelli_interface.request_log import log_event
 
 __all__ = [
     "CONFIG_FILE_NAME",

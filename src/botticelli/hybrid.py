@@ -40,7 +40,7 @@ from botticelli_interface import (
     SupportsHealth,
     SupportsListModels,
 )
-from botticelli_transport.log import log_event
+from botticelli_interface.request_log import log_event
 
 __all__ = ["PROVIDER", "HybridModel", "HybridPolicy"]
 

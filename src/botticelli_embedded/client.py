@@ -8,7 +8,6 @@ from contextlib import aclosing
 from types import TracebackType
 from typing import Any, Self
 
-import anyio
 from anyio import to_thread
 
 from botticelli_core import GenerateRequest, GenerateResponse, HealthStatus, ModelInfo, StreamChunk
@@ -18,7 +17,7 @@ from botticelli_embedded.config import PROVIDER, EmbeddedConfig
 from botticelli_embedded.convert import response_from_chunks, stream_chunk, to_engine_request
 from botticelli_error import BotticelliError, NotFoundError, StreamInterruptedError
 from botticelli_interface import ManagedStream
-from botticelli_transport.log import log_request
+from botticelli_interface.request_log import Operation, RequestLog
 
 __all__ = ["EmbeddedModel"]
 
@@ -150,51 +149,38 @@ class EmbeddedModel:
             )
         return to_engine_request(request)
 
-    async def _chunks(self, kwargs: dict[str, Any], *, operation: str) -> AsyncGenerator[StreamChunk, None]:
-        started = time.perf_counter()
-        final: StreamChunk | None = None
-        error: BaseException | None = None
+    async def _chunks(self, kwargs: dict[str, Any], *, operation: Operation) -> AsyncGenerator[StreamChunk, None]:
         delivered: list[str] = []  # one entry per chunk handed out, even an empty final one
         engine_stream: EngineStream | None = None
-        try:
-            # Loading may be abandoned on cancellation: it completes in its thread and is kept.
-            await to_thread.run_sync(self._engine.load, abandon_on_cancel=True)
-            engine_stream = await to_thread.run_sync(self._engine.open_stream, kwargs)
-            while final is None:
-                # Not abandoned on cancellation: the thread returns within a token, and the
-                # iterator must not be dropped while another thread is inside it.
-                try:
-                    engine_chunk = await to_thread.run_sync(engine_stream.next)
-                except Exception as exc:
-                    partial = "".join(delivered) if delivered else None
-                    raise request_error(exc, partial_text=partial) from exc
-                if engine_chunk is None:
-                    raise StreamInterruptedError(
-                        "the embedded engine ended the stream without a finish reason",
-                        partial_text="".join(delivered),
-                        provider=PROVIDER,
-                    )
-                chunk = stream_chunk(engine_chunk)
-                if chunk is None:
-                    continue
-                delivered.append(chunk.text)
-                if chunk.is_final:
-                    final = chunk
-                yield chunk
-        except (Exception, anyio.get_cancelled_exc_class()) as exc:
-            error = exc
-            raise
-        finally:
-            if engine_stream is not None:
-                # What aborts a generation nobody reads any more.
-                engine_stream.close()
-            log_request(
-                provider=PROVIDER,
-                model=self.model_name,
-                operation=operation,
-                status_code=None,
-                latency_s=time.perf_counter() - started,
-                retries=0,
-                usage=final.usage if final is not None else None,
-                error=error,
-            )
+        with RequestLog(PROVIDER, operation, model=self.model_name) as entry:
+            try:
+                # Loading may be abandoned on cancellation: it completes in its thread and is kept.
+                await to_thread.run_sync(self._engine.load, abandon_on_cancel=True)
+                engine_stream = await to_thread.run_sync(self._engine.open_stream, kwargs)
+                while True:
+                    # Not abandoned on cancellation: the thread returns within a token, and the
+                    # iterator must not be dropped while another thread is inside it.
+                    try:
+                        engine_chunk = await to_thread.run_sync(engine_stream.next)
+                    except Exception as exc:
+                        partial = "".join(delivered) if delivered else None
+                        raise request_error(exc, partial_text=partial) from exc
+                    if engine_chunk is None:
+                        raise StreamInterruptedError(
+                            "the embedded engine ended the stream without a finish reason",
+                            partial_text="".join(delivered),
+                            provider=PROVIDER,
+                        )
+                    chunk = stream_chunk(engine_chunk)
+                    if chunk is None:
+                        continue
+                    delivered.append(chunk.text)
+                    if chunk.is_final:
+                        entry.usage = chunk.usage
+                        yield chunk
+                        return
+                    yield chunk
+            finally:
+                if engine_stream is not None:
+                    # What aborts a generation nobody reads any more.
+                    engine_stream.close()

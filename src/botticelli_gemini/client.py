@@ -9,7 +9,7 @@ from contextlib import AbstractAsyncContextManager, nullcontext
 from types import TracebackType
 from typing import Self
 
-from botticelli_core import GenerateRequest, GenerateResponse, HealthStatus, ModelInfo, StreamChunk, Usage
+from botticelli_core import GenerateRequest, GenerateResponse, HealthStatus, ModelInfo, StreamChunk
 from botticelli_error import (
     APIStatusError,
     BotticelliError,
@@ -30,7 +30,8 @@ from botticelli_gemini.response import (
 )
 from botticelli_gemini.streaming import GeminiStreamDecoder
 from botticelli_interface import ManagedStream
-from botticelli_transport import HttpSettings, HttpTransport, StreamInfo, log_request
+from botticelli_interface.request_log import RequestLog
+from botticelli_transport import HttpSettings, HttpTransport
 
 __all__ = ["GeminiClient"]
 
@@ -40,6 +41,7 @@ _API = "/v1beta/models"
 _MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _HEALTH_TIMEOUT = 15.0
 _PAGE_SIZE = "1000"
+_SSE = {"alt": "sse"}
 
 
 class GeminiClient:
@@ -107,35 +109,15 @@ class GeminiClient:
         """
         model = self._model(request)
         body = dump_request(to_wire_request(request, max_request_bytes=self.config.max_request_bytes))
-        started = time.monotonic()
-        status: int | None = None
-        retries = 0
-        request_id: str | None = None
-        usage: Usage | None = None
-        error: BaseException | None = None
-        try:
+        with RequestLog(_PROVIDER, "generate", model=model) as entry:
             async with self._reserve(model, request) as reservation:
                 result = await self._transport.request("POST", f"{_API}/{model}:generateContent", content=body)
-                status, retries, request_id = result.status_code, result.retries, result.request_id
-                response = to_response(parse_generate_response(result.content), request_id=request_id)
-                usage = response.usage
-                if reservation is not None and usage is not None:
-                    reservation.settle(usage.total_tokens)
+                entry.record(result)
+                response = to_response(parse_generate_response(result.content), request_id=result.request_id)
+                entry.usage = response.usage
+                if reservation is not None and response.usage is not None:
+                    reservation.settle(response.usage.total_tokens)
             return response
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            self._log(
-                operation="generate",
-                model=model,
-                status=status,
-                started=started,
-                retries=retries,
-                usage=usage,
-                error=error,
-                request_id=request_id,
-            )
 
     def generate_stream(self, request: GenerateRequest) -> ManagedStream[StreamChunk]:
         """Stream an answer with ``:streamGenerateContent?alt=sse``.
@@ -152,55 +134,34 @@ class GeminiClient:
         return ManagedStream(self._stream(model, request, body))
 
     async def _stream(self, model: str, request: GenerateRequest, body: bytes) -> AsyncGenerator[StreamChunk, None]:
-        started = time.monotonic()
-        info = StreamInfo()
-        decoder = GeminiStreamDecoder()
-        usage: Usage | None = None
-        error: BaseException | None = None
-        try:
-            async with self._reserve(model, request) as reservation:
-                events = self._transport.stream(
+        with RequestLog(_PROVIDER, "generate_stream", model=model) as entry:
+            async with (
+                self._reserve(model, request) as reservation,
+                self._transport.stream(
                     f"{_API}/{model}:streamGenerateContent",
                     content=body,
-                    decode=decoder.decode,
-                    info=info,
-                    params={"alt": "sse"},
-                )
+                    reader=GeminiStreamDecoder,
+                    decode=GeminiStreamDecoder.decode,
+                    params=_SSE,
+                ) as stream,
+            ):
+                entry.record(stream)
+                decoder = stream.reader
                 try:
-                    async for chunk in events:
+                    async for chunk in stream:
                         # Events with only function calls yield an empty chunk, so the
                         # transport knows output began and stops retrying; skip it here.
                         if chunk.text or chunk.reasoning:
                             yield chunk
-                finally:
-                    await events.aclose()
-                final = decoder.finish()
-                usage = final.usage
-                if reservation is not None and usage is not None:
-                    reservation.settle(usage.total_tokens)
+                    final = decoder.finish()
+                except StreamError as exc:
+                    if not exc.partial_text:
+                        exc.partial_text = decoder.text
+                    raise
+                entry.usage = final.usage
+                if reservation is not None and final.usage is not None:
+                    reservation.settle(final.usage.total_tokens)
                 yield final
-        except StreamError as exc:
-            if not exc.partial_text:
-                exc.partial_text = decoder.text
-            error = exc
-            raise
-        except GeneratorExit:
-            # The caller stopped reading early: a normal close, not a failure.
-            raise
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            self._log(
-                operation="stream",
-                model=model,
-                status=info.status_code,
-                started=started,
-                retries=info.retries,
-                usage=usage,
-                error=error,
-                request_id=info.request_id,
-            )
 
     async def count_tokens(self, request: GenerateRequest) -> int:
         """The prompt's size in tokens, from ``:countTokens`` (free; spends no generation quota).
@@ -214,28 +175,10 @@ class GeminiClient:
         body = dump_request(
             WireCountTokensRequest(generate_content_request=WireCountedRequest(model=f"models/{model}", **dict(wire)))
         )
-        started = time.monotonic()
-        status: int | None = None
-        retries = 0
-        error: BaseException | None = None
-        try:
+        with RequestLog(_PROVIDER, "count_tokens", model=model) as entry:
             result = await self._transport.request("POST", f"{_API}/{model}:countTokens", content=body)
-            status, retries = result.status_code, result.retries
+            entry.record(result)
             return parse_count_tokens_response(result.content).total_tokens
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            self._log(
-                operation="count_tokens",
-                model=model,
-                status=status,
-                started=started,
-                retries=retries,
-                usage=None,
-                error=error,
-                request_id=None,
-            )
 
     async def list_models(self) -> list[ModelInfo]:
         """Every model the key may use, following the list's pages.
@@ -245,32 +188,15 @@ class GeminiClient:
         """
         models: list[ModelInfo] = []
         params: dict[str, str] = {"pageSize": _PAGE_SIZE}
-        started = time.monotonic()
-        error: BaseException | None = None
-        status: int | None = None
-        try:
+        with RequestLog(_PROVIDER, "list_models") as entry:
             while True:
                 result = await self._transport.request("GET", _API, params=params)
-                status = result.status_code
+                entry.record(result)
                 page = parse_list_models_response(result.content)
                 models.extend(to_model_info(m) for m in page.models)
                 if not page.next_page_token:
                     return models
                 params = {"pageSize": _PAGE_SIZE, "pageToken": page.next_page_token}
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            self._log(
-                operation="list_models",
-                model=None,
-                status=status,
-                started=started,
-                retries=0,
-                usage=None,
-                error=error,
-                request_id=None,
-            )
 
     async def health(self) -> HealthStatus:
         """Whether Gemini answers for the configured model: ``GET`` the model, spending no tokens.
@@ -308,29 +234,3 @@ class GeminiClient:
         if limiter is None:
             limiter = self._limiters[model] = RateLimiter(limits, model=model)
         return limiter.reserve(estimate_tokens(request))
-
-    def _log(
-        self,
-        *,
-        operation: str,
-        model: str | None,
-        status: int | None,
-        started: float,
-        retries: int,
-        usage: Usage | None,
-        error: BaseException | None,
-        request_id: str | None,
-    ) -> None:
-        if status is None and isinstance(error, BotticelliError):
-            status = error.status_code
-        log_request(
-            provider=_PROVIDER,
-            model=model,
-            operation=operation,
-            status_code=status,
-            latency_s=time.monotonic() - started,
-            retries=retries,
-            usage=usage,
-            error=error,
-            request_id=request_id,
-        )

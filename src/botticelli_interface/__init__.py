@@ -7,13 +7,19 @@ from botticelli_interface.protocols import (
     SupportsHealth,
     SupportsListModels,
 )
+from botticelli_interface.request_log import LOGGER_NAME, Operation, Reply, RequestLog, log_event
 from botticelli_interface.stream import ManagedStream
 
 __all__ = [
+    "LOGGER_NAME",
     "ChunkStream",
     "GenerativeModel",
     "ManagedStream",
+    "Operation",
+    "Reply",
+    "RequestLog",
     "SupportsAclose",
     "SupportsHealth",
     "SupportsListModels",
+    "log_event",
 ]

@@ -9,19 +9,21 @@ from typing import Any, Self, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from botticelli_core import GenerateRequest, GenerateResponse, HealthStatus, ModelInfo, StreamChunk
+from botticelli_core import GenerateRequest, GenerateResponse, HealthStatus, ModelInfo, StreamChunk, Usage
 from botticelli_error import BotticelliError, ResponseDecodeError, StreamError
 from botticelli_interface import ManagedStream
+from botticelli_interface.request_log import Operation, RequestLog
 from botticelli_server.config import PROVIDER, ServerConfig
 from botticelli_server.convert import (
     from_chat_response,
+    streamed,
     to_chat_request,
     usage_from_wire,
 )
-from botticelli_server.request import ChatCompletionRequest, StreamOptions
+from botticelli_server.request import ChatCompletionRequest
 from botticelli_server.response import ChatCompletionChunk, ChatCompletionResponse, ModelList
 from botticelli_server.streaming import StreamState
-from botticelli_transport import HttpTransport, StreamInfo, log_request
+from botticelli_transport import HttpTransport
 
 __all__ = ["ServerClient"]
 
@@ -89,7 +91,7 @@ class ServerClient:
             BotticelliError: A typed error: bad request, server unavailable, timeout...
         """
         wire = to_chat_request(request, default_model=self.config.model)
-        return from_chat_response(await self.chat_completion(wire))
+        return from_chat_response(await self._complete(wire, "generate"))
 
     def generate_stream(self, request: GenerateRequest) -> ManagedStream[StreamChunk]:
         """Stream an answer; the last chunk has ``is_final``, the finish reason and usage.
@@ -104,43 +106,19 @@ class ServerClient:
         wire = to_chat_request(
             request, default_model=self.config.model, stream=True, include_usage=self.config.include_usage
         )
-        return ManagedStream(self._generate_stream(wire))
+        return ManagedStream(self._text_stream(wire))
 
     # -- wire level -------------------------------------------------------------------
 
     async def chat_completion(self, request: ChatCompletionRequest) -> ChatCompletionResponse:
-        """``POST /v1/chat/completions``, not streamed.
+        """``POST /v1/chat/completions``, not streamed (stream flags on ``request`` are dropped).
 
         Raises:
             BotticelliError: A typed error for any failure.
         """
-        if request.stream:
+        if request.stream or request.stream_options is not None:
             request = request.model_copy(update={"stream": None, "stream_options": None})
-        started = time.monotonic()
-        retries, status, usage, error = 0, None, None, None
-        try:
-            result = await self._transport.request("POST", _CHAT_PATH, content=request.to_json())
-            retries, status = result.retries, result.status_code
-            response = _parse(ChatCompletionResponse, result.content)
-            usage = response.usage
-            return response
-        except BotticelliError as exc:
-            error, status = exc, exc.status_code
-            raise
-        finally:
-            log_request(
-                provider=PROVIDER,
-                model=request.model,
-                operation="chat",
-                status_code=status,
-                latency_s=time.monotonic() - started,
-                retries=retries,
-                usage=usage_from_wire(usage) if usage is not None else None,
-                error=error,
-                content={"messages": [m.model_dump(exclude_none=True) for m in request.messages]}
-                if self.config.log_content
-                else None,
-            )
+        return await self._complete(request, "chat_completion")
 
     def chat_completion_stream(self, request: ChatCompletionRequest) -> ManagedStream[ChatCompletionChunk]:
         """``POST /v1/chat/completions`` streamed: the server's chunks as they arrive.
@@ -148,11 +126,7 @@ class ServerClient:
         ``[DONE]`` and non-chunk events are consumed here; a stream cut short raises
         :class:`~botticelli_error.StreamInterruptedError` instead of just ending.
         """
-        update: dict[str, Any] = {"stream": True}
-        if self.config.include_usage and request.stream_options is None:
-            update["stream_options"] = StreamOptions()
-        request = request.model_copy(update=update)
-        return ManagedStream(self._chunk_stream(request))
+        return ManagedStream(self._wire_stream(streamed(request, include_usage=self.config.include_usage)))
 
     async def list_models(self) -> list[ModelInfo]:
         """``GET /v1/models``: the models the server offers."""
@@ -184,71 +158,64 @@ class ServerClient:
             return _unhealthy(exc, started)
         return HealthStatus(ready=True, status="ok", latency_s=time.monotonic() - started)
 
-    # -- streams ----------------------------------------------------------------------
+    # -- the shell every call goes through -------------------------------------------
 
-    async def _chunk_stream(self, request: ChatCompletionRequest) -> AsyncGenerator[ChatCompletionChunk, None]:
-        state, info = StreamState(), StreamInfo()
-        items = self._transport.stream(_CHAT_PATH, content=request.to_json(), decode=state.decode, info=info)
-        error: BaseException | None = None
-        try:
-            async for chunk in items:
-                yield chunk
-            state.check_finished(info.unframed)
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            await items.aclose()
-            self._log_stream(request, state, info, error)
-
-    async def _generate_stream(self, request: ChatCompletionRequest) -> AsyncGenerator[StreamChunk, None]:
-        state, info = StreamState(), StreamInfo()
-        items = self._transport.stream(_CHAT_PATH, content=request.to_json(), decode=state.decode_text, info=info)
-        error: BaseException | None = None
-        try:
-            async for chunk in items:
-                yield chunk
-            state.check_finished(info.unframed)
-            yield state.final_chunk()
-        except StreamError as exc:
-            exc.partial_text = "".join(state.texts)
-            error = exc
-            raise
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            await items.aclose()
-            self._log_stream(request, state, info, error, with_output=True)
-
-    def _log_stream(
-        self,
-        request: ChatCompletionRequest,
-        state: StreamState,
-        info: StreamInfo,
-        error: BaseException | None,
-        *,
-        with_output: bool = False,
-    ) -> None:
-        # A consumer leaving early is not a failure of the request.
-        failed = error if isinstance(error, Exception) else None
-        content: dict[str, Any] | None = None
+    def _log(self, operation: Operation, request: ChatCompletionRequest) -> RequestLog:
+        entry = RequestLog(PROVIDER, operation, model=request.model)
         if self.config.log_content:
-            content = {"messages": [m.model_dump(exclude_none=True) for m in request.messages]}
-            if with_output:
-                content["output"] = "".join(state.texts)
-        log_request(
-            provider=PROVIDER,
-            model=state.model or request.model,
-            operation="chat_stream",
-            status_code=info.status_code,
-            latency_s=time.monotonic() - info.started,
-            retries=info.retries,
-            usage=state.final_usage,
-            error=failed,
-            request_id=info.request_id,
-            content=content,
-        )
+            entry.content = {"messages": [m.model_dump(exclude_none=True) for m in request.messages]}
+        return entry
+
+    async def _complete(self, request: ChatCompletionRequest, operation: Operation) -> ChatCompletionResponse:
+        with self._log(operation, request) as entry:
+            result = await self._transport.request("POST", _CHAT_PATH, content=request.to_json())
+            entry.retries, entry.status_code, entry.request_id = result.retries, result.status_code, result.request_id
+            response = _parse(ChatCompletionResponse, result.content)
+            if response.usage is not None:
+                entry.usage = usage_from_wire(response.usage)
+            return response
+
+    async def _wire_stream(self, request: ChatCompletionRequest) -> AsyncGenerator[ChatCompletionChunk, None]:
+        with self._log("chat_completion_stream", request) as entry:
+            async with self._transport.stream(
+                _CHAT_PATH, content=request.to_json(), reader=StreamState, decode=StreamState.wire_chunk
+            ) as stream:
+                entry.record(stream)
+                state = stream.reader
+                try:
+                    async for chunk in stream:
+                        yield chunk
+                    state.check_finished(stream.unframed)
+                finally:
+                    entry.model, entry.usage = state.model or request.model, _usage_or_none(state)
+
+    async def _text_stream(self, request: ChatCompletionRequest) -> AsyncGenerator[StreamChunk, None]:
+        with self._log("generate_stream", request) as entry:
+            async with self._transport.stream(
+                _CHAT_PATH, content=request.to_json(), reader=StreamState, decode=StreamState.text_chunk
+            ) as stream:
+                entry.record(stream)
+                state = stream.reader
+                try:
+                    async for chunk in stream:
+                        yield chunk
+                    state.check_finished(stream.unframed)
+                    yield state.final_chunk()
+                except StreamError as exc:
+                    exc.partial_text = state.text
+                    raise
+                finally:
+                    entry.model = state.model or request.model
+                    entry.usage = _usage_or_none(state)
+                    if entry.content is not None:
+                        entry.content["output"] = state.text
+
+
+def _usage_or_none(state: StreamState) -> Usage | None:
+    try:
+        return state.final_usage
+    except ResponseDecodeError:
+        return None
 
 
 def _parse(model: type[M], content: bytes) -> M:

@@ -30,12 +30,13 @@ from botticelli_server.request import (
     StreamOptions,
     TextPart,
 )
-from botticelli_server.response import ChatCompletionChunk, ChatCompletionResponse, ToolCall, UsageInfo
+from botticelli_server.response import ChatCompletionResponse, ChunkView, ToolCall, UsageInfo
 
 __all__ = [
     "chunk_to_stream_chunk",
     "finish_reason_from_wire",
     "from_chat_response",
+    "streamed",
     "to_chat_message",
     "to_chat_request",
     "usage_from_wire",
@@ -63,7 +64,7 @@ def to_chat_request(
         >>> to_chat_request(req, default_model="tiny").to_json()
         b'{"model":"tiny","messages":[{"role":"user","content":"Hi"}],"max_tokens":5}'
     """
-    return ChatCompletionRequest(
+    wire = ChatCompletionRequest(
         model=request.model or default_model,
         messages=[to_chat_message(m) for m in request.messages],
         max_tokens=request.max_tokens,
@@ -71,9 +72,23 @@ def to_chat_request(
         top_p=request.top_p,
         stop=list(request.stop) if request.stop else None,
         seed=request.seed,
-        stream=True if stream else None,
-        stream_options=StreamOptions() if stream and include_usage else None,
     )
+    return streamed(wire, include_usage=include_usage) if stream else wire
+
+
+def streamed(request: ChatCompletionRequest, *, include_usage: bool = True) -> ChatCompletionRequest:
+    """``request`` marked as streamed; it asks for usage too, unless told not to or it says otherwise already.
+
+    Examples:
+        >>> from botticelli_server.request import ChatMessage
+        >>> wire = ChatCompletionRequest(model="m", messages=[ChatMessage(role="user", content="hi")])
+        >>> streamed(wire).to_json()
+        b'{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":{"include_usage":true}}'
+    """
+    update: dict[str, Any] = {"stream": True}
+    if include_usage and request.stream_options is None:
+        update["stream_options"] = StreamOptions()
+    return request.model_copy(update=update)
 
 
 def to_chat_message(message: Message) -> ChatMessage:
@@ -171,30 +186,30 @@ def _tool_call(call: ToolCall, position: int) -> ToolCallOutput:
     return ToolCallOutput(id=call.id or f"call_{position}", name=name, arguments=arguments, raw_arguments=raw_text)
 
 
-_construct_chunk = StreamChunk.model_construct
+_delta = StreamChunk.delta
 
 
-def chunk_to_stream_chunk(chunk: ChatCompletionChunk) -> StreamChunk | None:
+def chunk_to_stream_chunk(chunk: ChunkView) -> StreamChunk | None:
     """The text a wire chunk adds, as a :class:`StreamChunk`; ``None`` if it adds none.
 
     Finish reasons and usage are not read here: a stream reports them once, on its
     final chunk, after the server has sent everything (see :mod:`botticelli_server.streaming`).
 
     Examples:
-        >>> wire = ChatCompletionChunk.model_validate_json(b'{"choices":[{"delta":{"content":"Hi"}}]}')
-        >>> chunk_to_stream_chunk(wire).text
+        >>> chunk_to_stream_chunk({"choices": [{"delta": {"content": "Hi"}}]}).text
         'Hi'
+        >>> chunk_to_stream_chunk({"choices": [], "usage": {"prompt_tokens": 3}}) is None
+        True
     """
-    choices = chunk.choices
+    choices = chunk.get("choices")
     if not choices:
         return None
-    delta = choices[0].delta
-    if delta is None:
+    delta = choices[0].get("delta")
+    if not delta:
         return None
-    text = delta.content
-    reasoning = delta.reasoning_content or delta.reasoning
+    text = delta.get("content") or ""
+    reasoning = delta.get("reasoning_content") or delta.get("reasoning") or ""
     if not text and not reasoning:
         return None
-    # The wire chunk was validated already; building the result without a second
-    # validation pass keeps the per-chunk cost down.
-    return _construct_chunk(text=text or "", reasoning=reasoning or "")
+    # The parser has validated both as strings already; skip validating them again.
+    return _delta(text, reasoning)

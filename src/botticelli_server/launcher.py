@@ -35,10 +35,10 @@ from pydantic import SecretStr
 
 from botticelli_core import HealthStatus
 from botticelli_error import ConfigurationError, ServerUnavailableError
+from botticelli_interface.request_log import log_event
 from botticelli_server._presets import ServerPreset, fill_argv, get_preset
 from botticelli_server.client import ServerClient
 from botticelli_server.config import ServerConfig
-from botticelli_transport import log_event
 
 __all__ = [
     "DEFAULT_HOST",

@@ -10,11 +10,13 @@ Servers disagree on the details (docs/design.md has the table), so the rules are
   each, and report them on one final chunk once the stream is over.
 - A stream that ends with neither a finish reason nor ``[DONE]`` was cut short.
 
-Two decoders share those rules. :meth:`StreamState.decode` gives the full wire chunk,
-unknown fields and all, for callers of the wire-level API. :meth:`StreamState.decode_text`
-is the hot path of ``generate_stream``: it validates only the fields it reads (a
-typed view that pydantic-core parses faster than ``json.loads`` parses the whole
-object) and returns the :class:`StreamChunk` directly.
+:class:`StreamState` holds those rules, once, in :meth:`StreamState.decode`, which
+parses each event into a :class:`~botticelli_server.response.ChunkView`. The two
+streams of the client map what it returns: ``generate_stream`` through
+:func:`~botticelli_server.convert.chunk_to_stream_chunk` (:meth:`StreamState.text_chunk`),
+the wire-level ``chat_completion_stream`` into the full
+:class:`~botticelli_server.response.ChatCompletionChunk` (:meth:`StreamState.wire_chunk`).
+One state serves one attempt: a retried stream starts from a new one.
 """
 
 from __future__ import annotations
@@ -23,54 +25,32 @@ import json
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-from typing_extensions import TypedDict
 
 from botticelli_core import FinishReason, StreamChunk, Usage
 from botticelli_error import ResponseDecodeError, StreamInterruptedError
 from botticelli_server.config import PROVIDER
-from botticelli_server.convert import finish_reason_from_wire, usage_from_wire
+from botticelli_server.convert import chunk_to_stream_chunk, finish_reason_from_wire, usage_from_wire
 from botticelli_server.error import stream_error
-from botticelli_server.response import ChatCompletionChunk, UsageInfo
+from botticelli_server.response import ChatCompletionChunk, ChunkView, UsageInfo
 from botticelli_transport import ServerSentEvent
 
 __all__ = ["StreamState"]
 
 _DONE = b"[DONE]"
+_parse_view = TypeAdapter(ChunkView).validate_json
 _parse_chunk = ChatCompletionChunk.model_validate_json
 
 
-class _TextDelta(TypedDict, total=False):
-    content: str | None
-    reasoning_content: str | None
-    reasoning: str | None
-
-
-class _TextChoice(TypedDict, total=False):
-    delta: _TextDelta | None
-    finish_reason: str | None
-
-
-class _TextChunk(TypedDict, total=False):
-    object: str | None
-    message: str | None
-    model: str | None
-    choices: list[_TextChoice] | None
-    usage: dict[str, Any] | None
-    error: Any
-
-
-_parse_text_chunk = TypeAdapter(_TextChunk).validate_json
-_delta = StreamChunk.delta
-
-
 class StreamState:
-    """What one stream has reported so far; its ``decode`` methods are the transport's event decoders.
+    """What one stream attempt has reported so far; its methods are the transport's decode functions.
 
     Examples:
         >>> state = StreamState()
-        >>> chunk = state.decode(ServerSentEvent(b'{"choices":[{"delta":{},"finish_reason":"length"}]}'))
-        >>> chunk.choices[0].finish_reason
-        'length'
+        >>> state.text_chunk(ServerSentEvent(b'{"choices":[{"delta":{"content":"Hi"}}]}')).text
+        'Hi'
+        >>> view = state.decode(ServerSentEvent(b'{"choices":[{"delta":{},"finish_reason":"length"}]}'))
+        >>> view["choices"][0]["finish_reason"], state.text
+        ('length', 'Hi')
         >>> state.decode(ServerSentEvent(b"[DONE]")) is None, state.final_chunk().finish_reason
         (True, <FinishReason.LENGTH: 'length'>)
     """
@@ -80,54 +60,40 @@ class StreamState:
     def __init__(self) -> None:
         self.done = False
         self.finish_reason: str | None = None
-        self.usage: UsageInfo | dict[str, Any] | None = None
+        self.usage: dict[str, Any] | None = None
         self.model: str | None = None
         self.texts: list[str] = []
-        """The text delivered so far by :meth:`decode_text`, kept for ``partial_text`` on errors."""
+        """The text handed out so far by :meth:`text_chunk`, kept for ``partial_text`` on errors."""
 
-    def decode(self, event: ServerSentEvent) -> ChatCompletionChunk | None:
-        """Parse one event into a full wire chunk, or ``None`` for events that carry none.
+    @property
+    def text(self) -> str:
+        """The answer text handed out so far."""
+        return "".join(self.texts)
 
-        Raises:
-            StreamInterruptedError: The event is an error report.
-            ResponseDecodeError: The event is not a chat completion chunk.
-        """
-        data = event.data
-        if self._skip(event):
-            return None
-        try:
-            chunk = _parse_chunk(data)
-        except ValidationError:
-            raise _undecodable(data) from None
-        if chunk.error is not None:
-            raise stream_error(chunk.error, raw=data)
-        if chunk.object == "error":  # vLLM's older flat error object
-            raise stream_error({"error": {"message": getattr(chunk, "message", None)}}, raw=data)
-        choices = chunk.choices
-        if choices and choices[0].finish_reason is not None:
-            self.finish_reason = choices[0].finish_reason
-        if chunk.usage is not None:
-            self.usage = chunk.usage
-        if chunk.model is not None:
-            self.model = chunk.model
-        return chunk
-
-    def decode_text(self, event: ServerSentEvent) -> StreamChunk | None:
-        """Parse one event straight into a :class:`StreamChunk` of new text, or ``None``.
+    def decode(self, event: ServerSentEvent) -> ChunkView | None:
+        """Apply the stream's rules to one event: its chunk, or ``None`` for events that carry none.
 
         Raises:
             StreamInterruptedError: The event is an error report.
             ResponseDecodeError: The event is not a chat completion chunk.
         """
+        if event.event != "message":
+            if event.event == "error":
+                raise stream_error(_loads_or_text(event.data), raw=event.data)
+            return None
         data = event.data
-        if self._skip(event):
+        if self.done:
+            return None
+        if data == _DONE:
+            self.done = True
             return None
         try:
-            chunk = _parse_text_chunk(data)
-        except ValidationError:
+            chunk = _parse_view(data)
+        except (ValidationError, RecursionError):
             raise _undecodable(data) from None
-        if chunk.get("error") is not None:
-            raise stream_error(chunk["error"], raw=data)
+        error = chunk.get("error")
+        if error is not None:
+            raise stream_error(error, raw=data)
         if chunk.get("object") == "error":  # vLLM's older flat error object
             raise stream_error({"error": {"message": chunk.get("message")}}, raw=data)
         usage = chunk.get("usage")
@@ -137,49 +103,58 @@ class StreamState:
         if model is not None:
             self.model = model
         choices = chunk.get("choices")
-        if not choices:
-            return None
-        choice = choices[0]
-        reason = choice.get("finish_reason")
-        if reason is not None:
-            self.finish_reason = reason
-        delta = choice.get("delta")
-        if not delta:
-            return None
-        text = delta.get("content") or ""
-        reasoning = delta.get("reasoning_content") or delta.get("reasoning") or ""
-        if not text and not reasoning:
-            return None
-        if text:
-            self.texts.append(text)
-        return _delta(text, reasoning)
+        if choices:
+            reason = choices[0].get("finish_reason")
+            if reason is not None:
+                self.finish_reason = reason
+        return chunk
 
-    def _skip(self, event: ServerSentEvent) -> bool:
-        if event.event != "message":
-            if event.event == "error":
-                raise stream_error(_loads_or_text(event.data), raw=event.data)
-            return True
-        if self.done:
-            return True
-        if event.data == _DONE:
-            self.done = True
-            return True
-        return False
+    def text_chunk(self, event: ServerSentEvent) -> StreamChunk | None:
+        """The new text of one event as a :class:`StreamChunk` (``generate_stream``), or ``None``.
+
+        Raises:
+            StreamInterruptedError: The event is an error report.
+            ResponseDecodeError: The event is not a chat completion chunk.
+        """
+        chunk = self.decode(event)
+        if chunk is None:
+            return None
+        out = chunk_to_stream_chunk(chunk)
+        if out is not None and out.text:
+            self.texts.append(out.text)
+        return out
+
+    def wire_chunk(self, event: ServerSentEvent) -> ChatCompletionChunk | None:
+        """One event as the full wire chunk, unknown fields and all (``chat_completion_stream``), or ``None``.
+
+        Raises:
+            StreamInterruptedError: The event is an error report.
+            ResponseDecodeError: The event is not a chat completion chunk.
+        """
+        if self.decode(event) is None:
+            return None
+        try:
+            return _parse_chunk(event.data)
+        except ValidationError:
+            raise _undecodable(event.data) from None
 
     @property
     def final_usage(self) -> Usage | None:
-        """The last usage the server reported, in botticelli's terms."""
+        """The last usage the server reported, in botticelli's terms.
+
+        Raises:
+            ResponseDecodeError: That usage report is malformed.
+        """
         usage = self.usage
         if usage is None:
             return None
-        if isinstance(usage, dict):
-            try:
-                usage = UsageInfo.model_validate({k: v for k, v in usage.items() if v is not None})
-            except ValidationError:
-                raise ResponseDecodeError(
-                    f"the stream's usage report is malformed: {usage!r}"[:300], provider=PROVIDER
-                ) from None
-        return usage_from_wire(usage)
+        try:
+            info = UsageInfo.model_validate({k: v for k, v in usage.items() if v is not None})
+        except ValidationError:
+            raise ResponseDecodeError(
+                f"the stream's usage report is malformed: {usage!r}"[:300], provider=PROVIDER
+            ) from None
+        return usage_from_wire(info)
 
     def check_finished(self, unframed: bytes = b"") -> None:
         """Raise unless the stream ended properly (a finish reason, or ``[DONE]``).
@@ -220,5 +195,5 @@ def _undecodable(data: bytes) -> Exception:
 def _loads_or_text(data: bytes) -> object:
     try:
         return json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):
         return data.decode("utf-8", "replace")

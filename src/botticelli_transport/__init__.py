@@ -1,10 +1,11 @@
 """The HTTP transport every HTTP backend shares: pooling, retries, deadlines, SSE.
 
 This package is the only place that knows the HTTP library; backends hand it encoded
-bodies and a decoder, and get typed results or typed errors back.
+bodies and a decode function, and get typed results or typed errors back.
 """
 
-from botticelli_transport._http import ErrorMapper, HttpResult, HttpTransport, StreamInfo
+from botticelli_transport._http import ErrorMapper, HttpResult, HttpTransport
+from botticelli_transport._stream import StreamResponse
 from botticelli_transport.errors import (
     ErrorFields,
     ErrorResponse,
@@ -12,16 +13,15 @@ from botticelli_transport.errors import (
     error_fields,
     error_from_response,
     parse_retry_after,
+    redact_url,
+    request_id_of,
     scrub,
 )
-from botticelli_transport.events import iter_events
-from botticelli_transport.log import LOGGER_NAME, log_event, log_request
 from botticelli_transport.retry import call_with_retries
 from botticelli_transport.settings import HttpSettings
 from botticelli_transport.sse import ServerSentEvent, SSEDecoder
 
 __all__ = [
-    "LOGGER_NAME",
     "ErrorFields",
     "ErrorMapper",
     "ErrorResponse",
@@ -30,14 +30,13 @@ __all__ = [
     "HttpTransport",
     "SSEDecoder",
     "ServerSentEvent",
-    "StreamInfo",
+    "StreamResponse",
     "call_with_retries",
     "error_class_for_status",
     "error_fields",
     "error_from_response",
-    "iter_events",
-    "log_event",
-    "log_request",
     "parse_retry_after",
+    "redact_url",
+    "request_id_of",
     "scrub",
 ]

@@ -1,40 +1,54 @@
-"""The one module that speaks httpx. Swapping the HTTP library touches only this file.
+"""The transport's HTTP client: pooling, deadlines and the translation of httpx errors.
 
-Every httpx exception is translated here, at this single boundary, into the
-botticelli error hierarchy; nothing from httpx reaches a caller.
+This module and :mod:`botticelli_transport._stream` are the only ones that speak httpx;
+swapping the HTTP library touches only these two. Every httpx exception is translated
+here, at this one boundary, into the botticelli error hierarchy, and raised ``from
+None``: httpx's exception holds the request, headers (API keys) included, so it is
+never chained onto an error a caller may log (see docs/errors.md).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TypeVar
 
 import httpx
 
 from botticelli_error import (
+    APIStatusError,
     BotticelliError,
     RequestTimeoutError,
-    StreamInterruptedError,
-    StreamStalledError,
+    ResponseDecodeError,
     TransportError,
 )
 from botticelli_transport._deadline import deadline_after, remaining, timeout_scope
-from botticelli_transport.errors import ErrorResponse, error_from_response, parse_retry_after, scrub
-from botticelli_transport.events import iter_events
+from botticelli_transport._stream import StreamResponse, read_items
+from botticelli_transport._watchdog import Watchdog
+from botticelli_transport.errors import (
+    ErrorResponse,
+    error_from_response,
+    parse_retry_after,
+    redact_url,
+    request_id_of,
+    scrub,
+)
 from botticelli_transport.retry import call_with_retries
 from botticelli_transport.settings import HttpSettings
 from botticelli_transport.sse import ServerSentEvent, SSEDecoder
 
-__all__ = ["ErrorMapper", "HttpResult", "HttpTransport", "StreamInfo"]
+__all__ = ["ErrorMapper", "HttpResult", "HttpTransport"]
 
+R = TypeVar("R")
 T = TypeVar("T")
 
 ErrorMapper = Callable[[ErrorResponse], BotticelliError]
 """Turns an error reply into the backend's typed error."""
 
 _MAX_ERROR_BODY = 64 * 1024
+# How long reading an error body may take when the call has no deadline of its own.
+_ERROR_READ_LIMIT = 30.0
 _SSE_START = (b"data:", b":", b"event:", b"id:")
 
 
@@ -47,18 +61,6 @@ class HttpResult:
     content: bytes
     retries: int
     request_id: str | None
-
-
-@dataclass(slots=True)
-class StreamInfo:
-    """Facts about a stream, filled in as it opens; read them for logging."""
-
-    status_code: int | None = None
-    request_id: str | None = None
-    retries: int = 0
-    started: float = field(default_factory=time.monotonic)
-    unframed: bytes = b""
-    """A line the server wrote outside SSE framing (a bare JSON error, say), if any."""
 
 
 class HttpTransport:
@@ -103,7 +105,7 @@ class HttpTransport:
         )
 
     def __repr__(self) -> str:
-        return f"HttpTransport(provider={self.settings.provider!r}, base_url={self.settings.base_url!r})"
+        return f"HttpTransport(provider={self.settings.provider!r}, base_url={redact_url(self.settings.base_url)!r})"
 
     @property
     def is_closed(self) -> bool:
@@ -151,11 +153,11 @@ class HttpTransport:
                             method, path, content=content, params=params, headers=headers
                         )
             except TimeoutError:
-                raise self._deadline_error(deadline) from None
+                raise self._deadline_error() from None
             except httpx.HTTPError as exc:
-                raise self._transport_error(exc) from exc
+                raise self._transport_error(exc) from None
             if response.status_code >= 300:
-                raise self._error_from(response, response.content)
+                raise self._error_from(response, response.content[:_MAX_ERROR_BODY])
             return response
 
         if retry:
@@ -167,24 +169,28 @@ class HttpTransport:
             headers=response.headers,
             content=response.content,
             retries=retries,
-            request_id=_request_id(response.headers),
+            request_id=request_id_of(response.headers),
         )
 
+    @asynccontextmanager
     async def stream(
         self,
         path: str,
         *,
         content: bytes,
-        decode: Callable[[ServerSentEvent], T | None],
-        info: StreamInfo,
+        reader: Callable[[], R],
+        decode: Callable[[R, ServerSentEvent], T | None],
         params: Mapping[str, str] | None = None,
-    ) -> AsyncGenerator[T, None]:
-        """POST ``content`` and yield ``decode(event)`` for each SSE event (``None`` results are skipped).
+    ) -> AsyncIterator[StreamResponse[R, T]]:
+        """POST ``content`` and open the reply as an event stream of ``decode(reader, event)`` items.
 
-        Failures before the first item is produced are retried per the settings,
-        including error events the server sends first (``decode`` raises them); after
-        that, errors propagate. The response is closed when the generator is closed,
-        exhausted, or its task is cancelled.
+        Like ``httpx.AsyncClient.stream``, this is an async context manager; the
+        :class:`StreamResponse` it yields has already produced its first item. Each attempt
+        gets a fresh ``reader()``, so nothing one attempt decoded (a finish reason, usage,
+        partial text) leaks into the next. Failures before the first item are retried per
+        the settings, including error events the server sends first (``decode`` raises
+        them); after that, errors propagate. ``None`` results of ``decode`` are skipped.
+        Leaving the block, an error or a cancellation closes the response.
 
         Raises:
             BotticelliError: Typed errors: a bad status or body, a stall, an interruption.
@@ -194,49 +200,43 @@ class HttpTransport:
         request = self._client.build_request(
             "POST", path, content=content, params=params, headers=headers, timeout=self._stream_timeout
         )
-        decoder_box: list[SSEDecoder] = []
 
-        async def open_first() -> tuple[httpx.Response, AsyncGenerator[ServerSentEvent, None], Any]:
+        async def attempt() -> StreamResponse[R, T]:
             response = await self._send_stream(request, deadline)
-            events: AsyncGenerator[ServerSentEvent, None] | None = None
             try:
-                info.status_code = response.status_code
-                info.request_id = _request_id(response.headers)
-                body_chunks = await self._stream_body(response, deadline)
-                decoder = SSEDecoder()
-                decoder_box[:] = [decoder]
-                events = iter_events(
-                    body_chunks,
-                    decoder,
-                    provider=self.settings.provider,
-                    idle_timeout=self.settings.stream_idle_timeout,
-                    deadline=deadline,
-                    read_timeout=self._stream_read_timeout,
+                chunks = await self._event_stream_body(response, deadline)
+                sse = SSEDecoder(provider=self.settings.provider)
+                state = reader()
+                watchdog = Watchdog(
+                    provider=self.settings.provider, idle_timeout=self.settings.stream_idle_timeout, deadline=deadline
                 )
-                async for event in events:
-                    item = decode(event)
-                    if item is not None:
-                        return response, events, item
-                return response, events, _END
+                items = read_items(
+                    chunks,
+                    sse,
+                    state,
+                    decode,
+                    watchdog,
+                    provider=self.settings.provider,
+                    read_timeout=self._stream_read_timeout,
+                    describe=self._describe,
+                )
             except BaseException:
-                if events is not None:
-                    await events.aclose()
                 await response.aclose()
                 raise
+            opened = StreamResponse(response, items, state, sse, request_id=request_id_of(response.headers))
+            try:
+                await opened._open()
+            except BaseException:
+                await opened.aclose()
+                raise
+            return opened
 
-        (response, events, first), info.retries = await call_with_retries(open_first, self.settings, deadline)
+        opened, retries = await call_with_retries(attempt, self.settings, deadline)
+        opened.retries = retries
         try:
-            if first is not _END:
-                yield first
-            async for event in events:
-                item = decode(event)
-                if item is not None:
-                    yield item
+            yield opened
         finally:
-            if decoder_box:
-                info.unframed = decoder_box[0].unframed
-            await events.aclose()
-            await response.aclose()
+            await opened.aclose()
 
     async def _send_stream(self, request: httpx.Request, deadline: float | None) -> httpx.Response:
         left = remaining(deadline)
@@ -246,20 +246,73 @@ class HttpTransport:
             async with timeout_scope(left):
                 return await self._client.send(request, stream=True)
         except TimeoutError:
-            raise self._deadline_error(deadline) from None
+            raise self._deadline_error() from None
         except httpx.HTTPError as exc:
-            raise self._transport_error(exc, read_timeout=self._stream_read_timeout) from exc
+            raise self._transport_error(exc, read_timeout=self._stream_read_timeout) from None
 
-    async def _stream_body(self, response: httpx.Response, deadline: float | None) -> AsyncIterator[bytes]:
-        """The body as byte chunks, after checking that it is an event stream at all."""
+    async def _event_stream_body(self, response: httpx.Response, deadline: float | None) -> AsyncIterator[bytes]:
+        """The body as byte chunks, after checking that it is an event stream at all.
+
+        A 2xx or 3xx that is not an event stream is not what was asked for: it is raised
+        as a non-retryable error, so it is sent once (a redirect, an HTML login page).
+        """
+        status = response.status_code
         content_type = response.headers.get("content-type", "")
-        if response.status_code < 300 and "event-stream" in content_type:
-            return self._body_chunks(response)
-        body = await self._read_capped(response, deadline)
-        if response.status_code < 300 and body.lstrip().startswith(_SSE_START):
-            # An event stream under the wrong content type (some proxies): decode it anyway.
-            return _once(body)
-        raise self._error_from(response, body)
+        if status < 300 and "event-stream" in content_type:
+            return response.aiter_bytes()
+        if status >= 400:
+            raise self._error_from(response, await self._read_capped(response, deadline))
+        if status < 300:
+            chunks = response.aiter_bytes()
+            first = await self._first_chunk(chunks, deadline)
+            if first.lstrip().startswith(_SSE_START):
+                # An event stream under the wrong content type (some proxies): decode it anyway.
+                return _prepend(first, chunks)
+            body = first
+        else:
+            body = b""
+        raise self._not_an_event_stream(response, body)
+
+    async def _first_chunk(self, chunks: AsyncIterator[bytes], deadline: float | None) -> bytes:
+        try:
+            async with timeout_scope(remaining(deadline) or _ERROR_READ_LIMIT):
+                async for part in chunks:
+                    if part.strip():
+                        return part
+        except TimeoutError:
+            raise self._deadline_error() from None
+        except httpx.HTTPError as exc:
+            raise self._transport_error(exc) from None
+        return b""
+
+    def _not_an_event_stream(self, response: httpx.Response, body: bytes) -> BotticelliError:
+        status = response.status_code
+        text = scrub(body.decode("utf-8", "replace"), self._secrets)
+        if 300 <= status < 400:
+            location = response.headers.get("location", "nowhere")
+            return APIStatusError(
+                f"asked for an event stream, the server answered HTTP {status} (a redirect to "
+                f"{redact_url(location)}); redirects are not followed: set base_url to the final address",
+                provider=self.settings.provider,
+                retryable=False,
+                status_code=status,
+                request_id=request_id_of(response.headers),
+                body=text,
+            )
+        if text.lstrip().startswith("{") and '"error"' in text:
+            # An error object under a success status (some servers): the backend's mapper reads it.
+            error = self._error_from(response, body)
+            error.retryable = False
+            return error
+        content_type = response.headers.get("content-type") or "no content type"
+        return ResponseDecodeError(
+            f"asked for an event stream, the server answered HTTP {status} with {content_type}",
+            provider=self.settings.provider,
+            retryable=False,
+            status_code=status,
+            request_id=request_id_of(response.headers),
+            body=text,
+        )
 
     async def _read_capped(self, response: httpx.Response, deadline: float | None) -> bytes:
         parts: list[bytes] = []
@@ -272,25 +325,10 @@ class HttpTransport:
                     if size >= _MAX_ERROR_BODY:
                         break
         except TimeoutError:
-            raise self._deadline_error(deadline) from None
+            raise self._deadline_error() from None
         except httpx.HTTPError as exc:
-            raise self._transport_error(exc) from exc
+            raise self._transport_error(exc) from None
         return b"".join(parts)
-
-    async def _body_chunks(self, response: httpx.Response) -> AsyncGenerator[bytes, None]:
-        try:
-            async for chunk in response.aiter_bytes():
-                yield chunk
-        except httpx.ReadTimeout as exc:
-            raise StreamStalledError(
-                f"no data for {self._stream_read_timeout:g} s",
-                provider=self.settings.provider,
-                idle_timeout=self._stream_read_timeout,
-            ) from exc
-        except httpx.HTTPError as exc:
-            raise StreamInterruptedError(
-                f"the stream broke off: {self._describe(exc)}", provider=self.settings.provider
-            ) from exc
 
     def _error_from(self, response: httpx.Response, body: bytes) -> BotticelliError:
         text = scrub(body.decode("utf-8", "replace"), self._secrets)
@@ -303,7 +341,7 @@ class HttpTransport:
         )
         return self._map_error(reply)
 
-    def _deadline_error(self, deadline: float | None) -> RequestTimeoutError:
+    def _deadline_error(self) -> RequestTimeoutError:
         return RequestTimeoutError(
             f"the call's total deadline of {self.settings.total_timeout:g} s passed",
             provider=self.settings.provider,
@@ -331,18 +369,11 @@ class HttpTransport:
             )
         if isinstance(exc, httpx.ConnectError):
             return TransportError(
-                f"cannot connect to {self.settings.base_url}: {self._describe(exc)}", provider=provider
+                f"cannot connect to {redact_url(self.settings.base_url)}: {self._describe(exc)}", provider=provider
             )
         if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
             return TransportError(self._describe(exc), provider=provider, retryable=False)
         return TransportError(self._describe(exc), provider=provider)
-
-
-class _End:
-    """Marks a stream that ended before producing anything."""
-
-
-_END = _End()
 
 
 def _min(a: float | None, b: float | None) -> float | None:
@@ -351,12 +382,7 @@ def _min(a: float | None, b: float | None) -> float | None:
     return a if b is None else min(a, b)
 
 
-def _request_id(headers: Mapping[str, str]) -> str | None:
-    for name in ("x-request-id", "request-id"):
-        if value := headers.get(name):
-            return value
-    return None
-
-
-async def _once(body: bytes) -> AsyncGenerator[bytes, None]:
-    yield body
+async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncGenerator[bytes, None]:
+    yield first
+    async for chunk in rest:
+        yield chunk

@@ -33,6 +33,8 @@ __all__ = [
     "error_fields",
     "error_from_response",
     "parse_retry_after",
+    "redact_url",
+    "request_id_of",
     "scrub",
 ]
 
@@ -54,10 +56,7 @@ class ErrorResponse:
     @property
     def request_id(self) -> str | None:
         """The server's request id header, if any."""
-        for name in _REQUEST_ID_HEADERS:
-            if value := self.headers.get(name):
-                return value
-        return None
+        return request_id_of(self.headers)
 
     def json(self) -> Any:
         """The body parsed as JSON, or ``None`` when it is not JSON."""
@@ -227,3 +226,31 @@ def scrub(text: str, secrets: tuple[str, ...]) -> str:
         if secret and secret in text:
             text = text.replace(secret, "***")
     return text
+
+
+def request_id_of(headers: Mapping[str, str]) -> str | None:
+    """The server's request id, from the first request-id header it sent.
+
+    Examples:
+        >>> request_id_of({"x-request-id": "req-1"}), request_id_of({})
+        ('req-1', None)
+    """
+    for name in _REQUEST_ID_HEADERS:
+        if value := headers.get(name):
+            return value
+    return None
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password in it replaced by ``***``.
+
+    Examples:
+        >>> redact_url("http://user:hunter2@host:8080/v1")
+        'http://user:***@host:8080/v1'
+    """
+    scheme, sep, rest = url.partition("://")
+    userinfo, at, hostpart = rest.partition("@")
+    if not sep or not at or "/" in userinfo:
+        return url
+    user, colon, _ = userinfo.partition(":")
+    return f"{scheme}://{user}{':***' if colon else ''}@{hostpart}"

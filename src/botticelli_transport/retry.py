@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, TypeVar
 import anyio
 
 from botticelli_error import BotticelliError
-from botticelli_transport.log import log_event
+from botticelli_interface.request_log import log_event
 from botticelli_transport.settings import HttpSettings
 
 if TYPE_CHECKING:

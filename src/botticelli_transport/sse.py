@@ -1,22 +1,42 @@
-"""An incremental Server-Sent Events decoder over raw bytes. It does no I/O.
+"""Server-Sent Events framing on httpx-sse's decoders, with the rules peers learned the hard way.
 
-It follows the WHATWG event-stream rules with the lessons peers learned the hard way
-(see docs/design.md): CRLF, CR and LF line endings, also split across reads;
-comments (keep-alives) skipped; events without data never dispatched, so the empty
-events other decoders emit after ``id:``/``retry:`` lines never reach a JSON parser;
-unknown fields and named events passed through for the caller to judge.
+httpx-sse splits lines (CRLF, CR and LF, also split across reads) and assembles
+events by the WHATWG rules. This module feeds it bytes and adds what a client of LLM
+servers needs on top (see docs/design.md, "Streams"):
 
-It works on bytes and hands out ``data`` as bytes, so the JSON parser reads it with
-no decode-and-copy step: per event this is a handful of byte operations.
+- the UTF-8 byte order mark is dropped, and bytes are decoded as UTF-8 whatever the
+  ``content-type`` claims (the SSE standard fixes the encoding);
+- events without a ``data`` line are never dispatched, so the empty events that
+  ``id:``/``retry:`` lines make never reach a JSON parser;
+- a line that is neither a field nor a comment (Ollama writes a bare JSON error that
+  way) is kept in :attr:`SSEDecoder.unframed` for the caller's end-of-stream check;
+- a line and an event are capped in size: a server that never ends a line gets a
+  :class:`~botticelli_error.ResponseDecodeError` instead of unbounded memory.
+
+It does no I/O, so tests feed it bytes.
 """
 
 from __future__ import annotations
 
+import codecs
 from typing import NamedTuple
 
-__all__ = ["SSEDecoder", "ServerSentEvent"]
+# httpx-sse's line and event decoders are what its own EventSource uses; they live in
+# a private module, so the dependency is pinned below its next minor version.
+from httpx_sse._decoders import SSEDecoder as _EventAssembler
+from httpx_sse._decoders import SSELineDecoder as _LineSplitter
 
-_BOM = b"\xef\xbb\xbf"
+from botticelli_error import ResponseDecodeError
+
+__all__ = ["DEFAULT_MAX_EVENT_CHARS", "DEFAULT_MAX_LINE_CHARS", "SSEDecoder", "ServerSentEvent"]
+
+DEFAULT_MAX_LINE_CHARS = 4 * 1024 * 1024
+"""The longest line a stream may send (a base64 image in one event fits easily)."""
+DEFAULT_MAX_EVENT_CHARS = 16 * 1024 * 1024
+"""The most data one event may carry across all its ``data`` lines."""
+
+_BOM = "\ufeff"
+_FIELDS = frozenset({"data", "event", "id", "retry"})
 # Raw lines kept for diagnosis when a server writes JSON with no SSE framing (Ollama).
 _MAX_UNFRAMED = 4096
 
@@ -30,7 +50,7 @@ class ServerSentEvent(NamedTuple):
     """
 
     data: bytes
-    """The event's data lines joined with ``\\n``."""
+    """The event's data lines joined with ``\\n``, as UTF-8 bytes (what JSON parsers read fastest)."""
     event: str = "message"
     """The event type; ``"message"`` when the server named none."""
     id: str | None = None
@@ -40,6 +60,11 @@ class ServerSentEvent(NamedTuple):
 class SSEDecoder:
     r"""Turns a byte stream, fed in arbitrary pieces, into :class:`ServerSentEvent` s.
 
+    Args:
+        provider: Named in the error a line or event over its cap raises.
+        max_line_chars: The longest line accepted.
+        max_event_chars: The most data one event may carry.
+
     Examples:
         >>> decoder = SSEDecoder()
         >>> decoder.feed(b'data: {"a":1}\r\n\r\n: keep-alive\n\ndata: [DO')
@@ -48,49 +73,57 @@ class SSEDecoder:
         [ServerSentEvent(data=b'[DONE]', event='message', id=None)]
     """
 
-    __slots__ = ("_buffer", "_data", "_event", "_id", "_started", "unframed")
+    __slots__ = (
+        "_assembler",
+        "_event_chars",
+        "_has_data",
+        "_lines",
+        "_max_event",
+        "_max_line",
+        "_provider",
+        "_started",
+        "_text",
+        "unframed",
+    )
 
-    def __init__(self) -> None:
-        self._buffer = b""
-        self._data: list[bytes] = []
-        self._event = ""
-        self._id: str | None = None
+    def __init__(
+        self,
+        *,
+        provider: str = "botticelli",
+        max_line_chars: int = DEFAULT_MAX_LINE_CHARS,
+        max_event_chars: int = DEFAULT_MAX_EVENT_CHARS,
+    ) -> None:
+        self._text = codecs.getincrementaldecoder("utf-8")("replace").decode
+        self._lines = _LineSplitter()
+        self._assembler = _EventAssembler()
+        self._provider = provider
+        self._max_line = max_line_chars
+        self._max_event = max_event_chars
         self._started = False
+        self._has_data = False
+        self._event_chars = 0
         self.unframed = b""
         """The last line that was neither a field nor a comment, e.g. a bare JSON error body."""
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
-        """Decode the next piece of the stream; returns the events it completed."""
+        """Decode the next piece of the stream; returns the events it completed.
+
+        Raises:
+            ResponseDecodeError: A line or an event is over its cap.
+        """
+        text = self._text(chunk)
         if not self._started:
-            chunk = self._buffer + chunk
-            self._buffer = b""
-            if len(chunk) < len(_BOM) and _BOM.startswith(chunk):
-                # Possibly the start of a BOM split across reads: wait for more.
-                self._buffer = chunk
-                return []
+            if not text:
+                return []  # not even one whole character yet (a BOM split across reads)
             self._started = True
-            if chunk.startswith(_BOM):
-                chunk = chunk[len(_BOM) :]
-        buffer = self._buffer + chunk if self._buffer else chunk
-        if b"\r" in buffer:
-            # A CR at the very end may be the first half of a CRLF split across reads.
-            held = b"\r" if buffer.endswith(b"\r") else b""
-            if held:
-                buffer = buffer[:-1]
-            buffer = buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n") + held
-        lines = buffer.split(b"\n")
-        self._buffer = lines.pop()
-        events: list[ServerSentEvent] = []
-        for line in lines:
-            if line.startswith(b"data:"):
-                self._data.append(line[6:] if line[5:6] == b" " else line[5:])
-            elif not line:
-                if self._data:
-                    events.append(self._dispatch())
-                else:
-                    self._event = ""
-            elif line[0] != 58:  # 58 is ":", a comment line
-                self._field(line)
+            if text[0] == _BOM:
+                text = text[1:]
+                if not text:
+                    return []
+        events = self._events(self._lines.decode(text))
+        pending = self._lines.buffer
+        if pending and sum(map(len, pending)) > self._max_line:
+            raise self._too_long("line", self._max_line)
         return events
 
     def flush(self) -> list[ServerSentEvent]:
@@ -101,28 +134,44 @@ class SSEDecoder:
         is not dispatched; it is kept in :attr:`unframed` (where a server that writes bare
         JSON errors leaves its message) and the caller's end-of-stream check decides.
         """
-        if self._buffer:
-            self.unframed = self._buffer[-_MAX_UNFRAMED:]
-            self._buffer = b""
-        return [self._dispatch()] if self._data else []
+        events = []
+        tail = self._text(b"", True)
+        if tail:
+            events = self._events(self._lines.decode(tail))
+        # A held CR ended its line; without one, the last line may have been cut short.
+        complete = self._lines.trailing_cr
+        for line in self._lines.flush():
+            if complete:
+                events += self._events([line])
+            elif line:
+                self.unframed = line[-_MAX_UNFRAMED:].encode()
+        return events + self._events([""]) if self._has_data else events
 
-    def _dispatch(self) -> ServerSentEvent:
-        data = self._data[0] if len(self._data) == 1 else b"\n".join(self._data)
-        self._data = []
-        event = self._event or "message"
-        self._event = ""
-        return ServerSentEvent(data, event, self._id)
+    def _events(self, lines: list[str]) -> list[ServerSentEvent]:
+        events: list[ServerSentEvent] = []
+        assemble = self._assembler.decode
+        for line in lines:
+            if not line:
+                sse = assemble(line)
+                if sse is not None and self._has_data:
+                    events.append(ServerSentEvent(sse.data.encode(), sse.event or "message", sse.id or None))
+                self._has_data = False
+                self._event_chars = 0
+                continue
+            if line.startswith("data:") or line == "data":
+                self._has_data = True
+                self._event_chars += len(line)
+                if self._event_chars > self._max_event:
+                    raise self._too_long("event", self._max_event)
+            elif line[0] != ":" and line.partition(":")[0] not in _FIELDS:
+                self.unframed = line[-_MAX_UNFRAMED:].encode()
+                continue
+            assemble(line)
+        return events
 
-    def _field(self, line: bytes) -> None:
-        name, sep, value = line.partition(b":")
-        if sep and value.startswith(b" "):
-            value = value[1:]
-        if name == b"data":
-            self._data.append(value)
-        elif name == b"event":
-            self._event = value.decode("utf-8", "replace")
-        elif name == b"id":
-            if b"\0" not in value:
-                self._id = value.decode("utf-8", "replace")
-        elif name != b"retry":
-            self.unframed = line[-_MAX_UNFRAMED:]
+    def _too_long(self, what: str, limit: int) -> ResponseDecodeError:
+        return ResponseDecodeError(
+            f"the server sent an SSE {what} longer than {limit:,} characters; "
+            f"raise the stream's max_{what}_chars if that is expected",
+            provider=self._provider,
+        )

@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 from botticelli.cli import bench, generate, info, serve
 from botticelli.cli._common import UsageError, stdout
 from botticelli_error import BotticelliError, ConfigurationError, UnsupportedInputError
-from botticelli_transport.log import LOGGER_NAME
+from botticelli_interface.request_log import LOGGER_NAME
 
 __all__ = ["build_parser", "main"]
 

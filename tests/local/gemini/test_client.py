@@ -400,7 +400,7 @@ class TestStreaming:
             await collect(client, request())
         (event,) = [e for e in captured if e["event"] == "botticelli.request"]
         assert (event["operation"], event["status"], event["input_tokens"], event["output_tokens"]) == (
-            "stream",
+            "generate_stream",
             200,
             13,
             8,
@@ -508,7 +508,7 @@ async def test_leaving_a_stream_early_closes_it_and_logs_no_error(
             break
     (event,) = [e for e in captured if e["event"] == "botticelli.request"]
     assert "error" not in event
-    assert event["operation"] == "stream"
+    assert event["operation"] == "generate_stream"
 
 
 @pytest.mark.anyio

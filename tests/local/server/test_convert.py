@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping
 
 import pytest
+from pydantic import TypeAdapter
 
 from botticelli_core import (
     AudioInput,
@@ -20,8 +21,9 @@ from botticelli_core import (
     VideoInput,
 )
 from botticelli_error import ResponseDecodeError, UnsupportedInputError
-from botticelli_server import ChatCompletionChunk, ChatCompletionResponse, from_chat_response, to_chat_request
+from botticelli_server import ChatCompletionResponse, from_chat_response, to_chat_request
 from botticelli_server.convert import chunk_to_stream_chunk, finish_reason_from_wire
+from botticelli_server.response import ChunkView
 
 from . import wire
 
@@ -190,4 +192,4 @@ def test_finish_reasons_are_mapped_and_unknown_ones_become_other(wire_reason: st
 
 def test_chunks_without_new_text_convert_to_nothing() -> None:
     for data in ('{"choices":[]}', '{"choices":null}', '{"choices":[{"delta":null}]}', '{"choices":[{"delta":{}}]}'):
-        assert chunk_to_stream_chunk(ChatCompletionChunk.model_validate_json(data)) is None
+        assert chunk_to_stream_chunk(TypeAdapter(ChunkView).validate_json(data)) is None

@@ -47,7 +47,13 @@ async def test_a_streamed_request_logs_exactly_one_event_with_its_facts(caplog: 
         async with make_client() as client:
             await collect_text(client, REQUEST)
     (event,) = request_events(caplog)
-    for field in ("provider='local'", "operation='chat_stream'", "status=200", "input_tokens=14", "output_tokens=30"):
+    for field in (
+        "provider='local'",
+        "operation='generate_stream'",
+        "status=200",
+        "input_tokens=14",
+        "output_tokens=30",
+    ):
         assert field in event
     assert "request_id='req-9'" in event
     assert SECRET_PROMPT not in event

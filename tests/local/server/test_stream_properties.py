@@ -73,7 +73,7 @@ events = st.lists(
 def run_state(body: bytes, *, text: bool) -> None:
     state = StreamState()
     decoder = SSEDecoder()
-    decode = state.decode_text if text else state.decode
+    decode = state.text_chunk if text else state.wire_chunk
     for event in decoder.feed(body) + decoder.flush():
         decode(event)
     state.check_finished(decoder.unframed)

@@ -1,0 +1,165 @@
+"""An open event stream: :class:`StreamResponse`, what ``HttpTransport.stream`` yields.
+
+The hot loop of every streamed call lives here: body bytes -> SSE events -> the
+backend's items, under the stream's :class:`~botticelli_transport._watchdog.Watchdog`.
+It is one async generator with everything inlined, because each extra generator
+layer costs about as much per chunk as the JSON parse does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from typing import Generic, TypeVar
+
+import httpx
+
+from botticelli_error import StreamInterruptedError, StreamStalledError
+from botticelli_transport._watchdog import Watchdog
+from botticelli_transport.sse import ServerSentEvent, SSEDecoder
+
+__all__ = ["StreamResponse"]
+
+R = TypeVar("R")
+T = TypeVar("T")
+
+
+class _End:
+    """Marks a stream that ended before producing anything."""
+
+
+_END = _End()
+
+
+class StreamResponse(Generic[R, T]):
+    """A streamed reply that is open and has produced its first item (or ended).
+
+    Iterate it for the items the backend's decode function made of the events; read
+    :attr:`status_code`, :attr:`request_id`, :attr:`retries` and :attr:`reader` (the
+    per-attempt state the decode function kept: finish reason, usage...) at any time.
+    It is closed by the ``async with transport.stream(...)`` block that made it.
+    """
+
+    __slots__ = ("_first", "_items", "_response", "reader", "request_id", "retries", "sse", "status_code")
+
+    def __init__(
+        self,
+        response: httpx.Response,
+        items: AsyncGenerator[T, None],
+        reader: R,
+        sse: SSEDecoder,
+        *,
+        request_id: str | None,
+    ) -> None:
+        self._response = response
+        self._items = items
+        self._first: T | _End = _END
+        self.reader = reader
+        """The state of the attempt that succeeded, as the decode function left it."""
+        self.sse = sse
+        """The SSE decoder; its ``unframed`` holds a line the server wrote outside SSE framing."""
+        self.status_code = response.status_code
+        self.request_id = request_id
+        self.retries = 0
+        """How many failed attempts came before this one."""
+
+    @property
+    def unframed(self) -> bytes:
+        """The last line the server wrote outside SSE framing (a bare JSON error, say), if any."""
+        return self.sse.unframed
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        first = self._first
+        if first is not _END:
+            self._first = _END
+            return first  # type: ignore[return-value]  # _END is the only other value
+        return await self._items.__anext__()
+
+    async def _open(self) -> bool:
+        """Read until the first item; ``False`` if the stream ended without one."""
+        try:
+            self._first = await self._items.__anext__()
+        except StopAsyncIteration:
+            return False
+        return True
+
+    async def aclose(self) -> None:
+        """Close the body and release the connection; safe to call twice."""
+        try:
+            await self._items.aclose()
+        finally:
+            await self._response.aclose()
+
+
+async def read_items(
+    chunks: AsyncIterator[bytes],
+    sse: SSEDecoder,
+    reader: R,
+    decode: Callable[[R, ServerSentEvent], T | None],
+    watchdog: Watchdog,
+    *,
+    provider: str,
+    read_timeout: float | None,
+    describe: Callable[[httpx.HTTPError], str],
+) -> AsyncGenerator[T, None]:
+    """The items ``decode`` makes of the stream's events, under the watchdog's limits.
+
+    Raises:
+        StreamStalledError: No data event within the idle timeout.
+        RequestTimeoutError: The call's deadline passed.
+        StreamInterruptedError: The connection broke off.
+    """
+    read = watchdog.timed_read if watchdog.per_read else None
+    try:
+        while True:
+            watchdog.before_read()
+            try:
+                watchdog.reading = True
+                chunk = await (chunks.__anext__() if read is None else read(chunks))
+            except StopAsyncIteration:
+                break
+            except BaseException as exc:  # noqa: BLE001 - translated, or re-raised as it is
+                raise _read_failure(exc, watchdog, provider, read_timeout, describe) from None
+            finally:
+                watchdog.reading = False
+            events = sse.feed(chunk)
+            if events:
+                watchdog.data_arrived()
+                for event in events:
+                    item = decode(reader, event)
+                    if item is not None:
+                        yield item
+        for event in sse.flush():
+            item = decode(reader, event)
+            if item is not None:
+                yield item
+    finally:
+        watchdog.close()
+        # httpx hands out an async generator; closing it at once releases the connection.
+        aclose = getattr(chunks, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+def _read_failure(
+    exc: BaseException,
+    watchdog: Watchdog,
+    provider: str,
+    read_timeout: float | None,
+    describe: Callable[[httpx.HTTPError], str],
+) -> BaseException:
+    """The typed error for a failed read, or ``exc`` itself when it is not the stream's to translate."""
+    if isinstance(exc, asyncio.CancelledError):
+        return watchdog.expired() or exc
+    if isinstance(exc, httpx.ReadTimeout):
+        return StreamStalledError(
+            f"no data for {read_timeout:g} s" if read_timeout is not None else "the stream stalled",
+            provider=provider,
+            idle_timeout=read_timeout,
+        )
+    if isinstance(exc, httpx.HTTPError):
+        return StreamInterruptedError(f"the stream broke off: {describe(exc)}", provider=provider)
+    return exc

@@ -1,0 +1,169 @@
+"""One timer per stream for its idle limit and its deadline, instead of a timeout armed per read.
+
+A stream's reads happen inside an async generator, between yields to the consumer,
+so a scope spanning the whole stream would also cut into the consumer's own code.
+Arming a fresh timeout around every read is correct but costs a timer, a heap push and
+a cancellation check per chunk. The watchdog keeps a single timer per stream instead:
+
+- every data event only records the time (``data_arrived``); the timer is not moved;
+- when the timer fires early (data came since), it re-arms itself for the new due time;
+- when it fires late and the stream is waiting on a read, it cancels the task; the
+  reader turns that cancellation, and only that one, into a typed error
+  (:meth:`Watchdog.expired`). A cancellation from anywhere else stays a cancellation;
+- when it fires while the consumer holds the stream (not reading), nothing is cut:
+  the idle clock restarts at the next read, and a passed deadline raises there.
+
+Keep-alive comments are not data events, so they never postpone the idle limit (see
+docs/design.md). On event loops other than asyncio (trio), :meth:`Watchdog.timed_read`
+gives each read a plain per-read limit instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import anyio
+
+from botticelli_error import BotticelliError, RequestTimeoutError, StreamStalledError
+
+__all__ = ["Watchdog"]
+
+
+class Watchdog:
+    """Watches one stream's idle gaps and its deadline.
+
+    Args:
+        provider: For error attribution.
+        idle_timeout: Longest gap between data events, or ``None``.
+        deadline: Monotonic instant by which the stream must end, or ``None``.
+    """
+
+    __slots__ = (
+        "_base_cancelling",
+        "_cause",
+        "_deadline",
+        "_handle",
+        "_idle",
+        "_idle_since",
+        "_loop",
+        "_provider",
+        "_task",
+        "reading",
+    )
+
+    def __init__(self, *, provider: str, idle_timeout: float | None, deadline: float | None) -> None:
+        self._provider = provider
+        self._idle = idle_timeout
+        self._deadline = deadline
+        self._idle_since = time.monotonic()
+        self._cause: str | None = None
+        self._handle: asyncio.TimerHandle | None = None
+        self.reading = False
+        """Set by the reader around each read; the timer only cuts a read in progress."""
+        try:
+            self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self._loop = None
+        self._task = asyncio.current_task() if self._loop is not None else None
+        self._base_cancelling = self._task.cancelling() if self._task is not None else 0
+        if self._task is not None:
+            self._arm()
+
+    @property
+    def per_read(self) -> bool:
+        """Whether reads need their own limit (:meth:`timed_read`): no asyncio task to watch."""
+        return self._task is None
+
+    def data_arrived(self) -> None:
+        """A data event came: the idle clock starts again."""
+        self._idle_since = time.monotonic()
+
+    def resume(self) -> None:
+        """The consumer asks for more after holding the stream past the idle limit: restart the idle clock."""
+        self._cause = None
+        self._idle_since = time.monotonic()
+        self._arm()
+
+    def _due(self) -> float | None:
+        idle_due = None if self._idle is None else self._idle_since + self._idle
+        if self._deadline is None:
+            return idle_due
+        return self._deadline if idle_due is None else min(idle_due, self._deadline)
+
+    def _arm(self) -> None:
+        due = self._due()
+        if due is None or self._loop is None:
+            return
+        # The loop's clock is monotonic too, but not necessarily time.monotonic itself.
+        self._handle = self._loop.call_at(self._loop.time() + max(due - time.monotonic(), 0.0), self._fire)
+
+    def _fire(self) -> None:
+        self._handle = None
+        now = time.monotonic()
+        if self._deadline is not None and now >= self._deadline:
+            cause = "deadline"
+        elif self._idle is not None and now >= self._idle_since + self._idle:
+            cause = "idle"
+        else:
+            self._arm()  # data came since the timer was set
+            return
+        self._cause = cause
+        if self.reading and self._task is not None:
+            self._task.cancel()
+        # Otherwise the consumer holds the stream: resume() or the next read decides.
+
+    async def timed_read(self, chunks: AsyncIterator[bytes]) -> bytes:
+        """The next chunk under a per-read limit, for event loops without a watched task.
+
+        Raises:
+            StreamStalledError: No data event within the idle timeout.
+            RequestTimeoutError: The deadline passed.
+        """
+        due = self._due()
+        with anyio.move_on_after(None if due is None else due - time.monotonic()):
+            return await chunks.__anext__()
+        raise self._error("deadline" if due == self._deadline else "idle")
+
+    def before_read(self) -> None:
+        """Called before each read: raises if the deadline passed while the consumer held the stream.
+
+        Raises:
+            RequestTimeoutError: The deadline passed.
+        """
+        if self._cause is not None:
+            if self._cause == "deadline":
+                raise self._error("deadline")
+            self.resume()
+
+    def expired(self) -> BotticelliError | None:
+        """After a read was cancelled: the typed error if the watchdog did it, else ``None``.
+
+        Must be called from the ``except CancelledError`` around the read.
+        """
+        cause = self._cause
+        task = self._task
+        if cause is None or task is None:
+            return None
+        # Ours only if no one else asked to cancel the task meanwhile.
+        if task.uncancel() > self._base_cancelling:
+            return None
+        return self._error(cause)
+
+    def _error(self, cause: str) -> BotticelliError:
+        if cause == "idle":
+            return StreamStalledError(
+                f"no data for {self._idle:g} s (keep-alives do not count)",
+                provider=self._provider,
+                idle_timeout=self._idle,
+            )
+        return RequestTimeoutError(
+            "the call's total deadline passed while streaming", provider=self._provider, retryable=False
+        )
+
+    def close(self) -> None:
+        """Stop the timer; the stream is over."""
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
