@@ -11,6 +11,7 @@ from botticelli_error import (
     BadRequestError,
     BotticelliError,
     ServerUnavailableError,
+    StreamInterruptedError,
     TransportError,
     UnsupportedInputError,
 )
@@ -56,6 +57,38 @@ async def test_errors_that_are_not_the_backends_fault_leave_its_breaker_closed(
     assert (await hybrid.generate(CHEAP)).text == "local"
     assert reasons(routes) == ["cheap"]
     assert len(local.calls) == THRESHOLD + 1
+
+
+async def test_streams_that_break_after_their_first_chunk_count_against_the_backend(
+    routes: pytest.LogCaptureFixture,
+) -> None:
+    local = FakeModel("local", fail_after_first_chunk=StreamInterruptedError("connection reset"))
+    api = FakeModel("gemini")
+    hybrid = make(local, api)
+    for _ in range(THRESHOLD):
+        received: list[str] = []
+        with pytest.raises(StreamInterruptedError):
+            await stream_texts(hybrid, received)
+        assert received == ["local:1"]  # no fallback once the caller holds text
+    assert hybrid.breaker(local).state == "open"
+    assert api.calls == []
+
+    routes.clear()
+    assert (await hybrid.generate(CHEAP)).text == "gemini"
+    assert reasons(routes) == ["breaker_open:local"]
+
+
+async def test_a_break_after_the_first_chunk_adds_to_the_failures_before_it() -> None:
+    local = FakeModel(
+        "local",
+        failures=[TransportError("refused")],
+        fail_after_first_chunk=StreamInterruptedError("connection reset"),
+    )
+    hybrid = make(local, FakeModel("gemini"))
+    assert (await hybrid.generate(CHEAP)).text == "gemini"  # counted, and fell back
+    with pytest.raises(StreamInterruptedError):
+        await stream_texts(hybrid, [])
+    assert hybrid.breaker(local).state == "open"
 
 
 async def test_a_stream_that_ends_well_resets_the_count() -> None:
