@@ -11,7 +11,9 @@ unknown model, blocked content or an undecodable answer propagate: the other bac
 fail too, or the mistake should be seen.
 
 A stream falls back only until its first chunk reached the caller; after that, an error
-propagates, since the caller already holds text the other backend would not continue.
+propagates, since the caller already holds text the other backend would not continue. For the
+breaker, a stream is a success once it is over (or the caller left it); one that breaks after
+its first chunk is a failure like any other.
 A backend failing repeatedly is skipped for a cool-down by its circuit breaker
 (:class:`~botticelli._breaker.CircuitBreaker`). Each decision is logged as
 ``botticelli.route`` with a ``reason``: ``"cheap"``, ``"hint:complex"``, ``"media"``,
@@ -172,15 +174,25 @@ class HybridModel:
                 raise
             break
         # The backend answered; from here on the caller holds its text, so nothing falls back.
-        self.breaker(backend).record_success(permit)
+        breaker = self.breaker(backend)
+        if permit == "trial":
+            # A trial that answered closes the breaker now instead of holding the trial slot to the end.
+            breaker.record_success(permit)
+            permit = None
+        # Otherwise the outcome is known only at the end: counting the first chunk as a success
+        # would reset the count each time, so a backend that always broke mid-stream never tripped.
+        broke = False
         try:
             yield first
             async for chunk in stream:
                 yield chunk
         except BotticelliError as exc:
-            self._record_error(backend, None, exc)
+            broke = True
+            self._record_error(backend, permit, exc)
             raise
         finally:
+            if not broke:
+                breaker.record_success(permit)
             with anyio.CancelScope(shield=True):
                 await stream.aclose()
 

@@ -23,6 +23,19 @@ from tests.api._engine import (
     tiny_llama_server,
 )
 
+# The suite-wide bound (pyproject.toml) counts fixture setup too, and the first API test sets up
+# the engine: compiling llama.cpp alone takes minutes. Those steps carry limits of their own
+# (the install and startup timeouts in _engine), so here the bound covers only each test's
+# body, which may itself start a server (up to 120 s) or run an example script (up to 120 s).
+API_TEST_TIMEOUT = 300.0
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.is_relative_to(here) and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(API_TEST_TIMEOUT, func_only=True))
+
 
 @pytest.fixture(scope="session")
 def llama_cpp_server(pytestconfig: pytest.Config) -> None:

@@ -1,14 +1,12 @@
-"""HybridModel: routing, fallback before the first chunk only, the circuit breaker, delegation."""
+"""HybridModel: routing, fallback before the first chunk only, delegation (the breaker: test_breaker.py)."""
 
 from __future__ import annotations
-
-import logging
 
 import httpx
 import pytest
 import respx
 
-from botticelli.hybrid import HybridModel, HybridPolicy
+from botticelli.hybrid import HybridModel
 from botticelli_core import GenerateRequest, ImageInput, MediaSource, Message, TextInput
 from botticelli_error import (
     BadRequestError,
@@ -21,43 +19,7 @@ from botticelli_error import (
 from botticelli_interface import GenerativeModel
 from botticelli_server import ServerClient, ServerConfig
 from tests.local.hybrid.fakes import SSE_HEADERS, FakeModel, completion, sse_cut_after, sse_stream
-
-CHEAP = GenerateRequest.from_prompt("Hi", max_tokens=16)
-POLICY = HybridPolicy(prompt_tokens_threshold=50, max_tokens_threshold=100, failure_threshold=2, cooldown=30)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def routes(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
-    caplog.set_level(logging.INFO, logger="botticelli")
-    return caplog
-
-
-def reasons(caplog: pytest.LogCaptureFixture) -> list[str]:
-    found = []
-    for record in caplog.records:
-        message = record.getMessage()
-        if "botticelli.route" in message:
-            found.append(message.split("reason='")[1].split("'")[0])
-    return found
-
-
-async def collect(hybrid: HybridModel, into: list[str]) -> None:
-    """Stream CHEAP through ``hybrid``, keeping each chunk's text as it arrives."""
-    async with hybrid, hybrid.generate_stream(CHEAP) as stream:
-        async for chunk in stream:
-            into.append(chunk.text)
-
-
-def make(local: FakeModel, api: FakeModel, clock: Clock | None = None) -> HybridModel:
-    return HybridModel(local, api, policy=POLICY, clock=clock or Clock())
+from tests.local.hybrid.support import CHEAP, POLICY, collect, make, reasons
 
 
 def test_it_is_a_generative_model_named_after_both_backends() -> None:
@@ -165,56 +127,6 @@ async def test_leaving_a_stream_early_closes_the_backends_stream() -> None:
         async for _ in stream:
             break
     assert local.streams_closed == 1
-
-
-@pytest.mark.anyio
-async def test_the_breaker_skips_a_failing_backend_then_lets_one_trial_through(
-    routes: pytest.LogCaptureFixture,
-) -> None:
-    clock = Clock()
-    down = ServerUnavailableError("down")
-    local, api = FakeModel("local", failures=[down, down, down]), FakeModel("gemini")
-    hybrid = make(local, api, clock)
-    for _ in range(2):
-        assert (await hybrid.generate(CHEAP)).text == "gemini"
-    assert hybrid.breaker(local).state == "open"
-
-    routes.clear()
-    assert (await hybrid.generate(CHEAP)).text == "gemini"
-    assert local.calls == ["generate", "generate"]  # skipped, not retried
-    assert reasons(routes) == ["breaker_open:local"]
-
-    clock.now += 30  # cooled down: one trial, which fails and re-opens the breaker
-    assert (await hybrid.generate(CHEAP)).text == "gemini"
-    assert hybrid.breaker(local).state == "open"
-    clock.now += 30  # the next trial succeeds and closes it
-    assert (await hybrid.generate(CHEAP)).text == "local"
-    assert hybrid.breaker(local).state == "closed"
-
-
-@pytest.mark.anyio
-async def test_a_stream_on_an_open_breaker_goes_straight_to_the_other_backend() -> None:
-    down = TransportError("refused")
-    local, api = FakeModel("local", failures=[down, down]), FakeModel("gemini")
-    hybrid = make(local, api)
-    for _ in range(2):
-        await hybrid.generate(CHEAP)
-    async with hybrid.generate_stream(CHEAP) as stream:
-        assert (await stream.__anext__()).text == "gemini:1"
-    assert local.calls == ["generate", "generate"]
-
-
-@pytest.mark.anyio
-async def test_with_both_breakers_open_the_routed_backend_is_still_tried(routes: pytest.LogCaptureFixture) -> None:
-    down = TransportError("refused")
-    local, api = FakeModel("local", failures=[down] * 2), FakeModel("gemini", failures=[down] * 2)
-    hybrid = make(local, api)
-    for _ in range(2):
-        with pytest.raises(TransportError):
-            await hybrid.generate(CHEAP)
-    routes.clear()
-    assert (await hybrid.generate(CHEAP)).text == "local"
-    assert reasons(routes) == ["breaker_open:local,gemini"]
 
 
 @pytest.mark.anyio

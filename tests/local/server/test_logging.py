@@ -6,11 +6,13 @@ import logging
 import subprocess
 import sys
 import textwrap
+from collections.abc import Awaitable, Callable
 
 import pytest
 import respx
 
 from botticelli_core import GenerateRequest
+from botticelli_server import ChatCompletionRequest, ChatMessage, ServerClient
 
 from . import wire
 from .support import collect_text, make_client, record_sleeps
@@ -19,6 +21,9 @@ pytestmark = pytest.mark.anyio
 
 SECRET_PROMPT = "my bank PIN is 8361"
 REQUEST = GenerateRequest.from_prompt(SECRET_PROMPT, max_tokens=8)
+WIRE_REQUEST = ChatCompletionRequest(
+    model="default", messages=[ChatMessage(role="user", content=SECRET_PROMPT)], max_tokens=8
+)
 
 
 def request_events(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -38,14 +43,27 @@ async def test_a_non_streamed_request_logs_exactly_one_event_with_its_facts(capl
     assert SECRET_PROMPT not in event
 
 
-async def test_a_streamed_request_logs_exactly_one_event_with_its_facts(caplog: pytest.LogCaptureFixture) -> None:
+async def read_generate_stream(client: ServerClient) -> None:
+    await collect_text(client, REQUEST)
+
+
+async def read_chat_completion_stream(client: ServerClient) -> None:
+    async with client.chat_completion_stream(WIRE_REQUEST) as stream:
+        _ = [chunk async for chunk in stream]
+
+
+@pytest.mark.parametrize("read_stream", [read_generate_stream, read_chat_completion_stream], ids=lambda f: f.__name__)
+async def test_a_streamed_request_logs_exactly_one_event_with_its_facts(
+    caplog: pytest.LogCaptureFixture, read_stream: Callable[[ServerClient], Awaitable[None]]
+) -> None:
+    # The token counts come from the usage chunk that follows the finish chunk (OPENAI_STREAM).
     caplog.set_level(logging.INFO, logger="botticelli")
     with respx.mock(assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(
             200, headers={**wire.SSE, "x-request-id": "req-9"}, content=wire.sse(*wire.OPENAI_STREAM)
         )
         async with make_client() as client:
-            await collect_text(client, REQUEST)
+            await read_stream(client)
     (event,) = request_events(caplog)
     for field in (
         "provider='local'",

@@ -122,6 +122,44 @@ async def test_the_wire_level_stream_yields_chunks_and_consumes_done() -> None:
     assert (sent["stream"], sent["stream_options"]) == (True, {"include_usage": True})
 
 
+async def test_the_wire_level_stream_keeps_a_usage_chunk_that_follows_the_finish_chunk() -> None:
+    with respx.mock(assert_all_mocked=True) as mock:
+        mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=wire.sse(*wire.OPENAI_STREAM))
+        async with make_client() as client, client.chat_completion_stream(WIRE_REQUEST) as stream:
+            chunks = [c async for c in stream]
+    finish, usage = chunks[-2:]
+    assert finish.choices is not None
+    assert finish.choices[0].finish_reason == "stop"
+    assert usage.choices == []
+    assert usage.usage is not None
+    assert (usage.usage.prompt_tokens, usage.usage.completion_tokens, usage.usage.total_tokens) == (14, 30, 44)
+
+
+class Pieces(httpx.AsyncByteStream):
+    """A body that arrives in exactly these pieces, one read each."""
+
+    def __init__(self, *pieces: bytes) -> None:
+        self.pieces = pieces
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for piece in self.pieces:
+            yield piece
+
+
+async def test_a_crlf_split_between_two_reads_of_the_body_is_one_line_ending() -> None:
+    # One event of two data lines: its data is JSON only if they are joined by one "\n". Were the
+    # CR and the LF two line endings, the blank line between them would end a half-object event.
+    first = b'data: {"choices": [{"delta": {"content": "Hi"}, "finish_reason": "stop"}],\r'
+    second = b'\ndata: "model": "tiny"}\r\n\r\ndata: [DONE]\r\n\r\n'
+    with respx.mock(assert_all_mocked=True) as mock:
+        body = Pieces(first, second)
+        mock.post(wire.CHAT_URL).mock(return_value=httpx.Response(200, headers=wire.SSE, stream=body))
+        async with make_client(max_retries=0) as client:
+            text, chunks = await collect_text(client)
+    assert text == "Hi"
+    assert chunks[-1].finish_reason is FinishReason.STOP
+
+
 async def test_the_wire_level_stream_raises_on_a_cut_short_stream() -> None:
     with respx.mock(assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=wire.sse(wire.openai_chunk("x"), done=False))

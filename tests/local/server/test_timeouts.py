@@ -1,4 +1,9 @@
-"""The total deadline and the stream idle timeout, against a real socket on 127.0.0.1."""
+"""The total deadline and the stream idle timeout, against a real socket on 127.0.0.1.
+
+Every test here runs with a total deadline of a few seconds (``DEADLINE``) rather than the
+default 900 s, so a broken idle timer fails the test in seconds instead of hanging it; a
+test that needs no deadline at all bounds itself with ``anyio.fail_after`` instead.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import asyncio
 import json
 import time
 
+import anyio
 import httpx
 import pytest
 import respx
@@ -18,6 +24,9 @@ from .support import REQUEST, Exchange, collect_text, loopback, make_client, rec
 pytestmark = pytest.mark.anyio
 
 IDLE = 0.2
+# Ten times the idle timeout and more: long enough never to be what fires in a passing test,
+# short enough that a regression which waits for it instead fails within seconds.
+DEADLINE = 3.0
 
 
 def event(payload: dict[str, object]) -> bytes:
@@ -37,6 +46,13 @@ async def headers_then_silence(exchange: Exchange) -> None:
     await asyncio.sleep(10)
 
 
+async def only_pings(exchange: Exchange) -> None:
+    await exchange.start()
+    while True:
+        await exchange.send(b": keep-alive\n\n")
+        await asyncio.sleep(0.02)
+
+
 async def slow_but_steady(exchange: Exchange) -> None:
     await exchange.start()
     for word in ("one", " two", " three", " four"):
@@ -46,13 +62,15 @@ async def slow_but_steady(exchange: Exchange) -> None:
     await exchange.end()
 
 
-async def test_keepalive_comments_do_not_reset_the_idle_timer() -> None:
+@pytest.mark.parametrize("total_timeout", [DEADLINE, None], ids=["with-a-deadline", "without-a-deadline"])
+async def test_keepalive_comments_do_not_reset_the_idle_timer(total_timeout: float | None) -> None:
     async with (
         loopback(one_chunk_then_pings) as server,
-        make_client(server.url, stream_idle_timeout=IDLE, max_retries=0) as client,
+        make_client(server.url, stream_idle_timeout=IDLE, total_timeout=total_timeout, max_retries=0) as client,
     ):
         started = time.monotonic()
-        with pytest.raises(StreamStalledError) as caught:
+        # Without a deadline of its own, the call would ping on forever if the idle timer broke.
+        with anyio.fail_after(DEADLINE), pytest.raises(StreamStalledError) as caught:
             await collect_text(client)
         elapsed = time.monotonic() - started
     assert caught.value.idle_timeout == IDLE
@@ -60,10 +78,27 @@ async def test_keepalive_comments_do_not_reset_the_idle_timer() -> None:
     assert IDLE * 0.9 <= elapsed < IDLE * 4
 
 
+async def test_the_idle_timer_fires_long_before_a_real_total_deadline() -> None:
+    # The idle timer must not give way to the deadline whenever one is set (the default):
+    # a server that only ever pings stalls at the idle timeout, not at the deadline.
+    idle = 0.3
+    async with (
+        loopback(only_pings) as server,
+        make_client(server.url, stream_idle_timeout=idle, total_timeout=DEADLINE, max_retries=0) as client,
+    ):
+        started = time.monotonic()
+        with pytest.raises(StreamStalledError) as caught:
+            await collect_text(client)
+        elapsed = time.monotonic() - started
+    assert caught.value.idle_timeout == idle
+    assert caught.value.partial_text == ""
+    assert idle * 0.9 <= elapsed < 1.0
+
+
 async def test_a_server_that_sends_nothing_after_its_headers_stalls() -> None:
     async with (
         loopback(headers_then_silence) as server,
-        make_client(server.url, stream_idle_timeout=IDLE, max_retries=0) as client,
+        make_client(server.url, stream_idle_timeout=IDLE, total_timeout=DEADLINE, max_retries=0) as client,
     ):
         started = time.monotonic()
         with pytest.raises(StreamStalledError) as caught:
@@ -77,7 +112,7 @@ async def test_a_stall_before_the_first_chunk_is_retried(monkeypatch: pytest.Mon
     record_sleeps(monkeypatch)
     async with (
         loopback(headers_then_silence) as server,
-        make_client(server.url, stream_idle_timeout=0.05, max_retries=1) as client,
+        make_client(server.url, stream_idle_timeout=0.05, total_timeout=DEADLINE, max_retries=1) as client,
     ):
         with pytest.raises(StreamStalledError):
             await collect_text(client)
@@ -87,7 +122,7 @@ async def test_a_stall_before_the_first_chunk_is_retried(monkeypatch: pytest.Mon
 async def test_a_slow_but_steady_stream_within_the_idle_timeout_succeeds() -> None:
     async with (
         loopback(slow_but_steady) as server,
-        make_client(server.url, stream_idle_timeout=IDLE, max_retries=0) as client,
+        make_client(server.url, stream_idle_timeout=IDLE, total_timeout=DEADLINE, max_retries=0) as client,
     ):
         text, chunks = await collect_text(client)
     assert text == "one two three four"

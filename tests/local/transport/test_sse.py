@@ -110,6 +110,14 @@ def test_a_crlf_split_between_reads_is_one_line_ending() -> None:
     assert datas(decode(b"data: x\r", b"\n\r", b"\ndata: y\r\n\r\n")) == [b"x", b"y"]
 
 
+def test_a_cr_ending_one_read_and_the_lf_starting_the_next_end_one_line() -> None:
+    decoder = SSEDecoder()
+    events = decoder.feed(b"data: a\r") + decoder.feed(b"\ndata: b\r\n\r\n")
+    # The blank line completes the event: it must come out now, not wait for the end of the stream.
+    assert events == [ServerSentEvent(b"a\nb")]
+    assert decoder.flush() == []
+
+
 def test_unknown_fields_are_ignored_and_remembered_as_unframed() -> None:
     decoder = SSEDecoder()
     assert decoder.feed(b'{"error":{"message":"boom"}}\n\n') == []
