@@ -67,7 +67,7 @@ async def test_a_streamed_request_logs_exactly_one_event_with_its_facts(
     (event,) = request_events(caplog)
     for field in (
         "provider='local'",
-        "operation='generate_stream'",
+        f"operation='{read_stream.__name__.removeprefix('read_')}'",
         "status=200",
         "input_tokens=14",
         "output_tokens=30",
