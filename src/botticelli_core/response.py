@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from botticelli_core._base import FrozenModel
 from botticelli_core.content import Output, ReasoningOutput, TextOutput, ToolCallOutput
@@ -94,6 +94,15 @@ class GenerateResponse(FrozenModel):
         return tuple(o for o in self.outputs if isinstance(o, ToolCallOutput))
 
 
+# What StreamChunk.delta uses to build a model without validation: object's allocator and
+# setattr, and BaseModel's own slot descriptors, each cheaper than a generic setattr.
+_new = object.__new__
+_set_dict = object.__setattr__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+
+
 class StreamChunk(FrozenModel):
     """One piece of a streamed answer.
 
@@ -124,14 +133,13 @@ class StreamChunk(FrozenModel):
             >>> StreamChunk.delta("Hel") == StreamChunk(text="Hel")
             True
         """
-        chunk = object.__new__(cls)
-        _set = object.__setattr__
-        _set(
+        chunk = _new(cls)
+        _set_dict(
             chunk,
             "__dict__",
             {"text": text, "reasoning": reasoning, "is_final": False, "finish_reason": None, "usage": None},
         )
-        _set(chunk, "__pydantic_fields_set__", {"text", "reasoning"})
-        _set(chunk, "__pydantic_extra__", None)
-        _set(chunk, "__pydantic_private__", None)
+        _set_fields_set(chunk, {"text", "reasoning"})
+        _set_extra(chunk, None)
+        _set_private(chunk, None)
         return chunk

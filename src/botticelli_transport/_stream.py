@@ -9,6 +9,7 @@ layer costs about as much per chunk as the JSON parse does.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Generic, TypeVar
 
@@ -113,9 +114,11 @@ async def read_items(
         StreamInterruptedError: The connection broke off.
     """
     read = watchdog.timed_read if watchdog.per_read else None
+    clock = time.monotonic
     try:
         while True:
-            watchdog.before_read()
+            if watchdog.cause is not None:
+                watchdog.before_read()
             try:
                 watchdog.reading = True
                 chunk = await (chunks.__anext__() if read is None else read(chunks))
@@ -127,7 +130,7 @@ async def read_items(
                 watchdog.reading = False
             events = sse.feed(chunk)
             if events:
-                watchdog.data_arrived()
+                watchdog.idle_since = clock()  # a data event: the idle clock starts again
                 for event in events:
                     item = decode(reader, event)
                     if item is not None:

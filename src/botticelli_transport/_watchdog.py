@@ -5,7 +5,7 @@ so a scope spanning the whole stream would also cut into the consumer's own code
 Arming a fresh timeout around every read is correct but costs a timer, a heap push and
 a cancellation check per chunk. The watchdog keeps a single timer per stream instead:
 
-- every data event only records the time (``data_arrived``); the timer is not moved;
+- every data event only records the time (``idle_since``); the timer is not moved;
 - when the timer fires early (data came since), it re-arms itself for the new due time;
 - when it fires late and the stream is waiting on a read, it cancels the task; the
   reader turns that cancellation, and only that one, into a typed error
@@ -42,14 +42,14 @@ class Watchdog:
 
     __slots__ = (
         "_base_cancelling",
-        "_cause",
         "_deadline",
         "_handle",
         "_idle",
-        "_idle_since",
         "_loop",
         "_provider",
         "_task",
+        "cause",
+        "idle_since",
         "reading",
     )
 
@@ -57,8 +57,10 @@ class Watchdog:
         self._provider = provider
         self._idle = idle_timeout
         self._deadline = deadline
-        self._idle_since = time.monotonic()
-        self._cause: str | None = None
+        self.idle_since = time.monotonic()
+        """When the idle clock last started (``time.monotonic``); the reader sets it on every data event."""
+        self.cause: str | None = None
+        """Why the timer expired (``"idle"``, ``"deadline"``), while that is still to be acted on."""
         self._handle: asyncio.TimerHandle | None = None
         self.reading = False
         """Set by the reader around each read; the timer only cuts a read in progress."""
@@ -76,18 +78,14 @@ class Watchdog:
         """Whether reads need their own limit (:meth:`timed_read`): no asyncio task to watch."""
         return self._task is None
 
-    def data_arrived(self) -> None:
-        """A data event came: the idle clock starts again."""
-        self._idle_since = time.monotonic()
-
     def resume(self) -> None:
         """The consumer asks for more after holding the stream past the idle limit: restart the idle clock."""
-        self._cause = None
-        self._idle_since = time.monotonic()
+        self.cause = None
+        self.idle_since = time.monotonic()
         self._arm()
 
     def _due(self) -> float | None:
-        idle_due = None if self._idle is None else self._idle_since + self._idle
+        idle_due = None if self._idle is None else self.idle_since + self._idle
         if self._deadline is None:
             return idle_due
         return self._deadline if idle_due is None else min(idle_due, self._deadline)
@@ -104,12 +102,12 @@ class Watchdog:
         now = time.monotonic()
         if self._deadline is not None and now >= self._deadline:
             cause = "deadline"
-        elif self._idle is not None and now >= self._idle_since + self._idle:
+        elif self._idle is not None and now >= self.idle_since + self._idle:
             cause = "idle"
         else:
             self._arm()  # data came since the timer was set
             return
-        self._cause = cause
+        self.cause = cause
         if self.reading and self._task is not None:
             self._task.cancel()
         # Otherwise the consumer holds the stream: resume() or the next read decides.
@@ -132,8 +130,8 @@ class Watchdog:
         Raises:
             RequestTimeoutError: The deadline passed.
         """
-        if self._cause is not None:
-            if self._cause == "deadline":
+        if self.cause is not None:
+            if self.cause == "deadline":
                 raise self._error("deadline")
             self.resume()
 
@@ -142,7 +140,7 @@ class Watchdog:
 
         Must be called from the ``except CancelledError`` around the read.
         """
-        cause = self._cause
+        cause = self.cause
         task = self._task
         if cause is None or task is None:
             return None

@@ -1,11 +1,12 @@
-"""Server-Sent Events framing on httpx-sse's decoders, with the rules peers learned the hard way.
+"""Server-Sent Events over httpx-sse's line framing, with the rules peers learned the hard way.
 
-httpx-sse splits lines (CRLF, CR and LF, also split across reads) and assembles
-events by the WHATWG rules. This module feeds it bytes and adds what a client of LLM
-servers needs on top (see docs/design.md, "Streams"):
+httpx-sse splits the body into lines (CRLF, CR and LF, also split across reads, in
+time linear in the input). This module feeds it bytes and reads the fields by the
+WHATWG rules, adding what a client of LLM servers needs (see docs/design.md, "Streams"):
 
 - the UTF-8 byte order mark is dropped, and bytes are decoded as UTF-8 whatever the
   ``content-type`` claims (the SSE standard fixes the encoding);
+- comments (keep-alives) are skipped;
 - events without a ``data`` line are never dispatched, so the empty events that
   ``id:``/``retry:`` lines make never reach a JSON parser;
 - a line that is neither a field nor a comment (Ollama writes a bare JSON error that
@@ -13,7 +14,9 @@ servers needs on top (see docs/design.md, "Streams"):
 - a line and an event are capped in size: a server that never ends a line gets a
   :class:`~botticelli_error.ResponseDecodeError` instead of unbounded memory.
 
-It does no I/O, so tests feed it bytes.
+Events are assembled here rather than by httpx-sse's own event decoder, which has no
+notion of unframed lines or data-less events and would add a second pass over every
+line. It does no I/O, so tests feed it bytes.
 """
 
 from __future__ import annotations
@@ -21,9 +24,8 @@ from __future__ import annotations
 import codecs
 from typing import NamedTuple
 
-# httpx-sse's line and event decoders are what its own EventSource uses; they live in
-# a private module, so the dependency is pinned below its next minor version.
-from httpx_sse._decoders import SSEDecoder as _EventAssembler
+# httpx-sse's line decoder is what its own EventSource uses; it lives in a private
+# module, so the dependency is pinned below its next minor version.
 from httpx_sse._decoders import SSELineDecoder as _LineSplitter
 
 from botticelli_error import ResponseDecodeError
@@ -36,7 +38,9 @@ DEFAULT_MAX_EVENT_CHARS = 16 * 1024 * 1024
 """The most data one event may carry across all its ``data`` lines."""
 
 _BOM = "\ufeff"
-_FIELDS = frozenset({"data", "event", "id", "retry"})
+_utf8 = codecs.utf_8_decode
+# tuple.__new__ builds the named tuple without the Python-level __new__ it generates.
+_event_tuple = tuple.__new__
 # Raw lines kept for diagnosis when a server writes JSON with no SSE framing (Ollama).
 _MAX_UNFRAMED = 4096
 
@@ -74,15 +78,16 @@ class SSEDecoder:
     """
 
     __slots__ = (
-        "_assembler",
+        "_data",
+        "_event",
         "_event_chars",
-        "_has_data",
+        "_id",
         "_lines",
         "_max_event",
         "_max_line",
         "_provider",
         "_started",
-        "_text",
+        "_undecoded",
         "unframed",
     )
 
@@ -93,14 +98,15 @@ class SSEDecoder:
         max_line_chars: int = DEFAULT_MAX_LINE_CHARS,
         max_event_chars: int = DEFAULT_MAX_EVENT_CHARS,
     ) -> None:
-        self._text = codecs.getincrementaldecoder("utf-8")("replace").decode
+        self._undecoded = b""
         self._lines = _LineSplitter()
-        self._assembler = _EventAssembler()
+        self._data: list[str] = []
+        self._event = ""
+        self._id: str | None = None
         self._provider = provider
         self._max_line = max_line_chars
         self._max_event = max_event_chars
         self._started = False
-        self._has_data = False
         self._event_chars = 0
         self.unframed = b""
         """The last line that was neither a field nor a comment, e.g. a bare JSON error body."""
@@ -111,7 +117,11 @@ class SSEDecoder:
         Raises:
             ResponseDecodeError: A line or an event is over its cap.
         """
-        text = self._text(chunk)
+        if self._undecoded:
+            chunk = self._undecoded + chunk
+        # codecs' C decoder itself: a character split across reads waits for its other bytes.
+        text, used = _utf8(chunk, "replace", False)
+        self._undecoded = chunk[used:] if used < len(chunk) else b""
         if not self._started:
             if not text:
                 return []  # not even one whole character yet (a BOM split across reads)
@@ -135,8 +145,9 @@ class SSEDecoder:
         JSON errors leaves its message) and the caller's end-of-stream check decides.
         """
         events = []
-        tail = self._text(b"", True)
-        if tail:
+        if self._undecoded:
+            tail, _ = _utf8(self._undecoded, "replace", True)
+            self._undecoded = b""
             events = self._events(self._lines.decode(tail))
         # A held CR ended its line; without one, the last line may have been cut short.
         complete = self._lines.trailing_cr
@@ -145,29 +156,48 @@ class SSEDecoder:
                 events += self._events([line])
             elif line:
                 self.unframed = line[-_MAX_UNFRAMED:].encode()
-        return events + self._events([""]) if self._has_data else events
+        return [*events, self._dispatch()] if self._data else events
 
     def _events(self, lines: list[str]) -> list[ServerSentEvent]:
         events: list[ServerSentEvent] = []
-        assemble = self._assembler.decode
         for line in lines:
-            if not line:
-                sse = assemble(line)
-                if sse is not None and self._has_data:
-                    events.append(ServerSentEvent(sse.data.encode(), sse.event or "message", sse.id or None))
-                self._has_data = False
-                self._event_chars = 0
-                continue
-            if line.startswith("data:") or line == "data":
-                self._has_data = True
-                self._event_chars += len(line)
+            if line.startswith("data:"):
+                value = line[6:] if line[5:6] == " " else line[5:]
+                self._data.append(value)
+                self._event_chars += len(value)
                 if self._event_chars > self._max_event:
                     raise self._too_long("event", self._max_event)
-            elif line[0] != ":" and line.partition(":")[0] not in _FIELDS:
-                self.unframed = line[-_MAX_UNFRAMED:].encode()
-                continue
-            assemble(line)
+            elif not line:
+                if self._data:
+                    events.append(self._dispatch())
+                else:
+                    self._event = ""
+            elif line[0] != ":":  # a comment (keep-alive) otherwise
+                self._field(line)
         return events
+
+    def _dispatch(self) -> ServerSentEvent:
+        data = self._data
+        text = data[0] if len(data) == 1 else "\n".join(data)
+        self._data = []
+        self._event_chars = 0
+        event = self._event or "message"
+        self._event = ""
+        return _event_tuple(ServerSentEvent, (text.encode(), event, self._id))
+
+    def _field(self, line: str) -> None:
+        name, sep, value = line.partition(":")
+        if sep and value.startswith(" "):
+            value = value[1:]
+        if name == "data":  # "data" with no colon: an empty data line
+            self._data.append(value)
+        elif name == "event":
+            self._event = value
+        elif name == "id":
+            if "\0" not in value:
+                self._id = value or None
+        elif name != "retry":
+            self.unframed = line[-_MAX_UNFRAMED:].encode()
 
     def _too_long(self, what: str, limit: int) -> ResponseDecodeError:
         return ResponseDecodeError(
