@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -23,11 +23,12 @@ from botticelli_server.convert import (
 from botticelli_server.request import ChatCompletionRequest
 from botticelli_server.response import ChatCompletionChunk, ChatCompletionResponse, ModelList
 from botticelli_server.streaming import StreamState
-from botticelli_transport import HttpTransport
+from botticelli_transport import HttpTransport, ServerSentEvent
 
 __all__ = ["ServerClient"]
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 _CHAT_PATH = "/v1/chat/completions"
 _MODELS_PATH = "/v1/models"
@@ -106,7 +107,7 @@ class ServerClient:
         wire = to_chat_request(
             request, default_model=self.config.model, stream=True, include_usage=self.config.include_usage
         )
-        return ManagedStream(self._text_stream(wire))
+        return ManagedStream(self._stream(wire, "generate_stream", StreamState.text_chunk, StreamState.final_chunk))
 
     # -- wire level -------------------------------------------------------------------
 
@@ -126,7 +127,8 @@ class ServerClient:
         ``[DONE]`` and non-chunk events are consumed here; a stream cut short raises
         :class:`~botticelli_error.StreamInterruptedError` instead of just ending.
         """
-        return ManagedStream(self._wire_stream(streamed(request, include_usage=self.config.include_usage)))
+        wire = streamed(request, include_usage=self.config.include_usage)
+        return ManagedStream(self._stream(wire, "chat_completion_stream", StreamState.wire_chunk))
 
     async def list_models(self) -> list[ModelInfo]:
         """``GET /v1/models``: the models the server offers."""
@@ -175,39 +177,33 @@ class ServerClient:
                 entry.usage = usage_from_wire(response.usage)
             return response
 
-    async def _wire_stream(self, request: ChatCompletionRequest) -> AsyncGenerator[ChatCompletionChunk, None]:
-        with self._log("chat_completion_stream", request) as entry:
+    async def _stream(
+        self,
+        request: ChatCompletionRequest,
+        operation: Operation,
+        decode: Callable[[StreamState, ServerSentEvent], T | None],
+        final: Callable[[StreamState], T] | None = None,
+    ) -> AsyncGenerator[T, None]:
+        """Both streams: the items ``decode`` makes of the events, then ``final(state)`` once the stream ended well."""
+        with self._log(operation, request) as entry:
             async with self._transport.stream(
-                _CHAT_PATH, content=request.to_json(), reader=StreamState, decode=StreamState.wire_chunk
+                _CHAT_PATH, content=request.to_json(), reader=StreamState, decode=decode
             ) as stream:
                 entry.record(stream)
                 state = stream.reader
                 try:
-                    async for chunk in stream:
-                        yield chunk
+                    async for item in stream:
+                        yield item
                     state.check_finished(stream.unframed)
-                finally:
-                    entry.model, entry.usage = state.model or request.model, _usage_or_none(state)
-
-    async def _text_stream(self, request: ChatCompletionRequest) -> AsyncGenerator[StreamChunk, None]:
-        with self._log("generate_stream", request) as entry:
-            async with self._transport.stream(
-                _CHAT_PATH, content=request.to_json(), reader=StreamState, decode=StreamState.text_chunk
-            ) as stream:
-                entry.record(stream)
-                state = stream.reader
-                try:
-                    async for chunk in stream:
-                        yield chunk
-                    state.check_finished(stream.unframed)
-                    yield state.final_chunk()
+                    if final is not None:
+                        yield final(state)
                 except StreamError as exc:
                     exc.partial_text = state.text
                     raise
                 finally:
                     entry.model = state.model or request.model
                     entry.usage = _usage_or_none(state)
-                    if entry.content is not None:
+                    if entry.content is not None and state.texts:
                         entry.content["output"] = state.text
 
 

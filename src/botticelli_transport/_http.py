@@ -9,6 +9,7 @@ never chained onto an error a caller may log (see docs/errors.md).
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -93,6 +94,7 @@ class HttpTransport:
             base_url=settings.base_url,
             headers=headers,
             timeout=self._timeout,
+            verify=_tls_context(settings.base_url),
             limits=httpx.Limits(
                 max_connections=settings.max_connections,
                 max_keepalive_connections=min(settings.max_connections, 100),
@@ -374,6 +376,20 @@ class HttpTransport:
         if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
             return TransportError(self._describe(exc), provider=provider, retryable=False)
         return TransportError(self._describe(exc), provider=provider)
+
+
+def _tls_context(base_url: str) -> ssl.SSLContext | bool:
+    """Certificate verification for ``base_url``: the default trust store for https.
+
+    A plain ``http://`` server (every local one) needs no TLS, and loading the trust
+    store costs tens of milliseconds per client. Requests only ever go to paths under
+    ``base_url`` and redirects are not followed, so such a client never speaks TLS; it
+    gets a context that trusts no certificate at all, so that if it ever did, it would
+    refuse rather than skip verification.
+    """
+    if base_url.startswith("https:"):
+        return True
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 def _min(a: float | None, b: float | None) -> float | None:

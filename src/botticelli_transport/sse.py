@@ -25,7 +25,7 @@ import codecs
 from typing import NamedTuple
 
 # httpx-sse's line decoder is what its own EventSource uses; it lives in a private
-# module, so the dependency is pinned below its next minor version.
+# module, so the dependency is pinned to 0.4.2 and later 0.4 releases (pyproject.toml).
 from httpx_sse._decoders import SSELineDecoder as _LineSplitter
 
 from botticelli_error import ResponseDecodeError
