@@ -17,11 +17,18 @@ from botticelli_transport.errors import (
 from botticelli_transport.events import iter_events
 from botticelli_transport.log import LOGGER_NAME, log_event, log_request
 from botticelli_transport.retry import call_with_retries
-from botticelli_transport.settings import HttpSettings
+from botticelli_transport.settings import (
+    BaseUrl,
+    HttpSettings,
+    Timeout,
+    TransportOptions,
+    check_base_url,
+)
 from botticelli_transport.sse import ServerSentEvent, SSEDecoder
 
 __all__ = [
     "LOGGER_NAME",
+    "BaseUrl",
     "ErrorFields",
     "ErrorMapper",
     "ErrorResponse",
@@ -31,7 +38,10 @@ __all__ = [
     "SSEDecoder",
     "ServerSentEvent",
     "StreamInfo",
+    "Timeout",
+    "TransportOptions",
     "call_with_retries",
+    "check_base_url",
     "error_class_for_status",
     "error_fields",
     "error_from_response",
