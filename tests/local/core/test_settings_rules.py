@@ -68,10 +68,10 @@ def test_frozen_model_names_the_field_and_lists_known_keys_for_an_unknown_one() 
 
 def test_values_of_credential_fields_and_url_passwords_are_never_echoed() -> None:
     with pytest.raises(ConfigurationError) as caught:
-        Limits(api_key=12345, endpoint=["x"])  # type: ignore[arg-type]
+        Limits(api_key=12345, endpoint=["x"])
     assert "12345" not in str(caught.value)
     with pytest.raises(ConfigurationError) as url:
-        Limits(retries="http://u:hunter2@h")  # type: ignore[arg-type]
+        Limits(retries="http://u:hunter2@h")
     assert "hunter2" not in str(url.value)
     assert "http://u:***@h" in str(url.value)
 
