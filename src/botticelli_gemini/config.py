@@ -45,14 +45,18 @@ class GeminiConfig(FrozenModel, TransportOptions):
         api_key: The Gemini API key, sent only in the ``x-goog-api-key`` header.
         model: The model used when a request does not name one.
         base_url: Scheme and host of the API, without ``/v1beta``.
-        connect_timeout, read_timeout, total_timeout, stream_idle_timeout, max_retries,
-            max_retry_after, backoff_initial, backoff_max, max_connections: The transport
-            options of :class:`~botticelli_transport.TransportOptions`; Gemini's read, total
-            and stream-idle defaults are shorter (120, 600 and 60 seconds).
+        read_timeout: Seconds to wait for any byte of a response (120, shorter than the
+            transport's default: a cloud API answers sooner than a local CPU).
+        total_timeout: Seconds one call may take in all, retries included (600).
+        stream_idle_timeout: Seconds a stream may go without a data event (60).
         max_request_bytes: Inline media and text above this size are refused before sending.
         rate_limits: Client-side limits per model name; the key ``"*"`` applies to any
             other model. Empty (the default) means no client-side limiting. See
             :data:`~botticelli_gemini.FREE_TIER_LIMITS` for the free tier's values.
+
+    The other transport options (``connect_timeout``, ``max_retries``, ``max_retry_after``,
+    ``backoff_initial``, ``backoff_max``, ``max_connections``) are those of
+    :class:`~botticelli_transport.TransportOptions`, with its defaults.
 
     Example:
         >>> cfg = GeminiConfig(api_key="AIza-example")

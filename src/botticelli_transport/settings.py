@@ -116,7 +116,8 @@ class TransportOptions(BaseModel):
         False
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Deferred: the mixin itself is rarely validated, and each subclass builds its own schema.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     base_url: BaseUrl
     connect_timeout: Timeout = DEFAULT_CONNECT_TIMEOUT
