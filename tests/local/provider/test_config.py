@@ -226,3 +226,18 @@ def test_an_api_key_of_the_local_section_in_the_file_names_its_variable(
     load_settings(write(tmp_path, '[model.local]\nmodel = "m"\napi_key = "sk-in-file"\n'), env={})
     assert "INFERENCE_SERVER_API_KEY" in caplog.text
     assert "sk-in-file" not in caplog.text
+
+
+def test_importing_the_settings_loads_no_backend() -> None:
+    import subprocess  # noqa: PLC0415 - only this test starts an interpreter
+    import sys  # noqa: PLC0415
+
+    code = (
+        "import sys\n"
+        "from botticelli.config import load_settings, settings_from_dict, BotticelliSettings\n"
+        "settings_from_dict({'model': {'local': {'model': 'phi'}}})\n"
+        "backends = ('botticelli_gemini', 'botticelli_embedded', 'botticelli_server')\n"
+        "print(sorted(m for m in backends if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
