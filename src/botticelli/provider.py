@@ -13,14 +13,8 @@ from typing import Any, Protocol, Self
 
 from pydantic import BaseModel
 
-from botticelli.config import (
-    PROVIDERS,
-    BotticelliSettings,
-    build_backend_config,
-    config_error,
-    load_settings,
-    settings_from_dict,
-)
+from botticelli.config import PROVIDERS, BotticelliSettings, build_backend_config, load_settings, settings_from_dict
+from botticelli.config._backends import backend_section
 from botticelli_error import ConfigurationError
 from botticelli_interface import GenerativeModel
 
@@ -180,59 +174,13 @@ class ModelProvider:
         return HybridModel(self._create(prefer), self._create(fallback), policy=self.settings.model.hybrid.policy())
 
     def _create(self, name: str) -> ModelClient:
-        config = self._configs[name]
-        # Imports live here so that only the chosen backends are ever loaded.
-        if name == "local":
-            from botticelli_server import ServerClient, ServerConfig  # noqa: PLC0415
-
-            assert isinstance(config, ServerConfig)
-            return ServerClient(config)
-        if name == "gemini":
-            from botticelli_gemini import GeminiClient, GeminiConfig  # noqa: PLC0415
-
-            assert isinstance(config, GeminiConfig)
-            return GeminiClient(config)
-        from botticelli_embedded import EmbeddedConfig, EmbeddedModel  # noqa: PLC0415
-
-        assert isinstance(config, EmbeddedConfig)
-        return EmbeddedModel(config)
+        # The client's module is imported here, so that only the chosen backends are ever loaded.
+        client: ModelClient = backend_section(name).create_client(self._configs[name])
+        return client
 
     def _backend_config(self, name: str) -> BaseModel:
-        model = self.settings.model
-        section = f"model.{name}"
-        if name == "local":
-            from botticelli_server.config import ServerConfig  # noqa: PLC0415
-
-            data = model.local.model_dump(exclude_none=True)
-            if "model" not in data:
-                raise config_error(
-                    self.settings,
-                    f"{section}.model",
-                    "is missing: name the model the server serves (mistral.rs accepts 'default'), "
-                    "or set INFERENCE_SERVER_MODEL",
-                )
-            return build_backend_config(self.settings, ServerConfig, data, section=section)
-        if name == "gemini":
-            from botticelli_gemini.config import GeminiConfig  # noqa: PLC0415
-
-            data = model.gemini.model_dump(exclude_none=True)
-            if "api_key" not in data:
-                raise config_error(
-                    self.settings,
-                    f"{section}.api_key",
-                    "is missing: export GEMINI_API_KEY with your key from Google AI Studio",
-                )
-            return build_backend_config(self.settings, GeminiConfig, data, section=section)
-        from botticelli_embedded.config import EmbeddedConfig  # noqa: PLC0415
-
-        data = model.embedded.model_dump(exclude_none=True)
-        if "model_path" not in data and "model_id" not in data:
-            raise config_error(
-                self.settings,
-                f"{section}.model_path",
-                "is missing: point it at a local GGUF file, or set BOTTICELLI_EMBEDDED_MODEL_PATH",
-            )
-        return build_backend_config(self.settings, EmbeddedConfig, data, section=section)
+        config: BaseModel = build_backend_config(self.settings, name)
+        return config
 
 
 def _overridden(settings: BotticelliSettings, *, provider: str | None, model: str | None) -> BotticelliSettings:

@@ -7,7 +7,14 @@ Examples:
     ['system', 'user']
 """
 
-from botticelli_core._base import FrozenModel, describe_validation_error
+from botticelli_core._base import (
+    FrozenModel,
+    describe_validation_error,
+    is_secret_name,
+    redact_url,
+    validate_settings,
+)
+from botticelli_core._section import ConfigSection, Requirement
 from botticelli_core.catalog import HealthStatus, ModelInfo
 from botticelli_core.content import (
     AudioInput,
@@ -30,6 +37,7 @@ from botticelli_core.role import Role
 
 __all__ = [
     "AudioInput",
+    "ConfigSection",
     "DocumentInput",
     "FinishReason",
     "FrozenModel",
@@ -44,6 +52,7 @@ __all__ = [
     "ModelInfo",
     "Output",
     "ReasoningOutput",
+    "Requirement",
     "Role",
     "StreamChunk",
     "TextInput",
@@ -52,4 +61,7 @@ __all__ = [
     "Usage",
     "VideoInput",
     "describe_validation_error",
+    "is_secret_name",
+    "redact_url",
+    "validate_settings",
 ]

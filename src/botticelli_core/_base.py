@@ -1,11 +1,33 @@
-"""The one pydantic configuration every core model shares."""
+"""The one pydantic configuration every core model shares, and the one translation of its errors."""
+
+from __future__ import annotations
 
 import re
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, ClassVar, TypeVar, get_args
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from botticelli_error import ConfigurationError
+
+__all__ = [
+    "FrozenModel",
+    "describe_validation_error",
+    "is_secret_name",
+    "keep_validation_errors",
+    "redact_url",
+    "validate_settings",
+    "validation_problems",
+]
+
+M = TypeVar("M", bound=BaseModel)
+
+# Set while a loader validates settings it will name itself (by file and key): FrozenModel's
+# __init__ then lets pydantic's error through, locations intact, instead of translating it.
+_KEEP_VALIDATION_ERRORS: ContextVar[bool] = ContextVar("botticelli_keep_validation_errors", default=False)
 
 
 class FrozenModel(BaseModel):
@@ -33,21 +55,132 @@ class FrozenModel(BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as exc:
+            if _KEEP_VALIDATION_ERRORS.get():
+                raise
             raise ConfigurationError(
-                describe_validation_error(type(self).__name__, exc), provider=self.error_provider
+                describe_validation_error(type(self).__name__, exc, model=type(self)), provider=self.error_provider
             ) from None
 
 
-# A field named like a credential (api_key, hf_token, secret...), not a count (max_tokens).
-_SECRET_FIELD = re.compile(r"(?:^|_)(?:api_?key|key|token|secret|password|credentials?)$", re.IGNORECASE)
+# The words that make a name a credential. A name is split into words on anything that is not
+# a letter or digit ("--api-key", "hf_token", "x-goog-api-key"); counts such as max_tokens and
+# paths such as --ssl-keyfile are not credentials.
+_SECRET_LAST_WORDS = frozenset({"key", "apikey", "token", "secret", "password", "passwd", "credential", "credentials"})
+_SECRET_ANY_WORDS = frozenset({"secret", "password", "passwd", "credential", "credentials", "authorization"})
+_WORD = re.compile(r"[a-z0-9]+")
 
 
-def describe_validation_error(owner: str, exc: ValidationError) -> str:
+def is_secret_name(name: str) -> bool:
+    """Whether a field, key, header or command-line flag name says its value is a credential.
+
+    The one rule behind every place that hides a value by its name: error messages,
+    configuration warnings and the argv the launcher logs.
+
+    Examples:
+        >>> [is_secret_name(n) for n in ("api_key", "--hf-token", "x-goog-api-key", "Authorization")]
+        [True, True, True, True]
+        >>> [is_secret_name(n) for n in ("max_tokens", "--ssl-keyfile", "model", "--port")]
+        [False, False, False, False]
+    """
+    words = _WORD.findall(name.lower())
+    return bool(words) and (words[-1] in _SECRET_LAST_WORDS or not _SECRET_ANY_WORDS.isdisjoint(words))
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password in it replaced by ``***``, for reprs, logs and messages.
+
+    Anything that is not a URL with a password comes back unchanged.
+
+    Examples:
+        >>> redact_url("http://user:hunter2@gpu.example.com:8080/llm")
+        'http://user:***@gpu.example.com:8080/llm'
+        >>> redact_url("http://localhost:8080")
+        'http://localhost:8080'
+    """
+    if "@" not in url:
+        return url
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+    except ValueError:
+        return url
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    return parts._replace(netloc=f"{userinfo.partition(':')[0]}:***@{hostport}").geturl()
+
+
+def validation_problems(exc: ValidationError, model: type[BaseModel] | None = None) -> list[tuple[str, str]]:
+    """Each of pydantic's errors as ``(dotted location, what was wrong)``, safe to show.
+
+    The offending value is added (``(got 3)``) only when it is a plain scalar and no part
+    of its location is named like a credential (:func:`is_secret_name`), so a message can
+    never carry an API key or echo a whole input mapping. An unknown key lists the keys
+    ``model`` accepts at that place.
+
+    Args:
+        exc: What pydantic raised.
+        model: The model that was validated, for listing accepted keys.
+
+    Examples:
+        >>> class Limits(FrozenModel):
+        ...     retries: int
+        >>> try:
+        ...     with keep_validation_errors():
+        ...         Limits(retries="many", retry=1)
+        ... except ValidationError as exc:
+        ...     for where, what in validation_problems(exc, Limits):
+        ...         print(where, "|", what)
+        retries | Input should be a valid integer, unable to parse string as an integer (got 'many')
+        retry | unknown key; expected one of retries
+    """
+    problems = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(str(part) for part in error["loc"])
+        problems.append((".".join(loc), _explain(error, loc, model)))
+    return problems
+
+
+def _explain(error: Any, loc: tuple[str, ...], model: type[BaseModel] | None) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        known = _known_keys(model, loc) if model is not None else []
+        return "unknown key" + (f"; expected one of {', '.join(known)}" if known else "")
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        message = "expected a table (a mapping of keys to values)"
+    elif kind == "value_error":
+        # Our own validators' words, without pydantic's "Value error, " in front.
+        message = str(error.get("ctx", {}).get("error", error["msg"]))
+    else:
+        message = error["msg"]
+    value = error.get("input")
+    secret = any(is_secret_name(part) for part in loc)
+    if kind != "missing" and loc and not secret and (value is None or isinstance(value, str | int | float | bool)):
+        shown = repr(redact_url(value) if isinstance(value, str) else value)
+        if not (isinstance(value, str) and shown in message):  # our validators may quote it already
+            message += f" (got {shown if len(shown) <= 60 else shown[:57] + '...'})"
+    return message
+
+
+def _known_keys(root: type[BaseModel], loc: tuple[str, ...]) -> list[str]:
+    """The keys the table at ``loc`` accepts, found by walking the models from ``root``."""
+    model = root
+    for part in loc[:-1]:
+        field = model.model_fields.get(part)
+        annotation = field.annotation if field is not None else None
+        candidates = [a for a in (annotation, *get_args(annotation)) if isinstance(a, type)]
+        nested = next((a for a in candidates if issubclass(a, BaseModel)), None)
+        if nested is None:
+            return []
+        model = nested
+    # Fields excluded from dumps (bookkeeping such as where settings came from) are not keys to write.
+    return sorted(name for name, field in model.model_fields.items() if not field.exclude)
+
+
+def describe_validation_error(owner: str, exc: ValidationError, *, model: type[BaseModel] | None = None) -> str:
     r"""One line per problem: ``Owner.field: what was wrong (got value)``.
 
     The offending value is shown only when it is a plain scalar of a field whose name
-    does not suggest a secret, so an error can never carry an API key or echo a whole
-    input mapping.
+    does not suggest a secret (see :func:`validation_problems`).
 
     Examples:
         >>> from pydantic import BaseModel
@@ -61,14 +194,53 @@ def describe_validation_error(owner: str, exc: ValidationError) -> str:
         invalid Settings: Settings.api_key: Input should be a valid boolean, unable to interpret input
         Settings.retries: Input should be a valid boolean, unable to interpret input (got 'many')
     """
-    problems = []
-    for error in exc.errors(include_url=False):
-        where = ".".join(str(part) for part in error["loc"])
-        problem = f"{owner}.{where or '(model)'}: {error['msg']}"
-        value = error.get("input")
-        secret = any(_SECRET_FIELD.search(str(part)) for part in error["loc"])
-        if where and not secret and (value is None or isinstance(value, str | int | float | bool)):
-            shown = repr(value)
-            problem += f" (got {shown if len(shown) <= 60 else shown[:57] + '...'})"
-        problems.append(problem)
+    problems = [f"{owner}.{where or '(model)'}: {what}" for where, what in validation_problems(exc, model)]
     return "invalid " + owner + ": " + "; ".join(problems)
+
+
+@contextmanager
+def keep_validation_errors() -> Iterator[None]:
+    """Within this block, invalid :class:`FrozenModel` data raises pydantic's own ``ValidationError``.
+
+    For loaders that name each problem by where it came from (a file and a key) rather
+    than by the model; :func:`validate_settings` is the usual way in.
+    """
+    token = _KEEP_VALIDATION_ERRORS.set(True)
+    try:
+        yield
+    finally:
+        _KEEP_VALIDATION_ERRORS.reset(token)
+
+
+def validate_settings(
+    model: type[M], data: Mapping[str, Any], *, label: Callable[[str], str], provider: str = "botticelli"
+) -> M:
+    """Validate ``data`` as ``model``; every problem is named by ``label(dotted location)``.
+
+    Args:
+        model: The settings model.
+        data: Its values.
+        label: Turns a location inside ``data`` (``""`` for the whole) into the words
+            that start its problem, e.g. ``"botticelli.toml: model.local.max_retries"``.
+        provider: The ``provider`` of the error.
+
+    Raises:
+        ConfigurationError: One message listing each problem, joined by ``"; "``.
+
+    Examples:
+        >>> class Limits(FrozenModel):
+        ...     retries: int = 0
+        >>> validate_settings(Limits, {"retries": -1.5}, label=lambda key: f"env: limits.{key}")
+        Traceback (most recent call last):
+        ...
+        botticelli_error.errors.ConfigurationError: [botticelli] env: limits.retries: Input should be a valid integer...
+    """
+    try:
+        with keep_validation_errors():
+            return model.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for where, what in validation_problems(exc, model):
+            name = label(where)
+            problems.append(f"{name}: {what}" if name else what)
+        raise ConfigurationError("; ".join(problems), provider=provider) from None

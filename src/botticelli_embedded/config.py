@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from botticelli_core import FrozenModel
-from botticelli_error import ConfigurationError
+from botticelli_core import ConfigSection, FrozenModel, Requirement
 
-__all__ = ["ENV_MODEL", "ENV_MODEL_PATH", "PROVIDER", "EmbeddedConfig"]
+__all__ = ["ENV_MODEL", "ENV_MODEL_PATH", "PROVIDER", "SECTION", "EmbeddedConfig"]
 
 PROVIDER = "embedded"
-"""The provider name of the embedded backend, in errors and logs."""
+"""The provider name of the embedded backend, in errors, logs and ``botticelli.toml``."""
 ENV_MODEL_PATH = "BOTTICELLI_EMBEDDED_MODEL_PATH"
 ENV_MODEL = "BOTTICELLI_EMBEDDED_MODEL"
 
@@ -47,10 +45,11 @@ class EmbeddedConfig(FrozenModel):
         ...     _ = path.write_bytes(b"GGUF")
         ...     EmbeddedConfig(model_path=path).model
         'tiny'
+        >>> from botticelli_error import ConfigurationError
         >>> try:
         ...     EmbeddedConfig(model_path="missing.gguf")
         ... except ConfigurationError as err:
-        ...     print(err.provider, "|", err.message.split(", ")[1])
+        ...     print(err.provider, "|", err.message.split(": ")[-1])
         embedded | model file missing.gguf does not exist (got 'missing.gguf')
     """
 
@@ -98,11 +97,11 @@ class EmbeddedConfig(FrozenModel):
         return str(self.model_path.parent) if self.model_path is not None else str(self.model_id)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> EmbeddedConfig:
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Self:
         """Settings from ``BOTTICELLI_EMBEDDED_MODEL_PATH`` (required) and ``BOTTICELLI_EMBEDDED_MODEL``.
 
         Args:
-            environ: Where to read variables from; ``os.environ`` when omitted.
+            env: Where to read variables from; ``os.environ`` when omitted.
             **overrides: Other fields of :class:`EmbeddedConfig`, which win over the environment.
 
         Raises:
@@ -114,21 +113,10 @@ class EmbeddedConfig(FrozenModel):
             ...
             botticelli_error.errors.ConfigurationError: [embedded] BOTTICELLI_EMBEDDED_MODEL_PATH is not...
         """
-        env = os.environ if environ is None else environ
-        path = env.get(ENV_MODEL_PATH, "").strip()
-        if not path:
-            raise ConfigurationError(
-                f"{ENV_MODEL_PATH} is not set; point it at a local GGUF model file", provider=PROVIDER
-            )
-        values: dict[str, Any] = {"model_path": path}
-        model = env.get(ENV_MODEL, "").strip()
-        if model:
-            values["model"] = model
-        values.update(overrides)
-        return cls.build(**values)
+        return cls(**SECTION.values_from_env(env, overrides))
 
     @classmethod
-    def build(cls, **values: Any) -> EmbeddedConfig:
+    def build(cls, **values: Any) -> Self:
         """Validate settings given as keywords; the same as calling the class.
 
         Examples:
@@ -138,3 +126,14 @@ class EmbeddedConfig(FrozenModel):
             botticelli_error.errors.ConfigurationError: [embedded] invalid EmbeddedConfig: ...max_sequences...
         """
         return cls(**values)
+
+
+SECTION = ConfigSection(
+    name=PROVIDER,
+    config_class=EmbeddedConfig,
+    env={ENV_MODEL_PATH: "model_path", ENV_MODEL: "model"},
+    required=(Requirement(("model_path", "model_id"), "point it at a local GGUF model file"),),
+    path_keys=("model_path",),
+    client="botticelli_embedded.client:EmbeddedModel",
+)
+"""The ``[model.embedded]`` section: :class:`EmbeddedConfig`, its environment variables and required keys."""

@@ -17,7 +17,7 @@ from botticelli_error import (
     StreamError,
     TransportError,
 )
-from botticelli_gemini.config import GeminiConfig
+from botticelli_gemini.config import PROVIDER, GeminiConfig
 from botticelli_gemini.convert import to_model_info, to_response, to_wire_request
 from botticelli_gemini.errors import error_from_response
 from botticelli_gemini.rate_limit import RateLimiter, Reservation, estimate_tokens
@@ -31,11 +31,10 @@ from botticelli_gemini.response import (
 from botticelli_gemini.streaming import GeminiStreamDecoder
 from botticelli_interface import ManagedStream
 from botticelli_interface.request_log import RequestLog
-from botticelli_transport import HttpSettings, HttpTransport
+from botticelli_transport import HttpTransport
 
 __all__ = ["GeminiClient"]
 
-_PROVIDER = "gemini"
 _API = "/v1beta/models"
 # Model ids go into the URL path; anything else could rewrite the route.
 _MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -65,9 +64,7 @@ class GeminiClient:
 
     def __init__(self, config: GeminiConfig | None = None) -> None:
         self.config = config if config is not None else GeminiConfig.from_env()
-        cfg = self.config
-        settings = HttpSettings.from_config(cfg, provider=_PROVIDER, secret_headers={"x-goog-api-key": cfg.api_key})
-        self._transport = HttpTransport(settings, error_mapper=error_from_response)
+        self._transport = HttpTransport(self.config.http_settings(), error_mapper=error_from_response)
         self._limiters: dict[str, RateLimiter] = {}
 
     def __repr__(self) -> str:
@@ -76,7 +73,7 @@ class GeminiClient:
     @property
     def provider_name(self) -> str:
         """Always ``"gemini"``."""
-        return _PROVIDER
+        return PROVIDER
 
     @property
     def model_name(self) -> str:
@@ -109,7 +106,7 @@ class GeminiClient:
         """
         model = self._model(request)
         body = dump_request(to_wire_request(request, max_request_bytes=self.config.max_request_bytes))
-        with RequestLog(_PROVIDER, "generate", model=model) as entry:
+        with RequestLog(PROVIDER, "generate", model=model) as entry:
             async with self._reserve(model, request) as reservation:
                 result = await self._transport.request("POST", f"{_API}/{model}:generateContent", content=body)
                 entry.record(result)
@@ -134,7 +131,7 @@ class GeminiClient:
         return ManagedStream(self._stream(model, request, body))
 
     async def _stream(self, model: str, request: GenerateRequest, body: bytes) -> AsyncGenerator[StreamChunk, None]:
-        with RequestLog(_PROVIDER, "generate_stream", model=model) as entry:
+        with RequestLog(PROVIDER, "generate_stream", model=model) as entry:
             async with (
                 self._reserve(model, request) as reservation,
                 self._transport.stream(
@@ -175,7 +172,7 @@ class GeminiClient:
         body = dump_request(
             WireCountTokensRequest(generate_content_request=WireCountedRequest(model=f"models/{model}", **dict(wire)))
         )
-        with RequestLog(_PROVIDER, "count_tokens", model=model) as entry:
+        with RequestLog(PROVIDER, "count_tokens", model=model) as entry:
             result = await self._transport.request("POST", f"{_API}/{model}:countTokens", content=body)
             entry.record(result)
             return parse_count_tokens_response(result.content).total_tokens
@@ -188,7 +185,7 @@ class GeminiClient:
         """
         models: list[ModelInfo] = []
         params: dict[str, str] = {"pageSize": _PAGE_SIZE}
-        with RequestLog(_PROVIDER, "list_models") as entry:
+        with RequestLog(PROVIDER, "list_models") as entry:
             while True:
                 result = await self._transport.request("GET", _API, params=params)
                 entry.record(result)
@@ -222,7 +219,7 @@ class GeminiClient:
         if not _MODEL_ID.match(model):
             raise ConfigurationError(
                 f"{model!r} is not a Gemini model id (letters, digits, '.', '_' and '-' only)",
-                provider=_PROVIDER,
+                provider=PROVIDER,
             )
         return model
 

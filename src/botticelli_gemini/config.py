@@ -2,62 +2,61 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from pydantic import Field, SecretStr, field_validator
 
-from botticelli_core import FrozenModel
-from botticelli_error import ConfigurationError
+from botticelli_core import ConfigSection, FrozenModel, Requirement
 from botticelli_gemini.rate_limit import RateLimits
-from botticelli_transport.settings import DEFAULT_BACKOFF_INITIAL, DEFAULT_BACKOFF_MAX
+from botticelli_transport import BaseUrl, HttpSettings, Timeout, TransportOptions
 
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_MODEL",
     "ENV_API_KEY",
     "ENV_MODEL",
+    "PROVIDER",
+    "SECTION",
     "GeminiConfig",
 ]
 
+PROVIDER = "gemini"
+"""The provider name of the Gemini backend, in errors, logs and ``botticelli.toml``."""
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 """Google's public Gemini endpoint; the client appends ``/v1beta/models/...``."""
 DEFAULT_MODEL = "gemini-2.5-flash"
 ENV_API_KEY = "GEMINI_API_KEY"
 ENV_MODEL = "GEMINI_MODEL"
 
-DEFAULT_CONNECT_TIMEOUT = 10.0
+# A cloud API answers sooner than a local CPU: shorter waits than the transport's defaults.
 DEFAULT_READ_TIMEOUT = 120.0
 DEFAULT_TOTAL_TIMEOUT = 600.0
 DEFAULT_STREAM_IDLE_TIMEOUT = 60.0
-DEFAULT_MAX_RETRIES = 2
-DEFAULT_MAX_RETRY_AFTER = 60.0
 # Google documents a 20 MB limit on a whole generateContent request; inline media
 # counts towards it as base64 text.
 DEFAULT_MAX_REQUEST_BYTES = 20_000_000
 
 
-class GeminiConfig(FrozenModel):
+class GeminiConfig(FrozenModel, TransportOptions):
     """How to reach Gemini. Immutable; the API key is a :class:`~pydantic.SecretStr`.
 
     Args:
         api_key: The Gemini API key, sent only in the ``x-goog-api-key`` header.
         model: The model used when a request does not name one.
         base_url: Scheme and host of the API, without ``/v1beta``.
-        connect_timeout: Seconds to establish a connection.
-        read_timeout: Seconds to wait for any byte of a response.
-        total_timeout: Seconds one call may take in all, retries included.
-        stream_idle_timeout: Seconds a stream may go without a data event.
-        max_retries: Retries after the first attempt for retryable errors.
-        max_retry_after: The longest server-requested wait honoured before a retry.
-        backoff_initial: First wait, in seconds, of the exponential backoff between retries
-            (used when Gemini names no wait of its own).
-        backoff_max: Longest backoff wait.
+        read_timeout: Seconds to wait for any byte of a response (120, shorter than the
+            transport's default: a cloud API answers sooner than a local CPU).
+        total_timeout: Seconds one call may take in all, retries included (600).
+        stream_idle_timeout: Seconds a stream may go without a data event (60).
         max_request_bytes: Inline media and text above this size are refused before sending.
         rate_limits: Client-side limits per model name; the key ``"*"`` applies to any
             other model. Empty (the default) means no client-side limiting. See
             :data:`~botticelli_gemini.FREE_TIER_LIMITS` for the free tier's values.
+
+    The other transport options (``connect_timeout``, ``max_retries``, ``max_retry_after``,
+    ``backoff_initial``, ``backoff_max``, ``max_connections``) are those of
+    :class:`~botticelli_transport.TransportOptions`, with its defaults.
 
     Example:
         >>> cfg = GeminiConfig(api_key="AIza-example")
@@ -67,19 +66,14 @@ class GeminiConfig(FrozenModel):
         False
     """
 
-    error_provider: ClassVar[str] = "gemini"
+    error_provider: ClassVar[str] = PROVIDER
 
     api_key: SecretStr
     model: str = Field(default=DEFAULT_MODEL, min_length=1)
-    base_url: str = DEFAULT_BASE_URL
-    connect_timeout: float = Field(default=DEFAULT_CONNECT_TIMEOUT, gt=0)
-    read_timeout: float = Field(default=DEFAULT_READ_TIMEOUT, gt=0)
-    total_timeout: float | None = Field(default=DEFAULT_TOTAL_TIMEOUT, gt=0)
-    stream_idle_timeout: float | None = Field(default=DEFAULT_STREAM_IDLE_TIMEOUT, gt=0)
-    max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0)
-    max_retry_after: float = Field(default=DEFAULT_MAX_RETRY_AFTER, ge=0)
-    backoff_initial: float = Field(default=DEFAULT_BACKOFF_INITIAL, ge=0)
-    backoff_max: float = Field(default=DEFAULT_BACKOFF_MAX, ge=0)
+    base_url: BaseUrl = DEFAULT_BASE_URL
+    read_timeout: Timeout = DEFAULT_READ_TIMEOUT
+    total_timeout: Timeout = DEFAULT_TOTAL_TIMEOUT
+    stream_idle_timeout: Timeout = DEFAULT_STREAM_IDLE_TIMEOUT
     max_request_bytes: int = Field(default=DEFAULT_MAX_REQUEST_BYTES, gt=0)
     rate_limits: Mapping[str, RateLimits] = Field(default_factory=dict)
 
@@ -98,20 +92,17 @@ class GeminiConfig(FrozenModel):
 
     @field_validator("base_url")
     @classmethod
-    def _http_base_url(cls, url: str) -> str:
-        url = url.rstrip("/")
-        if not url.startswith(("http://", "https://")):
-            raise ValueError(f"base_url must start with http:// or https://, got {url!r}")
+    def _without_api_version(cls, url: str) -> str:
         if url.endswith("/v1beta"):
             raise ValueError("base_url must not include /v1beta; the client appends it")
         return url
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> GeminiConfig:
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Self:
         """Settings from ``GEMINI_API_KEY`` (required) and ``GEMINI_MODEL`` (optional).
 
         Args:
-            environ: Where to read variables from; ``os.environ`` when omitted.
+            env: Where to read variables from; ``os.environ`` when omitted.
             **overrides: Other fields of :class:`GeminiConfig`, which win over the environment.
 
         Raises:
@@ -123,24 +114,12 @@ class GeminiConfig(FrozenModel):
             >>> GeminiConfig.from_env({})
             Traceback (most recent call last):
             ...
-            botticelli_error.errors.ConfigurationError: [gemini] GEMINI_API_KEY is not set; ...
+            botticelli_error.errors.ConfigurationError: [gemini] GEMINI_API_KEY is not set: export it with your key...
         """
-        env = os.environ if environ is None else environ
-        key = env.get(ENV_API_KEY, "").strip()
-        if not key:
-            raise ConfigurationError(
-                f"{ENV_API_KEY} is not set; export it with your key from Google AI Studio",
-                provider="gemini",
-            )
-        values: dict[str, Any] = {"api_key": key}
-        model = env.get(ENV_MODEL, "").strip()
-        if model:
-            values["model"] = model
-        values.update(overrides)
-        return cls.build(**values)
+        return cls(**SECTION.values_from_env(env, overrides))
 
     @classmethod
-    def build(cls, **values: Any) -> GeminiConfig:
+    def build(cls, **values: Any) -> Self:
         """Validate settings given as keywords; the same as calling the class.
 
         Bad values raise :class:`~botticelli_error.ConfigurationError` naming each field
@@ -163,3 +142,17 @@ class GeminiConfig(FrozenModel):
             5
         """
         return self.rate_limits.get(model, self.rate_limits.get("*"))
+
+    def http_settings(self) -> HttpSettings:
+        """The transport settings this configuration implies; the key goes in ``x-goog-api-key``."""
+        return HttpSettings.from_config(self, provider=PROVIDER, secret_headers={"x-goog-api-key": self.api_key})
+
+
+SECTION = ConfigSection(
+    name=PROVIDER,
+    config_class=GeminiConfig,
+    env={ENV_API_KEY: "api_key", ENV_MODEL: "model"},
+    required=(Requirement(("api_key",), "your key from Google AI Studio"),),
+    client="botticelli_gemini.client:GeminiClient",
+)
+"""The ``[model.gemini]`` section: :class:`GeminiConfig`, its environment variables and required keys."""

@@ -17,7 +17,6 @@ import collections
 import contextlib
 import logging
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -33,7 +32,7 @@ from typing import IO, Self
 import anyio
 from pydantic import SecretStr
 
-from botticelli_core import HealthStatus
+from botticelli_core import HealthStatus, is_secret_name
 from botticelli_error import ConfigurationError, ServerUnavailableError
 from botticelli_interface.request_log import log_event
 from botticelli_server._presets import ServerPreset, fill_argv, get_preset
@@ -60,9 +59,6 @@ OUTPUT_TAIL_LINES = 40
 """How many lines of the server's output are kept for error messages."""
 
 _PROVIDER = "local"
-
-# Values following these flags are hidden in logs and errors, so a key given on the command line never leaks.
-_SECRET_FLAG = re.compile(r"key|token|secret|password", re.IGNORECASE)
 
 
 def find_free_port(host: str = DEFAULT_HOST) -> int:
@@ -95,7 +91,8 @@ def _redact(argv: Sequence[str]) -> list[str]:
             hide_next = False
             continue
         flag, eq, _ = part.partition("=")
-        is_secret_flag = flag.startswith("-") and _SECRET_FLAG.search(flag) is not None
+        # Values of flags named like credentials are hidden, so a key given on the command line never leaks.
+        is_secret_flag = flag.startswith("-") and is_secret_name(flag)
         if is_secret_flag and eq:
             shown.append(f"{flag}=***")
         else:

@@ -13,15 +13,21 @@ from botticelli_transport.errors import (
     error_fields,
     error_from_response,
     parse_retry_after,
-    redact_url,
     request_id_of,
     scrub,
 )
 from botticelli_transport.retry import call_with_retries
-from botticelli_transport.settings import HttpSettings
+from botticelli_transport.settings import (
+    BaseUrl,
+    HttpSettings,
+    Timeout,
+    TransportOptions,
+    check_base_url,
+)
 from botticelli_transport.sse import ServerSentEvent, SSEDecoder
 
 __all__ = [
+    "BaseUrl",
     "ErrorFields",
     "ErrorMapper",
     "ErrorResponse",
@@ -31,12 +37,14 @@ __all__ = [
     "SSEDecoder",
     "ServerSentEvent",
     "StreamResponse",
+    "Timeout",
+    "TransportOptions",
     "call_with_retries",
+    "check_base_url",
     "error_class_for_status",
     "error_fields",
     "error_from_response",
     "parse_retry_after",
-    "redact_url",
     "request_id_of",
     "scrub",
 ]

@@ -17,6 +17,7 @@ from typing import TypeVar
 
 import httpx
 
+from botticelli_core import redact_url
 from botticelli_error import (
     APIStatusError,
     BotticelliError,
@@ -31,7 +32,6 @@ from botticelli_transport.errors import (
     ErrorResponse,
     error_from_response,
     parse_retry_after,
-    redact_url,
     request_id_of,
     scrub,
 )

@@ -33,7 +33,6 @@ __all__ = [
     "error_fields",
     "error_from_response",
     "parse_retry_after",
-    "redact_url",
     "request_id_of",
     "scrub",
 ]
@@ -240,17 +239,3 @@ def request_id_of(headers: Mapping[str, str]) -> str | None:
             return value
     return None
 
-
-def redact_url(url: str) -> str:
-    """``url`` with any password in it replaced by ``***``.
-
-    Examples:
-        >>> redact_url("http://user:hunter2@host:8080/v1")
-        'http://user:***@host:8080/v1'
-    """
-    scheme, sep, rest = url.partition("://")
-    userinfo, at, hostpart = rest.partition("@")
-    if not sep or not at or "/" in userinfo:
-        return url
-    user, colon, _ = userinfo.partition(":")
-    return f"{scheme}://{user}{':***' if colon else ''}@{hostpart}"

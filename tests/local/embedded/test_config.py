@@ -100,3 +100,7 @@ def test_from_env_reads_the_process_environment(gguf_file: Path, monkeypatch: py
 def test_from_env_with_a_missing_file_names_it(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match=r"nowhere\.gguf does not exist"):
         EmbeddedConfig.from_env({ENV_MODEL_PATH: str(tmp_path / "nowhere.gguf")})
+
+
+def test_from_env_takes_env_by_keyword(gguf_file: Path) -> None:
+    assert EmbeddedConfig.from_env(env={ENV_MODEL_PATH: str(gguf_file)}).model_path == gguf_file.resolve()

@@ -56,3 +56,30 @@ def test_limits_apply_per_model_with_a_wildcard_fallback() -> None:
     )
     assert cfg.limits_for("gemini-3-pro") == RateLimits(max_concurrency=2)
     assert GeminiConfig(api_key="k").limits_for("gemini-2.5-flash") is None
+
+
+def test_from_env_takes_env_by_keyword_and_a_key_given_in_code() -> None:
+    assert GeminiConfig.from_env(env={"GEMINI_API_KEY": wire.API_KEY}).api_key.get_secret_value() == wire.API_KEY
+    assert GeminiConfig.from_env({}, api_key="in-code").api_key.get_secret_value() == "in-code"
+
+
+def test_base_url_port_and_host_are_checked_and_a_password_is_hidden() -> None:
+    with pytest.raises(ConfigurationError, match=r"GeminiConfig\.base_url: the port"):
+        GeminiConfig(api_key="k", base_url="https://127.0.0.1:65536")
+    with pytest.raises(ConfigurationError, match=r"GeminiConfig\.base_url: the host"):
+        GeminiConfig(api_key="k", base_url="https://no spaces.example.com")
+    cfg = GeminiConfig(api_key="k", base_url="https://proxy:hunter22@gateway.example.com")
+    assert "hunter22" not in repr(cfg)
+    assert "hunter22" not in repr(cfg.http_settings())
+
+
+def test_gemini_shares_the_transport_options_with_its_own_shorter_waits() -> None:
+    cfg = GeminiConfig(api_key="k", connect_timeout=None, max_connections=5)
+    settings = cfg.http_settings()
+    assert (settings.provider, settings.connect_timeout, settings.read_timeout, settings.max_connections) == (
+        "gemini",
+        None,
+        120.0,
+        5,
+    )
+    assert settings.secret_headers["x-goog-api-key"].get_secret_value() == "k"

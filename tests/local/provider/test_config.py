@@ -186,3 +186,58 @@ def test_with_values_revalidates_and_records_the_origin() -> None:
     assert (changed.model.provider, changed.origin("model.provider")) == ("gemini", "--provider")
     with pytest.raises(ConfigurationError, match=r"--provider: model\.provider: unknown provider 'nope'"):
         settings.with_values({"model.provider": "nope"}, origin="--provider")
+
+
+def test_a_file_that_is_not_utf8_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "botticelli.toml"
+    path.write_bytes('[model.local]\nmodel = "caf\u00e9"\n'.encode("latin-1"))
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(path, env={})
+    assert caught.value.message.startswith(f"{path}: not UTF-8 text")
+
+
+def test_a_password_in_a_base_url_is_hidden_from_the_settings_repr(tmp_path: Path) -> None:
+    path = write(tmp_path, '[model.local]\nmodel = "m"\nbase_url = "http://u:topsecret@10.0.0.1:8080"\n')
+    settings = load_settings(path, env={"GEMINI_API_KEY": "AIza-x"})
+    assert settings.model.local.base_url == "http://u:topsecret@10.0.0.1:8080"
+    for text in (repr(settings), str(settings), repr(settings.model.local)):
+        assert "topsecret" not in text
+
+
+def test_every_backends_variables_come_from_its_section() -> None:
+    from botticelli.config import ENV_OVERRIDES, ModelSettings  # noqa: PLC0415 - only this test needs them
+    from botticelli.config._backends import BACKEND_MODULES, backend_sections  # noqa: PLC0415
+
+    sections = backend_sections()
+    assert [s.name for s in sections] == list(BACKEND_MODULES)
+    assert set(BACKEND_MODULES) < set(ModelSettings.model_fields)
+    expected = {var: ("model", s.name, key) for s in sections for var, key in s.env.items()}
+    assert {k: v for k, v in ENV_OVERRIDES.items() if k != "BOTTICELLI_PROVIDER"} == expected
+    for section in sections:
+        assert set(section.env.values()) <= set(section.config_class.model_fields), section.name
+        for need in section.required:
+            assert set(need.keys) <= set(section.config_class.model_fields), section.name
+
+
+def test_an_api_key_of_the_local_section_in_the_file_names_its_variable(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="botticelli")
+    load_settings(write(tmp_path, '[model.local]\nmodel = "m"\napi_key = "sk-in-file"\n'), env={})
+    assert "INFERENCE_SERVER_API_KEY" in caplog.text
+    assert "sk-in-file" not in caplog.text
+
+
+def test_importing_the_settings_loads_no_backend() -> None:
+    import subprocess  # noqa: PLC0415 - only this test starts an interpreter
+    import sys  # noqa: PLC0415
+
+    code = (
+        "import sys\n"
+        "from botticelli.config import load_settings, settings_from_dict, BotticelliSettings\n"
+        "settings_from_dict({'model': {'local': {'model': 'phi'}}})\n"
+        "backends = ('botticelli_gemini', 'botticelli_embedded', 'botticelli_server')\n"
+        "print(sorted(m for m in backends if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -190,3 +190,17 @@ def test_backends_are_imported_only_when_chosen() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "['botticelli_server']"
+
+
+def test_a_base_url_with_an_impossible_port_fails_when_the_provider_is_made(tmp_path: Path) -> None:
+    path = _write(tmp_path, '[model.local]\nmodel = "phi"\nbase_url = "http://127.0.0.1:99999"\n')
+    with pytest.raises(ConfigurationError) as caught:
+        ModelProvider.from_config(path, env={})
+    assert caught.value.message.startswith(f"{path}: model.local.base_url: the port must be a number from 1 to 65535")
+
+
+def test_the_provider_builds_exactly_the_backends_config_class() -> None:
+    from botticelli_server import ServerConfig  # noqa: PLC0415 - imported lazily by the provider too
+
+    config = ModelProvider.from_dict({"model": {"local": {"model": "phi"}}}).backend_config("local")
+    assert type(config) is ServerConfig

@@ -88,3 +88,32 @@ def test_the_transport_settings_carry_the_key_as_a_bearer_header() -> None:
     assert settings.secrets() == (f"Bearer {KEY}", KEY)
     assert settings.total_timeout is None
     assert settings.provider == "local"
+
+
+@pytest.mark.parametrize(
+    "bad", ["http://127.0.0.1:99999", "http://127.0.0.1:0", "http://bad host:8080", "http://:8080", "http://h:port"]
+)
+def test_a_base_url_with_a_bad_port_or_host_is_refused_at_construction(bad: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        ServerConfig(base_url=bad, model="m")
+    assert "ServerConfig.base_url" in caught.value.message
+
+
+def test_a_password_in_the_base_url_never_shows_in_a_repr_or_an_error() -> None:
+    cfg = ServerConfig(base_url="http://me:pa55w0rd@127.0.0.1:1234/v1", model="m")
+    assert cfg.base_url == "http://me:pa55w0rd@127.0.0.1:1234"
+    for text in (repr(cfg), str(cfg), repr(cfg.http_settings())):
+        assert "pa55w0rd" not in text
+    assert "pa55w0rd" in cfg.http_settings().secrets()
+    with pytest.raises(ConfigurationError) as caught:
+        ServerConfig(base_url="http://me:pa55w0rd@127.0.0.1:99999", model="m")
+    assert "pa55w0rd" not in str(caught.value)
+
+
+def test_the_transport_options_are_the_shared_declaration() -> None:
+    from botticelli_transport import TransportOptions  # noqa: PLC0415 - only this test needs it
+
+    assert issubclass(ServerConfig, TransportOptions)
+    assert ServerConfig(model="m", max_connections=3).http_settings().max_connections == 3
+    with pytest.raises(ConfigurationError, match="max_retries"):
+        ServerConfig(model="m", max_retries=21)

@@ -356,3 +356,19 @@ async def test_starting_a_running_server_again_is_refused() -> None:
     async with stub_server() as server:
         with pytest.raises(ConfigurationError, match="already running"):
             await server.start()
+
+
+def test_only_flags_named_like_credentials_have_their_values_hidden() -> None:
+    from botticelli_server.launcher import _redact  # noqa: PLC0415 - the rule under test is private
+
+    argv = ["srv", "--max-tokens", "512", "--api-key", "sk-1", "--hf-token=hf_2", "--ssl-keyfile", "k.pem"]
+    assert _redact(argv) == [
+        "srv",
+        "--max-tokens",
+        "512",
+        "--api-key",
+        "***",
+        "--hf-token=***",
+        "--ssl-keyfile",
+        "k.pem",
+    ]
