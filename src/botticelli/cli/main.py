@@ -3,12 +3,20 @@
 Expected failures print one line on standard error (the error's type, its provider and
 its message) and no traceback: 2 for usage and configuration mistakes, 1 for anything that
 went wrong at run time. Ctrl-C exits 130 without a word.
+
+Standard output failing is handled as other command-line tools do: a reader that closed
+the pipe (``botticelli generate ... | head -c 5``) ends the command quietly with status
+141, what a shell reports for a tool that SIGPIPE stopped, after the command's own
+clean-up (closing clients, stopping a server) has run. Any other write error (a full
+disk) is one line, ``botticelli: error: cannot write to standard output: ...``, and
+status 1.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import sys
@@ -18,6 +26,7 @@ from typing import Any, NoReturn
 
 from botticelli.cli import bench, generate, info, serve
 from botticelli.cli._common import UsageError, stdout
+from botticelli.cli._output import OutputError, silence_stdout
 from botticelli_error import BotticelliError, ConfigurationError, UnsupportedInputError
 from botticelli_transport.log import LOGGER_NAME
 
@@ -27,6 +36,7 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
 
 # Events shown without --verbose: mistakes in the user's own configuration.
 _CONFIG_EVENTS = "botticelli.config."
@@ -90,15 +100,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except SystemExit as exc:  # --help
         return exc.code if isinstance(exc.code, int) else EXIT_OK
-    if args.version:
-        stdout().write(f"botticelli {_version()}\n")
-        return EXIT_OK
     handler: Handler | None = getattr(args, "handler", None)
-    if handler is None:
+    if handler is None and not args.version:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
-    with _logging_to_stderr(args.verbose):
-        return _run(handler, args)
+    try:
+        if args.version:
+            stdout().write(f"botticelli {_version()}\n")
+            code = EXIT_OK
+        else:
+            assert handler is not None  # checked above
+            with _logging_to_stderr(args.verbose):
+                code = _run(handler, args)
+        # Inside the guard: text still buffered fails here, not as "Exception ignored" at exit.
+        stdout().flush()
+    except OutputError as exc:
+        # Standard output is unusable either way; what is still buffered must not fail again at exit.
+        silence_stdout()
+        if exc.broken_pipe:
+            return EXIT_BROKEN_PIPE
+        _say(f"botticelli: error: {exc}")
+        return EXIT_FAILURE
+    return code
 
 
 def _run(handler: Handler, args: argparse.Namespace) -> int:
@@ -132,7 +155,9 @@ def _report(exc: BotticelliError, verbose: bool) -> None:
 
 
 def _say(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+    # Standard error closed as well: there is nobody left to tell.
+    with contextlib.suppress(OSError):
+        print(line, file=sys.stderr, flush=True)
 
 
 class _logging_to_stderr:
