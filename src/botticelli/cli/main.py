@@ -136,7 +136,8 @@ def _run(handler: Handler, args: argparse.Namespace) -> int:
         _report(exc, args.verbose)
         return EXIT_USAGE
     except BotticelliError as exc:
-        _report(exc, args.verbose)
+        # A command whose errors need their detail to be understood (serve) shows it without -v.
+        _report(exc, args.verbose or getattr(args, "full_errors", False))
         return EXIT_FAILURE
 
 
