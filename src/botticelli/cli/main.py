@@ -59,7 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     parser.add_argument(
-        "-v", "--verbose", action="store_true", help="log requests and routing decisions to standard error"
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="log requests and routing decisions to standard error, and the embedded engine's loading steps",
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
     generate.add_parser(commands)
@@ -80,8 +83,6 @@ def build_parser() -> argparse.ArgumentParser:
 async def _run_demo(args: argparse.Namespace) -> int:
     from botticelli.demo import run_demo  # noqa: PLC0415 - only this command needs it
 
-    # mistral.rs logs every loading step at INFO; the demo's own output is what should be read.
-    os.environ.setdefault("RUST_LOG", "warn")
     await run_demo(engine=args.engine, max_tokens=args.max_tokens, out=stdout())
     return EXIT_OK
 
@@ -110,6 +111,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             code = EXIT_OK
         else:
             assert handler is not None  # checked above
+            if args.verbose:
+                # The embedded engine is quiet unless RUST_LOG asks otherwise; it reads it when first imported.
+                os.environ.setdefault("RUST_LOG", "info")
             with _logging_to_stderr(args.verbose):
                 code = _run(handler, args)
         # Inside the guard: text still buffered fails here, not as "Exception ignored" at exit.

@@ -15,7 +15,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in [*ENV_OVERRIDES, ENV_CONFIG]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    # The demo command sets RUST_LOG when unset; setting it here keeps that from outliving the test.
+    # -v sets RUST_LOG when unset; setting it here keeps that from outliving the test.
     monkeypatch.setenv("RUST_LOG", "warn")
     monkeypatch.chdir(tmp_path)
     return tmp_path
