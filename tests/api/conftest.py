@@ -22,19 +22,14 @@ from tests.api._engine import (
     run_stopped,
     tiny_llama_server,
 )
+from tests.api._notice import notifier
 
 
 @pytest.fixture(scope="session")
 def llama_cpp_server(pytestconfig: pytest.Config) -> None:
     """Make sure ``python -m llama_cpp.server`` can run, installing it if it is missing."""
-    reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
-
-    def notify(line: str) -> None:
-        if reporter is not None:
-            reporter.write_line(line)
-
     try:
-        ensure_llama_cpp_server(notify)
+        ensure_llama_cpp_server(notifier(pytestconfig))
     except EngineUnavailable as exc:
         pytest.fail(str(exc), pytrace=False)
 
