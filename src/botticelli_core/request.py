@@ -11,7 +11,11 @@ from botticelli_core._text import NotBool, UnicodeText
 from botticelli_core.message import Message
 from botticelli_error import ConfigurationError
 
-__all__ = ["GenerateRequest"]
+__all__ = ["MAX_TOKENS_LIMIT", "GenerateRequest"]
+
+MAX_TOKENS_LIMIT = 2**31 - 1
+"""The largest ``max_tokens`` accepted: the 32-bit limit of Gemini's API and of engines'
+native integers; a larger number cannot be sent to every backend, and is a mistake anyway."""
 
 
 class GenerateRequest(FrozenModel):
@@ -19,11 +23,11 @@ class GenerateRequest(FrozenModel):
 
     Args:
         messages: The conversation, oldest first; at least one message.
-        max_tokens: Upper bound on generated tokens.
+        max_tokens: Upper bound on generated tokens, at most :data:`MAX_TOKENS_LIMIT`.
         temperature: Sampling temperature, 0 to 2.
         top_p: Nucleus sampling mass, in (0, 1].
         stop: Sequences that end generation when produced.
-        seed: Sampling seed, for servers that honour it.
+        seed: Sampling seed, for servers that honour it; a 64-bit signed integer.
         model: The model to ask for; ``None`` means the backend's configured default.
         routing_hint: For routers such as the hybrid provider: ``"cheap"`` prefers the
             local backend, ``"complex"`` the more capable one. Single backends ignore it.
@@ -42,11 +46,11 @@ class GenerateRequest(FrozenModel):
     """
 
     messages: tuple[Message, ...] = Field(min_length=1)
-    max_tokens: Annotated[int, NotBool] | None = Field(default=None, gt=0)
+    max_tokens: Annotated[int, NotBool] | None = Field(default=None, gt=0, le=MAX_TOKENS_LIMIT)
     temperature: Annotated[float, NotBool] | None = Field(default=None, ge=0.0, le=2.0)
     top_p: Annotated[float, NotBool] | None = Field(default=None, gt=0.0, le=1.0)
     stop: tuple[UnicodeText, ...] | None = None
-    seed: Annotated[int, NotBool] | None = None
+    seed: Annotated[int, NotBool] | None = Field(default=None, ge=-(2**63), le=2**63 - 1)
     model: UnicodeText | None = Field(default=None, min_length=1)
     routing_hint: Literal["cheap", "complex"] | None = None
 

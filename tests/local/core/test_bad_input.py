@@ -81,3 +81,20 @@ def test_valid_unicode_of_every_plane_is_accepted_and_serialises() -> None:
     text = "héllo, 世界, 🦜, \u0000 and \U0010fffd"
     request = GenerateRequest.from_prompt(text, stop=["🦜"])
     assert json.loads(request.model_dump_json())["messages"][0]["content"][0]["text"] == text
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("max_tokens", 2**31), ("max_tokens", 10**30), ("seed", 2**63), ("seed", -(2**63) - 1)],
+    ids=["max-tokens-32-bit", "max-tokens-huge", "seed-above-64-bit", "seed-below-64-bit"],
+)
+def test_integers_no_backend_can_take_are_refused(field: str, value: int) -> None:
+    params: dict[str, object] = {field: value}
+    with pytest.raises(ConfigurationError) as caught:
+        GenerateRequest.from_prompt("hi", **params)  # type: ignore[arg-type]
+    assert f"GenerateRequest.{field}" in caught.value.message
+
+
+def test_the_largest_integers_every_backend_takes_are_accepted() -> None:
+    request = GenerateRequest.from_prompt("hi", max_tokens=2**31 - 1, seed=-(2**63))
+    assert (request.max_tokens, request.seed) == (2**31 - 1, -(2**63))
