@@ -54,10 +54,14 @@ def read_prompt(prompt: str | None) -> str:
     if sys.stdin is None or sys.stdin.isatty():
         raise UsageError("give a prompt, or pipe one on standard input")
     raw = getattr(sys.stdin, "buffer", None)
-    if raw is None:  # a text-only stream (tests, embedding): already decoded
-        text = utf8_argument(sys.stdin.read(), "the prompt read from standard input")
+    try:
+        # A text-only stream (tests, embedding) is already decoded; a real one is decoded here, strictly.
+        data: str | bytes = sys.stdin.read() if raw is None else raw.read()
+    except OSError as exc:  # a terminal that went away (EIO), say
+        raise UsageError(f"cannot read the prompt from standard input: {exc.strerror or exc}") from None
+    if isinstance(data, str):
+        text = utf8_argument(data, "the prompt read from standard input")
     else:
-        data = raw.read()
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:

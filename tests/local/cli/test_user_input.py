@@ -66,6 +66,28 @@ def test_a_prompt_that_is_not_utf8_is_a_usage_error(
     assert not route.called
 
 
+class _BrokenTerminal:
+    """Standard input whose terminal went away: every read fails with EIO."""
+
+    def isatty(self) -> bool:
+        return False
+
+    @property
+    def buffer(self) -> _BrokenTerminal:
+        return self
+
+    def read(self) -> bytes:
+        raise OSError(5, "Input/output error")
+
+
+def test_standard_input_that_cannot_be_read_is_a_usage_error(
+    url_only: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", _BrokenTerminal())
+    assert main(["generate", "--model", "phi"]) == 2
+    assert "cannot read the prompt from standard input: Input/output error" in capsys.readouterr().err
+
+
 def test_a_utf8_prompt_on_stdin_is_sent_as_is(
     url_only: Path, server: respx.MockRouter, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
