@@ -1,7 +1,8 @@
 """``botticelli serve``: run the ``[server]`` of the configuration in the foreground until Ctrl-C.
 
-The server child never outlives the command: Ctrl-C (exit 130), SIGTERM (exit 143) and
-SIGHUP (exit 129, a closed terminal) all stop it before ``serve`` exits. A failure to
+The server child never outlives the command: Ctrl-C (exit 130), SIGTERM (exit 143),
+SIGHUP (exit 129, a closed terminal) and SIGQUIT (exit 131, what Ctrl-backslash sends) all stop it before
+``serve`` exits. (SIGKILL cannot be caught: then the server is left running.) A failure to
 start prints the server's last output lines, with or without ``-v``: they hold the
 cause (a missing model file, a port in use).
 """
@@ -27,7 +28,7 @@ __all__ = ["STOP_SIGNALS", "add_parser", "run"]
 _WATCH_INTERVAL = 0.5
 """Seconds between checks that the server is still running."""
 
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 """Signals that stop the server and then ``serve``, with exit status 128 + the signal's number."""
 
 

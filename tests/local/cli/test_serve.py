@@ -46,7 +46,11 @@ def _gone(pid: int) -> bool:
     return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
 
 
-@pytest.mark.parametrize(("signum", "status"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)], ids=["TERM", "HUP"])
+@pytest.mark.parametrize(
+    ("signum", "status"),
+    [(signal.SIGTERM, 143), (signal.SIGHUP, 129), (signal.SIGQUIT, 131)],
+    ids=["TERM", "HUP", "QUIT"],
+)
 def test_a_terminating_signal_stops_the_server_child(tmp_path: Path, signum: signal.Signals, status: int) -> None:
     with _serve(_config(tmp_path)) as process:
         assert process.stdout is not None
