@@ -1,10 +1,10 @@
 """``botticelli serve``: run the ``[server]`` of the configuration in the foreground until Ctrl-C.
 
 The server child never outlives the command: Ctrl-C (exit 130), SIGTERM (exit 143),
-SIGHUP (exit 129, a closed terminal) and SIGQUIT (exit 131, what Ctrl-backslash sends) all stop it before
-``serve`` exits. (SIGKILL cannot be caught: then the server is left running.) A failure to
-start prints the server's last output lines, with or without ``-v``: they hold the
-cause (a missing model file, a port in use).
+SIGHUP (exit 129, a closed terminal) and SIGQUIT (exit 131, what Ctrl-backslash sends)
+all stop it before ``serve`` exits. (SIGKILL cannot be caught: then the server is left
+running.) A failure to start prints the server's last output lines, with or without
+``-v``: they hold the cause (a missing model file, a port in use).
 """
 
 from __future__ import annotations
