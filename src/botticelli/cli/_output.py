@@ -69,7 +69,7 @@ class GuardedOutput:
     def write(self, text: str) -> int:
         """Write ``text``; see the class for errors."""
         try:
-            written: int = self._stream.write(text)
+            written: int = self._open().write(text)
         except OSError as exc:
             raise OutputError(exc) from None
         return written
@@ -77,9 +77,15 @@ class GuardedOutput:
     def flush(self) -> None:
         """Flush the stream; see the class for errors."""
         try:
-            self._stream.flush()
+            self._open().flush()
         except OSError as exc:
             raise OutputError(exc) from None
+
+    def _open(self) -> Any:
+        # Python sets sys.stdout to None when descriptor 1 was closed at start (`botticelli ... >&-`).
+        if self._stream is None:
+            raise OSError(errno.EBADF, "standard output is closed")
+        return self._stream
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
@@ -94,7 +100,7 @@ def silence_stdout() -> None:
     nowhere. Does nothing when standard
     output is not a real file (captured by a test, say).
     """
-    with contextlib.suppress(OSError, ValueError, AttributeError):
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # AttributeError: sys.stdout is None
         fd = sys.stdout.fileno()
         devnull = os.open(os.devnull, os.O_WRONLY)
         try:

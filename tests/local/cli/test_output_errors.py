@@ -84,3 +84,20 @@ def test_in_process_a_closed_pipe_returns_141_and_says_nothing(
     monkeypatch.setattr(sys, "stdout", _ClosedPipe())
     assert main(["--version"]) == 141
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["models"]], ids=" ".join)
+def test_a_closed_standard_output_is_one_line_and_exit_1(tmp_path: Path, argv: list[str]) -> None:
+    with chat_server(tmp_path) as config:
+        extra = ["--config", str(config)] if argv[0] != "--version" else []
+        # Descriptor 1 closed for the command, as `botticelli ... >&-` does in a shell.
+        result = subprocess.run(
+            ["bash", "-c", 'exec "$@" >&-', "bash", *_botticelli(*argv, *extra)],
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+            env=ENV,
+        )
+    assert result.returncode == 1
+    assert result.stderr == "botticelli: error: cannot write to standard output: standard output is closed\n"
