@@ -160,7 +160,10 @@ def _report(exc: BotticelliError, verbose: bool) -> None:
 
 
 def _say(line: str) -> None:
-    # Standard error closed as well: there is nobody left to tell.
+    # Standard error closed (None when descriptor 2 was closed at start; print would then
+    # fall back to standard output) or failing: there is nobody left to tell.
+    if sys.stderr is None:
+        return
     with contextlib.suppress(OSError):
         print(line, file=sys.stderr, flush=True)
 

@@ -101,3 +101,22 @@ def test_a_closed_standard_output_is_one_line_and_exit_1(tmp_path: Path, argv: l
         )
     assert result.returncode == 1
     assert result.stderr == "botticelli: error: cannot write to standard output: standard output is closed\n"
+
+
+def test_with_standard_error_closed_an_error_is_not_printed_on_standard_output(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            "bash",
+            "-c",
+            'exec "$@" 2>&-',
+            "bash",
+            *_botticelli("generate", "Hi", "--config", str(tmp_path / "none.toml")),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        timeout=60,
+        check=False,
+        env=ENV,
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
