@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from botticelli_core._base import FrozenModel
+from botticelli_core._text import UnicodeText
 from botticelli_core.media import MediaSource
 
 __all__ = [
@@ -33,13 +34,13 @@ class TextInput(FrozenModel):
     """
 
     type: Literal["text"] = "text"
-    text: str
+    text: UnicodeText
 
 
 class _MediaInput(FrozenModel):
     mime: str = Field(min_length=3, pattern=r"^[\w.+-]+/[\w.+-]+$")
     source: MediaSource
-    filename: str | None = None
+    filename: UnicodeText | None = None
 
 
 class ImageInput(_MediaInput):

@@ -9,6 +9,7 @@ from typing import Self
 from pydantic import model_validator
 
 from botticelli_core._base import FrozenModel
+from botticelli_core._text import UnicodeText
 
 __all__ = ["MediaSource"]
 
@@ -26,7 +27,7 @@ class MediaSource(FrozenModel):
         b'GIF89a'
     """
 
-    url: str | None = None
+    url: UnicodeText | None = None
     base64: str | None = None
     data: bytes | None = None
 

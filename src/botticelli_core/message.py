@@ -9,6 +9,7 @@ from pydantic import Field
 from botticelli_core._base import FrozenModel
 from botticelli_core.content import Input, TextInput
 from botticelli_core.role import Role
+from botticelli_error import ConfigurationError
 
 __all__ = ["Message"]
 
@@ -16,10 +17,18 @@ __all__ = ["Message"]
 class Message(FrozenModel):
     """One message: a role and one or more inputs.
 
+    The constructors take a string or a sequence of inputs; anything else (``None``, a
+    number, bytes) is a :class:`~botticelli_error.ConfigurationError` naming
+    ``Message.content``, like every other invalid field.
+
     Examples:
         >>> msg = Message.user("What is 2 + 2?")
         >>> msg.role, msg.text
         (<Role.USER: 'user'>, 'What is 2 + 2?')
+        >>> Message.user(None)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        botticelli_error.errors.ConfigurationError: [botticelli] invalid Message: Message.content must be ...
     """
 
     role: Role
@@ -46,7 +55,12 @@ class Message(FrozenModel):
         return "".join(part.text for part in self.content if isinstance(part, TextInput))
 
 
-def _as_inputs(content: str | Sequence[Input]) -> tuple[Input, ...]:
+def _as_inputs(content: object) -> tuple[Input, ...]:
     if isinstance(content, str):
         return (TextInput(text=content),)
-    return tuple(content)
+    # bytes and bytearray are sequences too, of ints; they are never a list of inputs.
+    if isinstance(content, Sequence) and not isinstance(content, bytes | bytearray):
+        return tuple(content)
+    raise ConfigurationError(
+        f"invalid Message: Message.content must be a string or a sequence of inputs (got {type(content).__name__})"
+    )

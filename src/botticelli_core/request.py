@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
 from botticelli_core._base import FrozenModel
+from botticelli_core._text import NotBool, UnicodeText
 from botticelli_core.message import Message
+from botticelli_error import ConfigurationError
 
-__all__ = ["GenerateRequest"]
+__all__ = ["MAX_TOKENS_LIMIT", "GenerateRequest"]
+
+MAX_TOKENS_LIMIT = 2**31 - 1
+"""The largest ``max_tokens`` accepted: the 32-bit limit of Gemini's API and of engines'
+native integers; a larger number cannot be sent to every backend, and is a mistake anyway."""
 
 
 class GenerateRequest(FrozenModel):
@@ -17,14 +23,19 @@ class GenerateRequest(FrozenModel):
 
     Args:
         messages: The conversation, oldest first; at least one message.
-        max_tokens: Upper bound on generated tokens.
+        max_tokens: Upper bound on generated tokens, at most :data:`MAX_TOKENS_LIMIT`.
         temperature: Sampling temperature, 0 to 2.
         top_p: Nucleus sampling mass, in (0, 1].
         stop: Sequences that end generation when produced.
-        seed: Sampling seed, for servers that honour it.
+        seed: Sampling seed, for servers that honour it; a 64-bit signed integer.
         model: The model to ask for; ``None`` means the backend's configured default.
         routing_hint: For routers such as the hybrid provider: ``"cheap"`` prefers the
             local backend, ``"complex"`` the more capable one. Single backends ignore it.
+
+    Invalid values raise :class:`~botticelli_error.ConfigurationError` naming the field.
+    The numeric fields refuse booleans (``max_tokens=True`` is a mistake, not 1), and
+    text refuses lone surrogates, which no request body can carry (see
+    :func:`botticelli_core._text.check_unicode`).
 
     Examples:
         >>> req = GenerateRequest(messages=[Message.user("Hi")], max_tokens=16)
@@ -35,12 +46,12 @@ class GenerateRequest(FrozenModel):
     """
 
     messages: tuple[Message, ...] = Field(min_length=1)
-    max_tokens: int | None = Field(default=None, gt=0)
-    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
-    top_p: float | None = Field(default=None, gt=0.0, le=1.0)
-    stop: tuple[str, ...] | None = None
-    seed: int | None = None
-    model: str | None = Field(default=None, min_length=1)
+    max_tokens: Annotated[int, NotBool] | None = Field(default=None, gt=0, le=MAX_TOKENS_LIMIT)
+    temperature: Annotated[float, NotBool] | None = Field(default=None, ge=0.0, le=2.0)
+    top_p: Annotated[float, NotBool] | None = Field(default=None, gt=0.0, le=1.0)
+    stop: tuple[UnicodeText, ...] | None = None
+    seed: Annotated[int, NotBool] | None = Field(default=None, ge=-(2**63), le=2**63 - 1)
+    model: UnicodeText | None = Field(default=None, min_length=1)
     routing_hint: Literal["cheap", "complex"] | None = None
 
     @field_validator("stop")
@@ -52,7 +63,18 @@ class GenerateRequest(FrozenModel):
 
     @classmethod
     def from_prompt(cls, prompt: str, *, system: str | None = None, **params: object) -> GenerateRequest:
-        """A one-turn request from a prompt (and an optional system instruction)."""
+        """A one-turn request from a prompt (and an optional system instruction).
+
+        Raises:
+            ConfigurationError: If ``prompt`` or ``system`` is not a string, or any
+                parameter is invalid; the message names the argument or field.
+        """
+        for name, value in (("prompt", prompt), ("system", system)):
+            if not isinstance(value, str) and not (name == "system" and value is None):
+                raise ConfigurationError(
+                    f"invalid GenerateRequest: GenerateRequest.from_prompt's {name} must be a string "
+                    f"(got {type(value).__name__})"
+                )
         messages = [Message.system(system)] if system else []
         messages.append(Message.user(prompt))
         return cls.model_validate({"messages": messages, **params})

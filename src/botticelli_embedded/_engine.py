@@ -13,12 +13,20 @@ What the engine allows, measured on mistralrs 0.9.5:
   first chunk, not from the call that sends the request.
 - Dropping the ``Runner`` stops the engine's threads; streams still open then end with
   an error.
+- It logs through Rust's ``tracing``, to standard output, filtered by ``RUST_LOG`` as
+  read once, when ``mistralrs`` is first imported; unfiltered, loading a model prints
+  fourteen coloured INFO lines into the caller's output. So botticelli imports it with
+  ``RUST_LOG=warn`` unless the variable is already set (``botticelli -v`` sets it to
+  ``info``), and leaves the environment as it found it.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +38,7 @@ from botticelli_error import ConfigurationError, ResponseDecodeError
 if TYPE_CHECKING:
     from mistralrs import Runner
 
-__all__ = ["Engine", "EngineStream"]
+__all__ = ["ENGINE_LOG_FILTER", "Engine", "EngineStream"]
 
 # mistral.rs's `token_source` values: a local file needs no Hugging Face login; for a
 # repository, it reads the token `huggingface-cli login` cached.
@@ -38,11 +46,29 @@ _NO_HUB_LOGIN = "none"
 _CACHED_HUB_LOGIN = "cache"
 
 
+ENGINE_LOG_FILTER = "warn"
+"""The ``RUST_LOG`` filter mistral.rs is imported with when the environment sets none."""
+
+
+@contextmanager
+def _engine_log_filter() -> Iterator[None]:
+    if "mistralrs" in sys.modules or "RUST_LOG" in os.environ:
+        yield  # already imported (its filter is fixed), or the user chose one
+        return
+    os.environ["RUST_LOG"] = ENGINE_LOG_FILTER
+    try:
+        yield
+    finally:
+        # Only the import reads it; child processes must not inherit a filter the user never set.
+        os.environ.pop("RUST_LOG", None)
+
+
 def _import_mistralrs() -> ModuleType:
     # Imported here, not at module level: `import botticelli` stays fast, and the
     # extra stays optional until an embedded model is first used.
     try:
-        import mistralrs  # noqa: PLC0415
+        with _engine_log_filter():
+            import mistralrs  # noqa: PLC0415
     except ImportError as exc:
         raise ConfigurationError(
             "the embedded backend needs the mistralrs package; install it with: pip install 'botticelli[embedded]'",

@@ -122,11 +122,17 @@ PRESETS: Mapping[str, ServerPreset] = {
     for preset in (
         ServerPreset(
             name="llama-cpp-python",
+            # --interrupt_requests False: by default a new request aborts the stream that is running, so
+            # concurrent clients lose streams. extra_args come after, so "--interrupt_requests True" still wins.
             argv=(
                 "{python}", "-m", "llama_cpp.server", "--model", "{model}",
                 "--host", "{host}", "--port", "{port}", "--model_alias", "{model_name}",
+                "--interrupt_requests", "False",
             ),
-            description="llama-cpp-python's server (the 'llama-cpp-python[server]' package); no /health",
+            description=(
+                "llama-cpp-python's server (the 'llama-cpp-python[server]' package); no /health; "
+                "requests queue instead of interrupting the running stream"
+            ),
         ),
         ServerPreset(
             name="llama-server",

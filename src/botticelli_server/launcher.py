@@ -4,7 +4,13 @@
 command line), waits until it answers as ready, hands out a :class:`ServerConfig` for
 the client, and stops it: SIGTERM to its whole process group, then SIGKILL after a grace
 period. The server runs in its own session, so anything it spawns dies with it, also when
-the ``async with`` body raises or is cancelled::
+the ``async with`` body raises or is cancelled.
+
+A server that answers is not necessarily ours: another one may already hold the port,
+and answer our readiness probe while our own process dies with "Address already in
+use". So :meth:`InferenceServer.start` refuses a port that is already in use, and
+after the probe succeeds checks that our process still runs and (on Linux) that the
+listener is not a process older than ours::
 
     async with InferenceServer("llama-server", model="tiny.gguf", model_name="tiny") as server:
         async with ServerClient(server.config) as client:
@@ -13,21 +19,17 @@ the ``async with`` body raises or is cancelled::
 
 from __future__ import annotations
 
-import collections
-import contextlib
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Self
+from typing import Self
 
 import anyio
 from pydantic import SecretStr
@@ -35,6 +37,8 @@ from pydantic import SecretStr
 from botticelli_core import HealthStatus, is_secret_name
 from botticelli_error import ConfigurationError, ServerUnavailableError
 from botticelli_interface.request_log import log_event
+from botticelli_server._child import OutputTail, kill_group, signal_group, wait_exit
+from botticelli_server._ports import find_free_port, foreign_listener, port_in_use
 from botticelli_server._presets import ServerPreset, fill_argv, get_preset
 from botticelli_server.client import ServerClient
 from botticelli_server.config import ServerConfig
@@ -61,26 +65,6 @@ OUTPUT_TAIL_LINES = 40
 _PROVIDER = "local"
 
 
-def find_free_port(host: str = DEFAULT_HOST) -> int:
-    """Ask the OS for a TCP port that is free on ``host`` right now.
-
-    Args:
-        host: The address the port must be free on.
-
-    Returns:
-        A port number. Another process could take it before the server binds it,
-        which is rare enough on a loopback address to accept.
-
-    Examples:
-        >>> 0 < find_free_port() < 65536
-        True
-    """
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _redact(argv: Sequence[str]) -> list[str]:
     """Hide the value of any flag that names a secret (``--api-key X``, ``--token=X``)."""
     shown: list[str] = []
@@ -99,43 +83,6 @@ def _redact(argv: Sequence[str]) -> list[str]:
             shown.append(part)
             hide_next = is_secret_flag
     return shown
-
-
-class _OutputTail:
-    """Drains a child's combined output in a thread, keeping only the last lines.
-
-    The server's pipe must always be read: a full pipe blocks the server's own writes.
-    """
-
-    def __init__(self, stream: IO[bytes], *, max_lines: int) -> None:
-        self._lines: collections.deque[str] = collections.deque(maxlen=max_lines)
-        self._lock = threading.Lock()
-        self._stream = stream
-        self._thread = threading.Thread(target=self._drain, name="inference-server-output", daemon=True)
-        self._thread.start()
-
-    def _drain(self) -> None:
-        with contextlib.suppress(OSError, ValueError):
-            for raw in self._stream:
-                line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-                with self._lock:
-                    self._lines.append(line)
-
-    def lines(self) -> list[str]:
-        with self._lock:
-            return list(self._lines)
-
-    def close(self, timeout: float) -> None:
-        # The pipe reaches EOF once every process holding it has exited; after that the thread ends.
-        self._thread.join(timeout)
-        if not self._thread.is_alive():
-            self._stream.close()
-
-
-def _kill_group(pgid: int) -> None:
-    """Last resort when an InferenceServer is dropped or the interpreter exits without stop()."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signal.SIGKILL)
 
 
 class InferenceServer:
@@ -203,10 +150,11 @@ class InferenceServer:
         self.stop_grace = stop_grace
         self.poll_interval = poll_interval
         self._process: subprocess.Popen[bytes] | None = None
-        self._output: _OutputTail | None = None
+        self._output: OutputTail | None = None
         self._finalizer: weakref.finalize[[int], InferenceServer] | None = None
         self._ready = False
         self._stopped = False
+        self._started_at = 0.0
         # Build once now so a bad template fails at construction, not at start.
         self._build_argv(port if port is not None else 0)
 
@@ -307,14 +255,25 @@ class InferenceServer:
 
         Raises:
             ConfigurationError: If it is already running or its executable cannot be run.
-            ServerUnavailableError: If it exits before becoming ready, or is not ready
-                within ``startup_timeout``; the message carries the end of its output.
+            ServerUnavailableError: If the port is already in use (nothing is started
+                then), the server exits before becoming ready, another process answers
+                in its place, or it is not ready within ``startup_timeout``; the message
+                carries the end of its output.
         """
         if self._process is not None and not self._stopped:
             raise ConfigurationError("this inference server is already running; stop it before starting again")
         self._port = self._requested_port if self._requested_port is not None else find_free_port(self.host)
         argv = self._build_argv(self._port)
+        if port_in_use(self.host, self._port):
+            port, self._port = self._port, self._requested_port
+            raise ServerUnavailableError(
+                f"port {port} on {self.host} is already in use by another process, so the inference server "
+                f"{_shell(argv)} was not started; stop that process, or choose another port (None picks a free one)",
+                provider=_PROVIDER,
+                retryable=False,
+            )
         started = time.monotonic()
+        self._started_at = time.time()
         log_event(logging.INFO, "inference_server_starting", command=_redact(argv), port=self._port)
         try:
             # A new session makes the server a process-group leader, so stop() reaches its children too.
@@ -336,8 +295,8 @@ class InferenceServer:
         self._process = process
         self._stopped = False
         assert process.stdout is not None  # stdout=PIPE guarantees it
-        self._output = _OutputTail(process.stdout, max_lines=OUTPUT_TAIL_LINES)
-        self._finalizer = weakref.finalize(self, _kill_group, process.pid)
+        self._output = OutputTail(process.stdout, max_lines=OUTPUT_TAIL_LINES)
+        self._finalizer = weakref.finalize(self, kill_group, process.pid)
         try:
             await self._wait_ready(argv, started)
         except BaseException:
@@ -377,7 +336,7 @@ class InferenceServer:
                 # A server that accepts connections but never answers must not stretch the deadline.
                 with anyio.move_on_after(max(deadline - time.monotonic(), self.poll_interval)):
                     health = await client.health()
-                if health.ready:
+                if health.ready and self._answered_by_us(argv):
                     return
                 if time.monotonic() >= deadline:
                     raise ServerUnavailableError(
@@ -388,6 +347,27 @@ class InferenceServer:
                         body=self.output_tail(),
                     )
                 await anyio.sleep(self.poll_interval)
+
+    def _answered_by_us(self, argv: list[str]) -> bool:
+        """After a successful probe: ``False`` if our process died meanwhile (the loop reports it).
+
+        Raises:
+            ServerUnavailableError: A process older than ours listens on the port.
+        """
+        if self.returncode is not None:
+            return False
+        assert self._process is not None  # started
+        assert self._port is not None
+        other = foreign_listener(self._port, group=self._process.pid, started_before=self._started_at)
+        if other is None:
+            return True
+        raise ServerUnavailableError(
+            f"another process (pid {other}) listens on port {self._port} and answered the readiness probe, "
+            f"not the inference server {_shell(argv)}; last output:\n{self.output_tail()}",
+            provider=_PROVIDER,
+            retryable=False,
+            body=self.output_tail(),
+        )
 
     async def stop(self) -> None:
         """Stop the server: SIGTERM to its process group, SIGKILL after ``stop_grace`` seconds.
@@ -405,13 +385,13 @@ class InferenceServer:
         with anyio.CancelScope(shield=True):
             if process.poll() is None:
                 signal_used = "SIGTERM"
-                _signal_group(process.pid, signal.SIGTERM)
-                if not await _wait_exit(process, self.stop_grace):
+                signal_group(process.pid, signal.SIGTERM)
+                if not await wait_exit(process, self.stop_grace):
                     signal_used = "SIGKILL"
-                    _signal_group(process.pid, signal.SIGKILL)
-                    await _wait_exit(process, None)
+                    signal_group(process.pid, signal.SIGKILL)
+                    await wait_exit(process, None)
             # The leader may be gone while children it spawned still run; sweep the group.
-            _signal_group(process.pid, signal.SIGKILL)
+            signal_group(process.pid, signal.SIGKILL)
             if self._finalizer is not None:
                 self._finalizer.detach()
             if self._output is not None:
@@ -428,18 +408,3 @@ class InferenceServer:
 
 def _shell(argv: Sequence[str]) -> str:
     return "'" + " ".join(_redact(argv)) + "'"
-
-
-def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
-
-
-async def _wait_exit(process: subprocess.Popen[bytes], within: float | None) -> bool:
-    """Poll until the process has exited (and is reaped); ``False`` if ``within`` seconds passed first."""
-    deadline = None if within is None else time.monotonic() + within
-    while process.poll() is None:
-        if deadline is not None and time.monotonic() >= deadline:
-            return False
-        await anyio.sleep(0.02)
-    return True

@@ -238,4 +238,3 @@ def request_id_of(headers: Mapping[str, str]) -> str | None:
         if value := headers.get(name):
             return value
     return None
-

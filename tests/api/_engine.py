@@ -90,16 +90,15 @@ def ensure_llama_cpp_server(notify: Callable[[str], None]) -> None:
 def tiny_llama_server(model: Path, **options: object) -> InferenceServer:
     """An InferenceServer for ``python -m llama_cpp.server`` serving the tiny model as ``tiny``.
 
-    ``--interrupt_requests False`` makes the server finish one request before the next
-    instead of aborting a running stream when another request arrives, so a test that
-    abandons a stream does not break the request after it.
+    The preset itself passes ``--interrupt_requests False``, so the server finishes one
+    request before the next instead of aborting a running stream when another arrives.
     """
     options.setdefault("startup_timeout", 120.0)
     return InferenceServer(
         "llama-cpp-python",
         model=model,
         model_name=TINY_MODEL_NAME,
-        extra_args=["--interrupt_requests", "False", "--n_ctx", str(TINY_CONTEXT)],
+        extra_args=["--n_ctx", str(TINY_CONTEXT)],
         **options,  # type: ignore[arg-type]
     )
 

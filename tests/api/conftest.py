@@ -22,6 +22,7 @@ from tests.api._engine import (
     run_stopped,
     tiny_llama_server,
 )
+from tests.api._notice import notifier
 
 # The suite-wide bound (pyproject.toml) counts fixture setup too, and the first API test sets up
 # the engine: compiling llama.cpp alone takes minutes. Those steps carry limits of their own
@@ -40,14 +41,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def llama_cpp_server(pytestconfig: pytest.Config) -> None:
     """Make sure ``python -m llama_cpp.server`` can run, installing it if it is missing."""
-    reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
-
-    def notify(line: str) -> None:
-        if reporter is not None:
-            reporter.write_line(line)
-
     try:
-        ensure_llama_cpp_server(notify)
+        ensure_llama_cpp_server(notifier(pytestconfig))
     except EngineUnavailable as exc:
         pytest.fail(str(exc), pytrace=False)
 

@@ -8,8 +8,10 @@ from pathlib import Path
 import anyio
 import pytest
 
+from botticelli_core import FinishReason, GenerateRequest, Message
 from botticelli_error import ServerUnavailableError
 from botticelli_server.client import ServerClient
+from botticelli_server.launcher import InferenceServer
 from tests.api._engine import TINY_MODEL_NAME, tiny_llama_server
 
 pytestmark = [pytest.mark.api, pytest.mark.usefixtures("llama_cpp_server")]
@@ -65,3 +67,27 @@ async def test_cancelling_while_the_server_runs_still_stops_it(tiny_model: Path)
     assert scope.cancelled_caught
     assert server.pid is not None
     assert group_is_gone(server.pid)
+
+
+@pytest.mark.anyio
+async def test_the_preset_lets_concurrent_streams_all_finish(tiny_model: Path) -> None:
+    # Without --interrupt_requests False, each new request aborts the stream that is running.
+    server = InferenceServer(
+        "llama-cpp-python", model=tiny_model, model_name=TINY_MODEL_NAME, extra_args=["--n_ctx", "512"]
+    )
+    request = GenerateRequest(messages=[Message.user("Count to twenty.")], max_tokens=24, temperature=0.0)
+    finals: list[FinishReason | None] = []
+
+    async def stream_one(client: ServerClient) -> None:
+        async with client.generate_stream(request) as stream:
+            chunks = [chunk async for chunk in stream]
+        finals.append(chunks[-1].finish_reason if chunks and chunks[-1].is_final else None)
+
+    async with server, ServerClient(server.config) as client:
+        with anyio.fail_after(120):
+            async with anyio.create_task_group() as group:
+                for _ in range(4):
+                    group.start_soon(stream_one, client)
+                    await anyio.sleep(0.05)  # each arrives while an earlier one is streaming
+    assert len(finals) == 4
+    assert all(final in (FinishReason.LENGTH, FinishReason.STOP) for final in finals), finals

@@ -11,10 +11,23 @@ from typing import Any
 
 import anyio
 
+from botticelli.cli._output import GuardedOutput
+from botticelli.config import load_settings
 from botticelli.provider import ModelProvider
 from botticelli_interface import GenerativeModel, SupportsAclose
 
-__all__ = ["UsageError", "add_config_options", "emit_json", "open_client", "provider_from_args", "stdout"]
+__all__ = [
+    "UNNAMED_MODEL",
+    "UsageError",
+    "add_config_options",
+    "emit_json",
+    "open_client",
+    "provider_from_args",
+    "stdout",
+]
+
+UNNAMED_MODEL = "default"
+"""The local backend's model when a command that never sends one (``models``, ``health``) is given none."""
 
 
 class UsageError(Exception):
@@ -34,12 +47,29 @@ def add_config_options(parser: argparse.ArgumentParser, *, provider: bool = True
         parser.add_argument("--model", help="override the chosen backend's model")
 
 
-def provider_from_args(args: argparse.Namespace) -> ModelProvider:
-    """The provider the configuration describes, with the command line's overrides applied."""
-    # Overrides apply before the settings are checked: --provider gemini must not fail on a missing local model.
-    return ModelProvider.from_config(
-        args.config, provider=getattr(args, "provider", None), model=getattr(args, "model", None)
-    )
+def provider_from_args(args: argparse.Namespace, *, needs_model: bool = True) -> ModelProvider:
+    """The provider the configuration describes, with the command line's overrides applied.
+
+    Args:
+        args: The parsed command line (``config`` and, when present, ``provider`` and ``model``).
+        needs_model: ``False`` for commands that never name a model to a local server
+            (``models``, ``health``): a local backend without ``model`` then gets
+            :data:`UNNAMED_MODEL` instead of failing, so a base URL alone is enough.
+    """
+    provider, model = getattr(args, "provider", None), getattr(args, "model", None)
+    if needs_model:
+        # Overrides apply before the settings are checked: --provider gemini must not fail on a missing local model.
+        return ModelProvider.from_config(args.config, provider=provider, model=model)
+    settings = load_settings(args.config)
+    if provider is not None:
+        settings = settings.with_values({"model.provider": provider}, origin="command line")
+    hybrid = settings.model.hybrid
+    chosen = settings.model.provider
+    backends = (hybrid.prefer, hybrid.fallback) if chosen == "hybrid" else (chosen,)
+    if "local" in backends and settings.model.local.model is None:
+        # A --model given below still replaces this name.
+        settings = settings.with_values({"model.local.model": UNNAMED_MODEL}, origin="not needed by this command")
+    return ModelProvider(settings).with_overrides(model=model)
 
 
 @asynccontextmanager
@@ -55,8 +85,12 @@ async def open_client(provider: ModelProvider) -> AsyncIterator[GenerativeModel]
 
 
 def stdout() -> Any:
-    """The current standard output (looked up each time, so captured output works in tests)."""
-    return sys.stdout
+    """The current standard output (looked up each time, so captured output works in tests).
+
+    A failed write raises :class:`~botticelli.cli._output.OutputError`, which ``main`` turns
+    into a quiet exit (closed pipe) or one line on standard error (full disk).
+    """
+    return GuardedOutput(sys.stdout)
 
 
 def emit_json(value: Any) -> None:

@@ -43,29 +43,79 @@ def _positive_int(text: str) -> int:
 
 
 def read_prompt(prompt: str | None) -> str:
-    """The prompt argument, or standard input when it is ``-`` or absent."""
+    """The prompt argument, or standard input when it is ``-`` or absent.
+
+    Both must be UTF-8. A byte that is not is refused with a usage error naming where it
+    is, rather than replaced: the model would otherwise answer a prompt the user did not
+    write. (Python hands an argument's undecodable byte over as a lone surrogate.)
+    """
     if prompt is not None and prompt != "-":
-        return prompt
+        return utf8_argument(prompt, "the prompt")
     if sys.stdin is None or sys.stdin.isatty():
         raise UsageError("give a prompt, or pipe one on standard input")
-    text = sys.stdin.read()
+    raw = getattr(sys.stdin, "buffer", None)
+    try:
+        # A text-only stream (tests, embedding) is already decoded; a real one is decoded here, strictly.
+        data: str | bytes = sys.stdin.read() if raw is None else raw.read()
+    except OSError as exc:  # a terminal that went away (EIO), say
+        raise UsageError(f"cannot read the prompt from standard input: {exc.strerror or exc}") from None
+    if isinstance(data, str):
+        text = utf8_argument(data, "the prompt read from standard input")
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UsageError(_not_utf8("the prompt read from standard input", data, exc.start)) from None
     if not text.strip():
         raise UsageError("the prompt read from standard input is empty")
     return text
 
 
+def utf8_argument(text: str, what: str) -> str:
+    r"""``text`` unchanged, or a :class:`UsageError` if it held a byte that is not UTF-8.
+
+    Examples:
+        >>> utf8_argument("café", "the prompt")
+        'café'
+        >>> utf8_argument("caf\udce9", "the prompt")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        botticelli.cli._common.UsageError: the prompt is not valid UTF-8: byte 0xe9 at offset 3; ...
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        pass
+    else:
+        return text
+    try:
+        data = text.encode("utf-8", "surrogateescape")
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(_not_utf8(what, data, exc.start)) from None
+    except UnicodeEncodeError:
+        pass  # a surrogate that stands for no byte
+    raise UsageError(f"{what} holds a lone surrogate, which is not valid Unicode text")
+
+
+def _not_utf8(what: str, data: bytes, offset: int) -> str:
+    return (
+        f"{what} is not valid UTF-8: byte 0x{data[offset]:02x} at offset {offset}; "
+        "convert it first (for example: iconv -f latin1 -t utf-8)"
+    )
+
+
 async def run(args: argparse.Namespace) -> int:
     """Generate once and print the result."""
     prompt = read_prompt(args.prompt)
+    system = utf8_argument(args.system, "--system") if args.system is not None else None
     provider = provider_from_args(args)
     params: dict[str, Any] = {
         "max_tokens": args.max_tokens,
         "temperature": args.temperature,
         "routing_hint": args.hint,
     }
-    request = GenerateRequest.from_prompt(
-        prompt, system=args.system, **{k: v for k, v in params.items() if v is not None}
-    )
+    request = GenerateRequest.from_prompt(prompt, system=system, **{k: v for k, v in params.items() if v is not None})
     async with open_client(provider) as client:
         started = time.monotonic()
         if not args.stream:

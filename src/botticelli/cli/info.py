@@ -16,20 +16,25 @@ __all__ = ["add_parsers", "run_health", "run_models"]
 
 def add_parsers(commands: Any) -> None:
     """Register ``models`` and ``health`` on the subcommand parsers."""
-    models = commands.add_parser("models", help="list the models the backend serves")
+    models = commands.add_parser(
+        "models", help="list the models the backend serves; a local server needs only its base URL"
+    )
     models.add_argument("--json", action="store_true", help="machine output")
-    add_config_options(models, model=False)
+    add_config_options(models)
     models.set_defaults(handler=run_models)
 
-    health = commands.add_parser("health", help="check whether the backend is ready (exit 1 if not); spends no tokens")
+    health = commands.add_parser(
+        "health",
+        help="check whether the backend is ready (exit 1 if not); spends no tokens; a local server needs only its URL",
+    )
     health.add_argument("--json", action="store_true", help="machine output")
-    add_config_options(health, model=False)
+    add_config_options(health)
     health.set_defaults(handler=run_health)
 
 
 async def run_models(args: argparse.Namespace) -> int:
     """Print one model per line: id, owner, status."""
-    provider = provider_from_args(args)
+    provider = provider_from_args(args, needs_model=False)
     async with open_client(provider) as client:
         if not isinstance(client, SupportsListModels):
             raise ConfigurationError(f"the {client.provider_name} backend cannot list its models")
@@ -46,7 +51,7 @@ async def run_models(args: argparse.Namespace) -> int:
 
 async def run_health(args: argparse.Namespace) -> int:
     """Print readiness (for hybrid: each backend's); exit 1 when not ready."""
-    provider = provider_from_args(args)
+    provider = provider_from_args(args, needs_model=False)
     async with open_client(provider) as client:
         if not isinstance(client, SupportsHealth):
             raise ConfigurationError(f"the {client.provider_name} backend has no health check")

@@ -3,12 +3,20 @@
 Expected failures print one line on standard error (the error's type, its provider and
 its message) and no traceback: 2 for usage and configuration mistakes, 1 for anything that
 went wrong at run time. Ctrl-C exits 130 without a word.
+
+Standard output failing is handled as other command-line tools do: a reader that closed
+the pipe (``botticelli generate ... | head -c 5``) ends the command quietly with status
+141, what a shell reports for a tool that SIGPIPE stopped, after the command's own
+clean-up (closing clients, stopping a server) has run. Any other write error (a full
+disk) is one line, ``botticelli: error: cannot write to standard output: ...``, and
+status 1.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import sys
@@ -18,6 +26,7 @@ from typing import Any, NoReturn
 
 from botticelli.cli import bench, generate, info, serve
 from botticelli.cli._common import UsageError, stdout
+from botticelli.cli._output import OutputError, silence_stdout
 from botticelli_error import BotticelliError, ConfigurationError, UnsupportedInputError
 from botticelli_interface.request_log import LOGGER_NAME
 
@@ -27,6 +36,7 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
 
 # Events shown without --verbose: mistakes in the user's own configuration.
 _CONFIG_EVENTS = "botticelli.config."
@@ -49,7 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     parser.add_argument(
-        "-v", "--verbose", action="store_true", help="log requests and routing decisions to standard error"
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="log requests and routing decisions to standard error, and the embedded engine's loading steps",
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
     generate.add_parser(commands)
@@ -70,8 +83,6 @@ def build_parser() -> argparse.ArgumentParser:
 async def _run_demo(args: argparse.Namespace) -> int:
     from botticelli.demo import run_demo  # noqa: PLC0415 - only this command needs it
 
-    # mistral.rs logs every loading step at INFO; the demo's own output is what should be read.
-    os.environ.setdefault("RUST_LOG", "warn")
     await run_demo(engine=args.engine, max_tokens=args.max_tokens, out=stdout())
     return EXIT_OK
 
@@ -90,15 +101,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except SystemExit as exc:  # --help
         return exc.code if isinstance(exc.code, int) else EXIT_OK
-    if args.version:
-        stdout().write(f"botticelli {_version()}\n")
-        return EXIT_OK
     handler: Handler | None = getattr(args, "handler", None)
-    if handler is None:
+    if handler is None and not args.version:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
-    with _logging_to_stderr(args.verbose):
-        return _run(handler, args)
+    try:
+        if args.version:
+            stdout().write(f"botticelli {_version()}\n")
+            code = EXIT_OK
+        else:
+            assert handler is not None  # checked above
+            if args.verbose:
+                # The embedded engine is quiet unless RUST_LOG asks otherwise; it reads it when first imported.
+                os.environ.setdefault("RUST_LOG", "info")
+            with _logging_to_stderr(args.verbose):
+                code = _run(handler, args)
+        # Inside the guard: text still buffered fails here, not as "Exception ignored" at exit.
+        stdout().flush()
+    except OutputError as exc:
+        # Standard output is unusable either way; what is still buffered must not fail again at exit.
+        silence_stdout()
+        if exc.broken_pipe:
+            return EXIT_BROKEN_PIPE
+        _say(f"botticelli: error: {exc}")
+        return EXIT_FAILURE
+    return code
 
 
 def _run(handler: Handler, args: argparse.Namespace) -> int:
@@ -113,7 +140,8 @@ def _run(handler: Handler, args: argparse.Namespace) -> int:
         _report(exc, args.verbose)
         return EXIT_USAGE
     except BotticelliError as exc:
-        _report(exc, args.verbose)
+        # A command whose errors need their detail to be understood (serve) shows it without -v.
+        _report(exc, args.verbose or getattr(args, "full_errors", False))
         return EXIT_FAILURE
 
 
@@ -132,7 +160,12 @@ def _report(exc: BotticelliError, verbose: bool) -> None:
 
 
 def _say(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+    # Standard error closed (None when descriptor 2 was closed at start; print would then
+    # fall back to standard output) or failing: there is nobody left to tell.
+    if sys.stderr is None:
+        return
+    with contextlib.suppress(OSError):
+        print(line, file=sys.stderr, flush=True)
 
 
 class _logging_to_stderr:

@@ -1,9 +1,18 @@
-"""``botticelli serve``: run the ``[server]`` of the configuration in the foreground until Ctrl-C."""
+"""``botticelli serve``: run the ``[server]`` of the configuration in the foreground until Ctrl-C.
+
+The server child never outlives the command: Ctrl-C (exit 130), SIGTERM (exit 143),
+SIGHUP (exit 129, a closed terminal) and SIGQUIT (exit 131, what Ctrl-backslash sends)
+all stop it before ``serve`` exits. (SIGKILL cannot be caught: then the server is left
+running.) A failure to start prints the server's last output lines, with or without
+``-v``: they hold the cause (a missing model file, a port in use).
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import asyncio
+import signal
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
@@ -11,10 +20,16 @@ from botticelli.cli._common import stdout
 from botticelli.config import config_error, load_settings
 from botticelli_error import ConfigurationError, ServerUnavailableError
 
-__all__ = ["add_parser", "run"]
+if TYPE_CHECKING:
+    from botticelli_server.launcher import InferenceServer
+
+__all__ = ["STOP_SIGNALS", "add_parser", "run"]
 
 _WATCH_INTERVAL = 0.5
 """Seconds between checks that the server is still running."""
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+"""Signals that stop the server and then ``serve``, with exit status 128 + the signal's number."""
 
 
 def add_parser(commands: Any) -> None:
@@ -29,7 +44,8 @@ def add_parser(commands: Any) -> None:
     )
     parser.add_argument("--config", metavar="PATH", help="the configuration file (default: searched for)")
     parser.add_argument("--port", type=int, help="override server.port")
-    parser.set_defaults(handler=run)
+    # A failed start is explained by the server's own last words, so they are shown without -v too.
+    parser.set_defaults(handler=run, full_errors=True)
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -57,6 +73,39 @@ async def run(args: argparse.Namespace) -> int:
         )
     except ConfigurationError as exc:
         raise config_error(settings, key, f"cannot be used: {exc.message}") from None
+    received: list[signal.Signals] = []
+    with anyio.CancelScope() as scope, _stopping_on(STOP_SIGNALS, scope, received):
+        await _serve(server)
+    return 128 + received[0] if received else 0
+
+
+class _stopping_on:
+    """Cancel ``scope`` on any of ``signals`` (recording which), so ``async with server`` stops the child.
+
+    Without a handler, SIGTERM would end this process at once and leave the server, which
+    runs in its own session, orphaned on its port.
+    """
+
+    def __init__(self, signals: tuple[signal.Signals, ...], scope: anyio.CancelScope, received: list[signal.Signals]):
+        self._signals = signals
+        self._scope = scope
+        self._received = received
+        self._loop = asyncio.get_running_loop()
+
+    def _on_signal(self, signum: signal.Signals) -> None:
+        self._received.append(signum)
+        self._scope.cancel()
+
+    def __enter__(self) -> None:
+        for signum in self._signals:
+            self._loop.add_signal_handler(signum, self._on_signal, signum)
+
+    def __exit__(self, *exc_info: object) -> None:
+        for signum in self._signals:
+            self._loop.remove_signal_handler(signum)
+
+
+async def _serve(server: InferenceServer) -> None:
     async with server:
         out = stdout()
         out.write(

@@ -16,25 +16,12 @@ import pytest
 import respx
 
 from botticelli.cli import main
-from botticelli.config import ENV_CONFIG, ENV_OVERRIDES
 from botticelli.testing import write_tiny_gguf
 from tests.local.hybrid.fakes import SSE_HEADERS, completion, sse_stream
 
 BASE = "http://cli.test"
 CHAT = f"{BASE}/v1/chat/completions"
 STUB_SERVER = Path(__file__).parents[1] / "server" / "_stub_server.py"
-
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """No configuration but the test's own: an empty working directory and no botticelli variables."""
-    for name in [*ENV_OVERRIDES, ENV_CONFIG]:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    # The demo command sets RUST_LOG when unset; setting it here keeps that from outliving the test.
-    monkeypatch.setenv("RUST_LOG", "warn")
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 @pytest.fixture

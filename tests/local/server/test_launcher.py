@@ -77,6 +77,7 @@ def test_llama_cpp_python_preset_runs_the_module_with_alias_host_and_port() -> N
     assert server.argv == [
         sys.executable, "-m", "llama_cpp.server", "--model", "models/tiny.gguf",
         "--host", "127.0.0.1", "--port", "8123", "--model_alias", "tiny",
+        "--interrupt_requests", "False",
     ]  # fmt: skip
 
 
