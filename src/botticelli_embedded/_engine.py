@@ -22,9 +22,9 @@ from collections.abc import Iterator
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from botticelli_embedded._errors import load_error, request_error
 from botticelli_embedded.config import PROVIDER, EmbeddedConfig
 from botticelli_embedded.convert import EngineChunk
+from botticelli_embedded.errors import load_error, request_error
 from botticelli_error import ConfigurationError, ResponseDecodeError
 
 if TYPE_CHECKING:

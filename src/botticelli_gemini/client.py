@@ -16,6 +16,9 @@ from botticelli_error import (
     ConfigurationError,
     StreamError,
     TransportError,
+    redact_url,
+    register_secret,
+    register_url_credentials,
 )
 from botticelli_gemini.config import GeminiConfig
 from botticelli_gemini.convert import to_model_info, to_response, to_wire_request
@@ -65,11 +68,14 @@ class GeminiClient:
         self.config = config if config is not None else GeminiConfig.from_env()
         cfg = self.config
         settings = HttpSettings.from_config(cfg, provider=_PROVIDER, secret_headers={"x-goog-api-key": cfg.api_key})
+        # Registered before anything is sent, so no error built from a reply can show them.
+        register_secret(cfg.api_key, setting="api_key", owner=self)
+        register_url_credentials(cfg.base_url, setting="base_url", owner=self)
         self._transport = HttpTransport(settings, error_mapper=error_from_response)
         self._limiters: dict[str, RateLimiter] = {}
 
     def __repr__(self) -> str:
-        return f"GeminiClient(model={self.config.model!r}, base_url={self.config.base_url!r})"
+        return f"GeminiClient(model={self.config.model!r}, base_url={redact_url(self.config.base_url)!r})"
 
     @property
     def provider_name(self) -> str:

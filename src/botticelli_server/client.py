@@ -10,7 +10,14 @@ from typing import Any, Self, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from botticelli_core import GenerateRequest, GenerateResponse, HealthStatus, ModelInfo, StreamChunk
-from botticelli_error import BotticelliError, ResponseDecodeError, StreamError
+from botticelli_error import (
+    BotticelliError,
+    ResponseDecodeError,
+    StreamError,
+    redact_url,
+    register_secret,
+    register_url_credentials,
+)
 from botticelli_interface import ManagedStream
 from botticelli_server.config import PROVIDER, ServerConfig
 from botticelli_server.convert import (
@@ -18,6 +25,7 @@ from botticelli_server.convert import (
     to_chat_request,
     usage_from_wire,
 )
+from botticelli_server.errors import error_from_response
 from botticelli_server.request import ChatCompletionRequest, StreamOptions
 from botticelli_server.response import ChatCompletionChunk, ChatCompletionResponse, ModelList
 from botticelli_server.streaming import StreamState
@@ -50,10 +58,15 @@ class ServerClient:
 
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
-        self._transport = HttpTransport(config.http_settings())
+        settings = config.http_settings()
+        # Registered before anything is sent, so no error built from a reply can show them.
+        for secret in settings.secrets():
+            register_secret(secret, setting="api_key", owner=self)
+        register_url_credentials(config.base_url, setting="base_url", owner=self)
+        self._transport = HttpTransport(settings, error_mapper=error_from_response)
 
     def __repr__(self) -> str:
-        return f"ServerClient(base_url={self.config.base_url!r}, model={self.config.model!r})"
+        return f"ServerClient(base_url={redact_url(self.config.base_url)!r}, model={self.config.model!r})"
 
     @property
     def provider_name(self) -> str:

@@ -29,7 +29,7 @@ from botticelli_core import FinishReason, StreamChunk, Usage
 from botticelli_error import ResponseDecodeError, StreamInterruptedError
 from botticelli_server.config import PROVIDER
 from botticelli_server.convert import finish_reason_from_wire, usage_from_wire
-from botticelli_server.error import stream_error
+from botticelli_server.errors import stream_error
 from botticelli_server.response import ChatCompletionChunk, UsageInfo
 from botticelli_transport import ServerSentEvent
 

@@ -1,0 +1,254 @@
+"""Keeping secrets out of errors: a process-wide registry of the values botticelli sends.
+
+Clients register the secrets they send (API keys, passwords in a base URL) when they are
+built; every :class:`~botticelli_error.BotticelliError` then scrubs its text fields
+against the registry as they are set, so no code path that builds an error can forget.
+
+Rules (docs/errors.md has the reasoning):
+
+* Whole tokens only. A token is a run of ``A-Z a-z 0-9 _ -``; a registered value is
+  replaced where it stands as a whole token, so a one-character key ``k`` turns
+  ``"key k"`` into ``"key ***"`` but leaves ``"kind"`` alone. A value of
+  :data:`SUBSTRING_LENGTH` characters or more cannot occur by chance, so it is also
+  replaced inside longer tokens (``"key=sk-..."`` glued to other text).
+* A token that is the first :data:`MIN_SECRET_LENGTH` or more characters of a secret
+  is replaced too: text cut short for a message must not leak half a key.
+* Each value is also looked for JSON-escaped and percent-encoded, the forms servers
+  echo it in.
+* Values shorter than :data:`MIN_SECRET_LENGTH` are accepted with a warning naming the
+  setting (never the value): they are scrubbed as whole tokens, but cannot be told apart
+  from ordinary words.
+
+Registration is thread-safe; scrubbing reads an immutable snapshot and takes no lock.
+A value registered with an ``owner`` stays registered while any owner that registered
+it is alive; without one it stays for the life of the process.
+
+Examples:
+    >>> register_secret("sk-doc-0123456789abcdef", setting="api_key")
+    >>> scrub("rejected key sk-doc-0123456789abcdef, and sk-doc-0123 too")
+    'rejected key ***, and *** too'
+    >>> unregister_secret("sk-doc-0123456789abcdef")
+    >>> scrub("a k b", ("k",)), scrub("kind", ("k",))
+    ('a *** b', 'kind')
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import weakref
+from collections import deque
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Protocol
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+__all__ = [
+    "MASK",
+    "MIN_SECRET_LENGTH",
+    "SUBSTRING_LENGTH",
+    "redact_url",
+    "register_secret",
+    "register_url_credentials",
+    "scrub",
+    "unregister_secret",
+]
+
+MASK = "***"
+"""What a secret is replaced with."""
+MIN_SECRET_LENGTH = 8
+"""Shorter secrets are scrubbed as whole tokens only, with a warning at registration."""
+SUBSTRING_LENGTH = 16
+"""Secrets at least this long are also scrubbed inside longer tokens."""
+
+_TOKEN = "A-Za-z0-9_\\-"  # noqa: S105 - the characters of a token, not a password
+_logger = logging.getLogger("botticelli")
+
+
+class _SecretLike(Protocol):
+    def get_secret_value(self) -> str: ...
+
+
+# value -> how many live registrations hold it; None in _counts means "forever".
+_counts: dict[str, int | None] = {}
+_lock = threading.Lock()
+# Finalizers run inside the garbage collector, possibly while this thread holds _lock:
+# they only queue the release, which the next registry operation applies.
+_released: deque[str] = deque()
+_pattern: re.Pattern[str] | None = None
+
+
+def register_secret(value: str | _SecretLike | None, *, setting: str, owner: object | None = None) -> None:
+    """Scrub ``value`` from every error built from now on.
+
+    Args:
+        value: The secret as it is sent (a key, ``"Bearer <key>"``); ``None`` or blank is ignored.
+        setting: Where the value came from (``"api_key"``), for the warning about short values.
+        owner: The object that sends it; the value is released once every owner that
+            registered it has been garbage collected. ``None`` keeps it for the process.
+
+    Examples:
+        >>> class Client: ...
+        >>> client = Client()
+        >>> register_secret("sk-owned-0123456789", setting="api_key", owner=client)
+        >>> scrub("sk-owned-0123456789")
+        '***'
+        >>> del client
+        >>> scrub("sk-owned-0123456789")
+        'sk-owned-0123456789'
+    """
+    if value is not None and not isinstance(value, str):
+        value = value.get_secret_value()
+    if value is None or not value.strip():
+        return
+    value = value.strip()
+    with _lock:
+        _apply_releases()
+        if value not in _counts:
+            if len(value) < MIN_SECRET_LENGTH:
+                _logger.warning(
+                    "the secret in %s is shorter than %d characters: it is scrubbed from errors only "
+                    "where it stands as a whole word; use a longer one",
+                    setting,
+                    MIN_SECRET_LENGTH,
+                )
+            _counts[value] = 0
+        count = _counts[value]
+        if owner is None:
+            _counts[value] = None
+        elif count is not None:
+            _counts[value] = count + 1
+            weakref.finalize(owner, _released.append, value)
+        _rebuild()
+
+
+def unregister_secret(value: str) -> None:
+    """Stop scrubbing ``value`` whoever registered it (after a key rotation, or in tests)."""
+    with _lock:
+        _apply_releases()
+        if _counts.pop(value.strip(), 0) != 0:
+            _rebuild()
+
+
+def register_url_credentials(url: str, *, setting: str, owner: object | None = None) -> None:
+    """Register the password (or lone user name, often a token) of ``url``, as written and decoded.
+
+    Examples:
+        >>> register_url_credentials("http://bob:pa%24%24word-12@host", setting="base_url")
+        >>> scrub("connect to http://bob:pa%24%24word-12@host failed; pa$$word-12 rejected")
+        'connect to http://bob:***@host failed; *** rejected'
+        >>> unregister_secret("pa%24%24word-12"); unregister_secret("pa$$word-12")
+    """
+    for secret in _url_credentials(url):
+        register_secret(secret, setting=setting, owner=owner)
+        if (decoded := unquote(secret)) != secret:
+            register_secret(decoded, setting=setting, owner=owner)
+
+
+def scrub(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` with every registered secret, and each of ``secrets``, replaced by ``***``.
+
+    Examples:
+        >>> scrub("key sk-123 rejected", ("sk-123",))
+        'key *** rejected'
+        >>> scrub("nothing to hide")
+        'nothing to hide'
+    """
+    if _released:
+        with _lock:
+            _apply_releases()
+    pattern = _pattern
+    if pattern is not None:
+        text = pattern.sub(MASK, text)
+    extra = tuple(s.strip() for s in secrets if s and s.strip())
+    if extra:
+        extra_pattern = _compile(extra)
+        if extra_pattern is not None:
+            text = extra_pattern.sub(MASK, text)
+    return text
+
+
+def redact_url(url: str) -> str:
+    """``url`` fit to show: a password, or a lone user name, becomes ``***``.
+
+    Examples:
+        >>> redact_url("http://user:pass@127.0.0.1:8080/v1")
+        'http://user:***@127.0.0.1:8080/v1'
+        >>> redact_url("https://token@example.com"), redact_url("http://localhost:8080")
+        ('https://***@example.com', 'http://localhost:8080')
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        # Not even parseable: hide everything between the scheme and the last "@".
+        return re.sub(r"(?<=//)[^/]*@", f"{MASK}@", url)
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if not at:
+        return url
+    user, colon, _ = userinfo.partition(":")
+    shown = f"{user}:{MASK}" if colon else MASK
+    return urlunsplit(parts._replace(netloc=f"{shown}@{host}"))
+
+
+def _url_credentials(url: str) -> list[str]:
+    try:
+        netloc = urlsplit(url).netloc
+    except ValueError:
+        match = re.search(r"//([^/]*)@", url)
+        netloc = f"{match.group(1)}@" if match else ""
+    userinfo, at, _ = netloc.rpartition("@")
+    if not at:
+        return []
+    user, colon, password = userinfo.partition(":")
+    return [password] if colon else [user]
+
+
+def _apply_releases() -> None:
+    """Apply the releases queued by finalizers; the caller holds ``_lock``."""
+    changed = False
+    while _released:
+        value = _released.popleft()
+        count = _counts.get(value)
+        if count is None:  # kept forever, or already unregistered
+            continue
+        if count <= 1:
+            del _counts[value]
+        else:
+            _counts[value] = count - 1
+        changed = True
+    if changed:
+        _rebuild()
+
+
+def _rebuild() -> None:
+    global _pattern  # noqa: PLW0603 - one snapshot, swapped whole so readers need no lock
+    _pattern = _compile(tuple(_counts))
+
+
+@lru_cache(maxsize=64)
+def _compile(values: tuple[str, ...]) -> re.Pattern[str] | None:
+    forms = {form for value in values for form in _forms(value)}
+    if not forms:
+        return None
+    # Longest first, so "Bearer <key>" goes whole rather than leaving "Bearer" behind.
+    return re.compile("|".join(_pattern_for(form) for form in sorted(forms, key=lambda f: (-len(f), f))))
+
+
+def _forms(value: str) -> set[str]:
+    """The value and the escaped forms a server may echo it in."""
+    return {value, json.dumps(value)[1:-1], quote(value, safe="")}
+
+
+def _pattern_for(value: str) -> str:
+    head = min(len(value), MIN_SECRET_LENGTH)
+    # The longest prefix of the value present, taken atomically so that a whole value
+    # glued to more token characters is not cut back to a shorter prefix that fits.
+    tail = ""
+    for char in reversed(value[head:]):
+        tail = f"(?:{re.escape(char)}{tail})?"
+    token = f"(?<![{_TOKEN}])(?>{re.escape(value[:head])}{tail})(?![{_TOKEN}])"
+    if len(value) >= SUBSTRING_LENGTH:
+        return f"{re.escape(value)}|{token}"
+    return token
