@@ -1,8 +1,8 @@
 """How long a server asked us to wait: ``retry-after-ms``, ``Retry-After`` (seconds or an HTTP date).
 
 A wait is always a finite number of seconds in ``[0, MAX_RETRY_AFTER]`` or ``None``:
-``nan``, ``inf`` and other values that are not numbers are ignored, a negative wait is
-no wait, and a huge one is capped (it still exceeds any ``max_retry_after``, so the
+``nan``, ``inf`` and other text that is not a plain decimal number is ignored, a
+negative wait is no wait, and a huge one is capped (it still exceeds any ``max_retry_after``, so the
 caller gives up at once rather than sleeping).
 """
 
@@ -24,13 +24,13 @@ _NUMBER = re.compile(r"^\s*(-?)(\d+(?:\.\d*)?|\.\d+)\s*$")
 
 
 def wait_seconds(value: float | None) -> float | None:
-    """A wait made safe to sleep on: ``None`` if not a number, else clamped to ``[0, MAX_RETRY_AFTER]``.
+    """A wait made safe to sleep on: ``None`` for ``nan``, else clamped to ``[0, MAX_RETRY_AFTER]``.
 
     Examples:
         >>> wait_seconds(float("nan")), wait_seconds(float("inf")), wait_seconds(-2.0), wait_seconds(1e300)
-        (None, None, 0.0, 86400.0)
+        (None, 86400.0, 0.0, 86400.0)
     """
-    if value is None or not math.isfinite(value):
+    if value is None or math.isnan(value):
         return None
     return min(max(value, 0.0), MAX_RETRY_AFTER)
 
@@ -63,7 +63,5 @@ def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -
 def _number(text: str | None) -> float | None:
     if not text or not (match := _NUMBER.match(text)):
         return None
-    magnitude = float(match.group(2))
-    if math.isinf(magnitude):  # hundreds of digits: a very long wait, not a malformed one
-        magnitude = MAX_RETRY_AFTER * 1000.0
+    magnitude = float(match.group(2))  # hundreds of digits give inf: a very long wait, capped later
     return -magnitude if match.group(1) else magnitude
