@@ -77,7 +77,8 @@ _lock = threading.Lock()
 # Finalizers run inside the garbage collector, possibly while this thread holds _lock:
 # they only queue the release, which the next registry operation applies.
 _released: deque[str] = deque()
-_pattern: re.Pattern[str] | None = None
+# (head, pattern) per form of each value, longest value first; swapped whole on each change.
+_patterns: tuple[tuple[str, re.Pattern[str]], ...] = ()
 
 
 def register_secret(value: str | _SecretLike | None, *, setting: str, owner: object | None = None) -> None:
@@ -159,14 +160,11 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     if _released:
         with _lock:
             _apply_releases()
-    pattern = _pattern
-    if pattern is not None:
-        text = pattern.sub(MASK, text)
-    extra = tuple(s.strip() for s in secrets if s and s.strip())
-    if extra:
-        extra_pattern = _compile(extra)
-        if extra_pattern is not None:
-            text = extra_pattern.sub(MASK, text)
+    if _patterns:
+        text = _apply(_patterns, text)
+    if secrets:
+        extra = tuple(s.strip() for s in secrets if s and s.strip())
+        text = _apply(_compile(extra), text)
     return text
 
 
@@ -223,17 +221,24 @@ def _apply_releases() -> None:
 
 
 def _rebuild() -> None:
-    global _pattern  # noqa: PLW0603 - one snapshot, swapped whole so readers need no lock
-    _pattern = _compile(tuple(_counts))
+    global _patterns  # noqa: PLW0603 - one snapshot, swapped whole so readers need no lock
+    _patterns = _compile(tuple(_counts))
+
+
+def _apply(patterns: tuple[tuple[str, re.Pattern[str]], ...], text: str) -> str:
+    # A substring test per form (C speed) skips the regex for every secret not in the text.
+    for head, pattern in patterns:
+        if head in text:
+            text = pattern.sub(MASK, text)
+    return text
 
 
 @lru_cache(maxsize=64)
-def _compile(values: tuple[str, ...]) -> re.Pattern[str] | None:
+def _compile(values: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
     forms = {form for value in values for form in _forms(value)}
-    if not forms:
-        return None
     # Longest first, so "Bearer <key>" goes whole rather than leaving "Bearer" behind.
-    return re.compile("|".join(_pattern_for(form) for form in sorted(forms, key=lambda f: (-len(f), f))))
+    ordered = sorted(forms, key=lambda f: (-len(f), f))
+    return tuple((form[:MIN_SECRET_LENGTH], re.compile(_pattern_for(form))) for form in ordered)
 
 
 def _forms(value: str) -> set[str]:
@@ -242,13 +247,20 @@ def _forms(value: str) -> set[str]:
 
 
 def _pattern_for(value: str) -> str:
-    head = min(len(value), MIN_SECRET_LENGTH)
-    # The longest prefix of the value present, taken atomically so that a whole value
-    # glued to more token characters is not cut back to a shorter prefix that fits.
+    """The regex for one form of a secret.
+
+    It starts with the value's head as a literal, which the regex engine searches for at
+    C speed; then comes either the rest of a long value, or a whole token made of the
+    longest prefix of the value present.
+    """
+    head = re.escape(value[:MIN_SECRET_LENGTH])
+    # Taken atomically, so that a whole value glued to more token characters is not cut
+    # back to a shorter prefix that happens to end at a token boundary.
     tail = ""
-    for char in reversed(value[head:]):
+    for char in reversed(value[MIN_SECRET_LENGTH:]):
         tail = f"(?:{re.escape(char)}{tail})?"
-    token = f"(?<![{_TOKEN}])(?>{re.escape(value[:head])}{tail})(?![{_TOKEN}])"
+    # The lookbehind, read after the head, checks the character before the head.
+    token = f"(?<![{_TOKEN}]{head})(?>{tail})(?![{_TOKEN}])"
     if len(value) >= SUBSTRING_LENGTH:
-        return f"{re.escape(value)}|{token}"
-    return token
+        return f"{head}(?:{re.escape(value[MIN_SECRET_LENGTH:])}|{token})"
+    return f"{head}{token}"
