@@ -87,8 +87,9 @@ def register_secret(value: str | _SecretLike | None, *, setting: str, owner: obj
     Args:
         value: The secret as it is sent (a key, ``"Bearer <key>"``); ``None`` or blank is ignored.
         setting: Where the value came from (``"api_key"``), for the warning about short values.
-        owner: The object that sends it; the value is released once every owner that
-            registered it has been garbage collected. ``None`` keeps it for the process.
+        owner: The object that sends it (it must support weak references); the value is
+            released once every owner that registered it has been garbage collected.
+            ``None`` keeps it for the process.
 
     Examples:
         >>> class Client: ...
@@ -107,21 +108,20 @@ def register_secret(value: str | _SecretLike | None, *, setting: str, owner: obj
     value = value.strip()
     with _lock:
         _apply_releases()
-        if value not in _counts:
-            if len(value) < MIN_SECRET_LENGTH:
-                _logger.warning(
-                    "the secret in %s is shorter than %d characters: it is scrubbed from errors only "
-                    "where it stands as a whole word; use a longer one",
-                    setting,
-                    MIN_SECRET_LENGTH,
-                )
-            _counts[value] = 0
-        count = _counts[value]
-        if owner is None:
-            _counts[value] = None
-        elif count is not None:
-            _counts[value] = count + 1
-            weakref.finalize(owner, _released.append, value)
+        known = value in _counts
+        count = _counts.get(value, 0)
+        if count is None:  # already kept for the process
+            return
+        if owner is not None:
+            weakref.finalize(owner, _released.append, value)  # first: it raises for an owner without weak references
+        if not known and len(value) < MIN_SECRET_LENGTH:
+            _logger.warning(
+                "the secret in %s is shorter than %d characters: it is scrubbed from errors only "
+                "where it stands as a whole word; use a longer one",
+                setting,
+                MIN_SECRET_LENGTH,
+            )
+        _counts[value] = None if owner is None else count + 1
         _rebuild()
 
 

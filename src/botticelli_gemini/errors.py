@@ -225,9 +225,12 @@ def _from_wire_error(
 ) -> BotticelliError:
     details = GeminiErrorDetails.from_error(error)
     http_status = status_code if status_code is not None else error.code
+    classify = http_status
+    if http_status is not None and http_status < 300 and error.code is not None and error.code >= 400:
+        classify = error.code  # an error envelope under a success status: its own code says what failed
     cls: type[BotticelliError] | None = _CLASS_FOR_GRPC_STATUS.get(error.status or "")
     if cls is None:
-        cls = error_class_for_status(http_status) if http_status is not None else APIStatusError
+        cls = error_class_for_status(classify) if classify is not None else APIStatusError
     if details.reason in _AUTH_REASONS:
         cls = AuthenticationError
     message = error.message or f"Gemini request failed ({error.status or http_status})"
@@ -249,7 +252,7 @@ def _from_wire_error(
             quota=details.quota_id or details.quota_metric or ("limit: 0" if details.per_day else None),
             **kwargs,
         )
-    retryable = cls is ServerUnavailableError or (http_status is not None and is_retryable_status(http_status))
+    retryable = cls is ServerUnavailableError or (classify is not None and is_retryable_status(classify))
     if cls in (BadRequestError, AuthenticationError, NotFoundError):
         retryable = False
     return cls(message, retryable=retryable, **kwargs)

@@ -207,3 +207,17 @@ def test_a_url_password_is_scrubbed_as_written_and_decoded(registered: list[str]
     err = BotticelliError("cannot connect to http://admin:s3cr%2Ft-pw@proxy.test:3128: refused (s3cr/t-pw)")
     assert "s3cr" not in str(err)
     assert "admin:***@proxy.test" in str(err)
+
+
+def test_credentials_of_a_url_too_broken_to_parse_are_still_registered(registered: list[str]) -> None:
+    register_url_credentials("http://u:pw-secret-77@[::1", setting="base_url")
+    registered.append("pw-secret-77")
+    assert scrub("cannot reach http://u:pw-secret-77@[::1") == "cannot reach http://u:***@[::1"
+
+
+def test_an_owner_without_weak_references_is_refused_and_leaves_no_trace() -> None:
+    with pytest.raises(TypeError):
+        register_secret("sk-no-weakref-0123456789", setting="api_key", owner=42)
+    register_secret("sk-rebuilds-the-snapshot-01", setting="api_key")
+    unregister_secret("sk-rebuilds-the-snapshot-01")
+    assert scrub("sk-no-weakref-0123456789") == "sk-no-weakref-0123456789"

@@ -122,3 +122,16 @@ def test_a_success_status_on_a_reply_that_is_not_the_answer_is_not_retried() -> 
         err = mapper(page)
         assert isinstance(err, ResponseDecodeError)
         assert err.retryable is False
+
+
+@pytest.mark.parametrize(
+    ("code", "cls", "retryable"),
+    [(503, ServerUnavailableError, True), (429, RateLimitError, True), (404, NotFoundError, False)],
+)
+def test_an_error_envelope_under_a_success_status_is_classified_by_its_code(
+    code: int, cls: type[BotticelliError], retryable: bool
+) -> None:
+    local = server.error_from_response(reply("local", 200, json.dumps({"error": {"code": code, "message": "m"}})))
+    google = gemini.error_from_response(reply("gemini", 200, json.dumps({"error": {"code": code, "message": "m"}})))
+    assert (type(local), local.retryable) == (type(google), google.retryable) == (cls, retryable)
+    assert local.status_code == google.status_code == 200
