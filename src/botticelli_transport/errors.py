@@ -12,6 +12,7 @@ from botticelli_error import (
     error_class_for_status,
     error_for_status,
     parse_retry_after,
+    redact_url,
     request_id,
     scrub,
 )
@@ -22,7 +23,9 @@ __all__ = [
     "error_for_status",
     "error_from_response",
     "parse_retry_after",
+    "redact_url",
     "request_id",
+    "request_id_of",
     "scrub",
 ]
 
@@ -32,3 +35,6 @@ error_from_response = error_for_status
 Backends pass their own mapper (``botticelli_server.errors.error_from_response``,
 ``botticelli_gemini.errors.error_from_response``) to read their body shapes.
 """
+
+request_id_of = request_id
+"""The request id a reply carries: :func:`botticelli_error.request_id` under the transport's older name."""

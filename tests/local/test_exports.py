@@ -20,7 +20,9 @@ INTERNAL: dict[str, set[str]] = {
         "error_for_status",
         "error_from_response",
         "parse_retry_after",
+        "redact_url",
         "request_id",
+        "request_id_of",
         "scrub",
     },
 }
