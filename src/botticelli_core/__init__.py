@@ -11,7 +11,6 @@ from botticelli_core._base import (
     FrozenModel,
     describe_validation_error,
     is_secret_name,
-    redact_url,
     validate_settings,
 )
 from botticelli_core._section import ConfigSection, Requirement
@@ -62,6 +61,5 @@ __all__ = [
     "VideoInput",
     "describe_validation_error",
     "is_secret_name",
-    "redact_url",
     "validate_settings",
 ]

@@ -7,18 +7,16 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, ClassVar, TypeVar, get_args
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from botticelli_error import ConfigurationError
+from botticelli_error import ConfigurationError, redact_url
 
 __all__ = [
     "FrozenModel",
     "describe_validation_error",
     "is_secret_name",
     "keep_validation_errors",
-    "redact_url",
     "validate_settings",
     "validation_problems",
 ]
@@ -84,29 +82,6 @@ def is_secret_name(name: str) -> bool:
     """
     words = _WORD.findall(name.lower())
     return bool(words) and (words[-1] in _SECRET_LAST_WORDS or not _SECRET_ANY_WORDS.isdisjoint(words))
-
-
-def redact_url(url: str) -> str:
-    """``url`` with any password in it replaced by ``***``, for reprs, logs and messages.
-
-    Anything that is not a URL with a password comes back unchanged.
-
-    Examples:
-        >>> redact_url("http://user:hunter2@gpu.example.com:8080/llm")
-        'http://user:***@gpu.example.com:8080/llm'
-        >>> redact_url("http://localhost:8080")
-        'http://localhost:8080'
-    """
-    if "@" not in url:
-        return url
-    try:
-        parts = urlsplit(url)
-        if parts.password is None:
-            return url
-    except ValueError:
-        return url
-    userinfo, _, hostport = parts.netloc.rpartition("@")
-    return parts._replace(netloc=f"{userinfo.partition(':')[0]}:***@{hostport}").geturl()
 
 
 def validation_problems(exc: ValidationError, model: type[BaseModel] | None = None) -> list[tuple[str, str]]:

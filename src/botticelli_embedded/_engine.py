@@ -30,9 +30,9 @@ from contextlib import contextmanager
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from botticelli_embedded._errors import load_error, request_error
 from botticelli_embedded.config import PROVIDER, EmbeddedConfig
 from botticelli_embedded.convert import EngineChunk
+from botticelli_embedded.errors import load_error, request_error
 from botticelli_error import ConfigurationError, ResponseDecodeError
 
 if TYPE_CHECKING:

@@ -12,9 +12,9 @@ from anyio import to_thread
 
 from botticelli_core import GenerateRequest, GenerateResponse, HealthStatus, ModelInfo, StreamChunk
 from botticelli_embedded._engine import Engine, EngineStream
-from botticelli_embedded._errors import request_error
 from botticelli_embedded.config import PROVIDER, EmbeddedConfig
 from botticelli_embedded.convert import response_from_chunks, stream_chunk, to_engine_request
+from botticelli_embedded.errors import request_error
 from botticelli_error import BotticelliError, NotFoundError, StreamInterruptedError
 from botticelli_interface import ManagedStream
 from botticelli_interface.request_log import Operation, RequestLog

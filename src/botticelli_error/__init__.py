@@ -1,4 +1,4 @@
-"""Typed errors shared by every botticelli backend.
+"""Typed errors shared by every botticelli backend, and the one policy that builds them.
 
 Catch a category, whatever the backend::
 
@@ -6,6 +6,11 @@ Catch a category, whatever the backend::
         response = await model.generate(request)
     except RateLimitError as err:
         await anyio.sleep(err.retry_after or 1.0)
+
+One module per job: ``errors`` (the class tree), ``status`` (status -> class and
+retryability), ``request_id`` (which headers carry it), ``retry_after`` (how long a
+server asked us to wait), ``reply`` (an error reply and the error its status calls
+for) and ``scrub`` (the registry of secrets no error may show).
 """
 
 from botticelli_error.errors import (
@@ -27,8 +32,22 @@ from botticelli_error.errors import (
     TransportError,
     UnsupportedInputError,
 )
+from botticelli_error.reply import ErrorResponse, error_for_status, loads_json
+from botticelli_error.request_id import REQUEST_ID_HEADERS, request_id
+from botticelli_error.retry_after import MAX_RETRY_AFTER, parse_retry_after, wait_seconds
+from botticelli_error.scrub import (
+    redact_url,
+    register_secret,
+    register_url_credentials,
+    scrub,
+    unregister_secret,
+)
+from botticelli_error.status import RETRYABLE_STATUSES, error_class_for_status, is_retryable_status
 
 __all__ = [
+    "MAX_RETRY_AFTER",
+    "REQUEST_ID_HEADERS",
+    "RETRYABLE_STATUSES",
     "APIStatusError",
     "AuthenticationError",
     "BadRequestError",
@@ -36,6 +55,7 @@ __all__ = [
     "ConfigurationError",
     "ContentBlockedError",
     "ErrorKind",
+    "ErrorResponse",
     "NotFoundError",
     "RateLimitError",
     "RequestTimeoutError",
@@ -46,4 +66,16 @@ __all__ = [
     "StreamStalledError",
     "TransportError",
     "UnsupportedInputError",
+    "error_class_for_status",
+    "error_for_status",
+    "is_retryable_status",
+    "loads_json",
+    "parse_retry_after",
+    "redact_url",
+    "register_secret",
+    "register_url_credentials",
+    "request_id",
+    "scrub",
+    "unregister_secret",
+    "wait_seconds",
 ]

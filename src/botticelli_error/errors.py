@@ -22,14 +22,21 @@ so a caller catches a category rather than a provider's exception::
 
 Callers branch on attributes, never on message text: ``retryable``,
 ``status_code``, ``retry_after``, ``provider``, ``request_id`` and ``kind``.
-An API key never appears in any of them: backends scrub known secrets from server
-messages and bodies before building an error.
+
+``kind`` is derived from the class (one source of truth): it names the branch of the
+tree above an error belongs to, for callers that log or count errors by category.
+
+A registered secret (see :mod:`botticelli_error.scrub`) never appears in any text
+field: each is scrubbed as it is set, in :meth:`BotticelliError.__setattr__`, so no
+code path that builds or edits an error can skip it.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
+
+from botticelli_error.scrub import scrub
 
 __all__ = [
     "APIStatusError",
@@ -53,6 +60,12 @@ __all__ = [
 
 # Bodies are kept for diagnosis, but a runaway HTML error page should not be.
 _MAX_BODY_CHARS = 8192
+# Every text attribute that may hold a server's words; each is scrubbed when set.
+_SCRUBBED = frozenset({"message", "server_message", "error_type", "body", "request_id", "quota", "reason"})
+
+
+def _scrubbed(text: str | None) -> str | None:
+    return scrub(text) if text else text
 
 
 class ErrorKind(StrEnum):
@@ -82,7 +95,6 @@ class BotticelliError(Exception):
         message: A human-readable summary (never containing a secret).
         provider: Which backend raised it, e.g. ``"local"`` or ``"gemini"``; ``"botticelli"``
             for errors raised before any backend was involved.
-        kind: Where the error arose; defaults to the class's own kind.
         retryable: Whether the same call may succeed if repeated later.
         status_code: The HTTP status, when there was one.
         retry_after: Seconds the server asked us to wait, when it said.
@@ -90,7 +102,10 @@ class BotticelliError(Exception):
         server_message: The server's own error message, verbatim (secrets scrubbed).
         error_type: The server's machine-readable error type or status, if any
             (``"invalid_request_error"``, ``"RESOURCE_EXHAUSTED"``, ...).
-        body: The raw error body as text (truncated, secrets scrubbed).
+        body: The raw error body as text (secrets scrubbed, then truncated).
+
+    Attributes:
+        kind: Where the error arose, read from the class (not settable).
 
     Examples:
         >>> err = BotticelliError("boom", provider="local", retryable=True)
@@ -98,15 +113,24 @@ class BotticelliError(Exception):
         (True, 'local', <ErrorKind.API: 'api'>)
     """
 
-    default_kind: ErrorKind = ErrorKind.API
-    default_retryable: bool = False
+    _kind: ClassVar[ErrorKind] = ErrorKind.API
+    default_retryable: ClassVar[bool] = False
+
+    message: str
+    provider: str
+    retryable: bool
+    status_code: int | None
+    retry_after: float | None
+    request_id: str | None
+    server_message: str | None
+    error_type: str | None
+    body: str | None
 
     def __init__(
         self,
         message: str,
         *,
         provider: str = "botticelli",
-        kind: ErrorKind | None = None,
         retryable: bool | None = None,
         status_code: int | None = None,
         retry_after: float | None = None,
@@ -115,17 +139,31 @@ class BotticelliError(Exception):
         error_type: str | None = None,
         body: str | None = None,
     ) -> None:
+        message = scrub(message)
         super().__init__(message)
-        self.message = message
-        self.provider = provider
-        self.kind = kind if kind is not None else self.default_kind
-        self.retryable = self.default_retryable if retryable is None else retryable
-        self.status_code = status_code
-        self.retry_after = retry_after
-        self.request_id = request_id
-        self.server_message = server_message
-        self.error_type = error_type
-        self.body = body[:_MAX_BODY_CHARS] if body is not None else None
+        # Set in one go, each text scrubbed here rather than through __setattr__ (5x faster).
+        self.__dict__.update(
+            message=message,
+            provider=provider,
+            retryable=self.default_retryable if retryable is None else retryable,
+            status_code=status_code,
+            retry_after=retry_after,
+            request_id=_scrubbed(request_id),
+            server_message=_scrubbed(server_message),
+            error_type=_scrubbed(error_type),
+            # Scrubbed whole before truncation, so a cut cannot split a secret into a leak.
+            body=scrub(body)[:_MAX_BODY_CHARS] if body is not None else None,
+        )
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _SCRUBBED and isinstance(value, str):
+            value = scrub(value)
+        super().__setattr__(name, value)
+
+    @property
+    def kind(self) -> ErrorKind:
+        """Where the error arose, from its class: one source of truth, never set per error."""
+        return self._kind
 
     def __str__(self) -> str:
         parts = [f"[{self.provider}]"]
@@ -164,7 +202,7 @@ class ConfigurationError(BotticelliError):
         botticelli_error.errors.ConfigurationError: [botticelli] INFERENCE_SERVER_MODEL is not set
     """
 
-    default_kind = ErrorKind.CONFIGURATION
+    _kind = ErrorKind.CONFIGURATION
 
 
 class UnsupportedInputError(BotticelliError):
@@ -176,7 +214,7 @@ class UnsupportedInputError(BotticelliError):
         **kwargs: The common attributes of :class:`BotticelliError`.
     """
 
-    default_kind = ErrorKind.CONFIGURATION
+    _kind = ErrorKind.CONFIGURATION
 
     def __init__(self, message: str, *, input_type: str | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
@@ -186,7 +224,7 @@ class UnsupportedInputError(BotticelliError):
 class TransportError(BotticelliError):
     """The HTTP exchange failed: connection refused or reset, protocol error."""
 
-    default_kind = ErrorKind.HTTP
+    _kind = ErrorKind.HTTP
     default_retryable = True
 
 
@@ -207,7 +245,7 @@ class RequestTimeoutError(TransportError):
 class APIStatusError(BotticelliError):
     """The server answered with an error status (or an error object in its body)."""
 
-    default_kind = ErrorKind.API
+    _kind = ErrorKind.API
 
 
 class BadRequestError(APIStatusError):
@@ -250,7 +288,7 @@ class ServerUnavailableError(APIStatusError):
 class ResponseDecodeError(BotticelliError):
     """The server answered 2xx with a body that does not follow the wire format."""
 
-    default_kind = ErrorKind.DESERIALIZATION
+    _kind = ErrorKind.DESERIALIZATION
 
 
 class StreamError(BotticelliError):
@@ -262,7 +300,7 @@ class StreamError(BotticelliError):
         **kwargs: The common attributes of :class:`BotticelliError`.
     """
 
-    default_kind = ErrorKind.STREAM
+    _kind = ErrorKind.STREAM
 
     def __init__(self, message: str, *, partial_text: str = "", **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
@@ -300,7 +338,7 @@ class ContentBlockedError(BotticelliError):
         **kwargs: The common attributes of :class:`BotticelliError`.
     """
 
-    default_kind = ErrorKind.API
+    _kind = ErrorKind.API
 
     def __init__(self, message: str, *, reason: str | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)

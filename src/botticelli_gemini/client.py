@@ -16,6 +16,7 @@ from botticelli_error import (
     ConfigurationError,
     StreamError,
     TransportError,
+    redact_url,
 )
 from botticelli_gemini.config import PROVIDER, GeminiConfig
 from botticelli_gemini.convert import to_model_info, to_response, to_wire_request
@@ -68,7 +69,7 @@ class GeminiClient:
         self._limiters: dict[str, RateLimiter] = {}
 
     def __repr__(self) -> str:
-        return f"GeminiClient(model={self.config.model!r}, base_url={self.config.base_url!r})"
+        return f"GeminiClient(model={self.config.model!r}, base_url={redact_url(self.config.base_url)!r})"
 
     @property
     def provider_name(self) -> str:

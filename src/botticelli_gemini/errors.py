@@ -1,6 +1,9 @@
 """Gemini's error bodies made into botticelli's typed errors. Pure functions; no I/O.
 
-Google answers errors with ``{"error": {"code", "message", "status", "details"}}``:
+Status policy (class, retryability, request id, ``Retry-After``) is
+:mod:`botticelli_error`'s; this module reads Google's body shape and refines the class
+by its gRPC status name. Google answers errors with
+``{"error": {"code", "message", "status", "details"}}``:
 ``status`` is a gRPC name and ``details`` a list of typed objects, three of which
 matter here:
 
@@ -25,13 +28,17 @@ from botticelli_error import (
     AuthenticationError,
     BadRequestError,
     BotticelliError,
+    ErrorResponse,
     NotFoundError,
     RateLimitError,
     ServerUnavailableError,
     StreamInterruptedError,
+    error_class_for_status,
+    error_for_status,
+    is_retryable_status,
+    wait_seconds,
 )
 from botticelli_gemini.response import WireError, WireErrorEnvelope
-from botticelli_transport.errors import ErrorResponse, error_class_for_status
 
 __all__ = [
     "GeminiErrorDetails",
@@ -47,7 +54,7 @@ _QUOTA_FAILURE = "type.googleapis.com/google.rpc.QuotaFailure"
 _ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
 _HELP = "type.googleapis.com/google.rpc.Help"
 
-_CLASS_FOR_STATUS: dict[str, type[APIStatusError]] = {
+_CLASS_FOR_GRPC_STATUS: dict[str, type[APIStatusError]] = {
     "INVALID_ARGUMENT": BadRequestError,
     "FAILED_PRECONDITION": BadRequestError,
     "OUT_OF_RANGE": BadRequestError,
@@ -113,7 +120,7 @@ class GeminiErrorDetails(BaseModel):
                 links.extend(link["url"] for link in detail["links"] if isinstance(link, dict) and "url" in link)
         message = error.message or ""
         if retry_delay is None and (match := _RETRY_IN_MESSAGE.search(message)):
-            retry_delay = float(match.group(1)) / (1000.0 if match.group(2).lower() == "ms" else 1.0)
+            retry_delay = wait_seconds(float(match.group(1)) / (1000.0 if match.group(2).lower() == "ms" else 1.0))
         quota_id = _str(quota.get("quotaId"))
         return cls(
             status=error.status,
@@ -143,7 +150,7 @@ def parse_duration(value: object) -> float | None:
     """
     if not isinstance(value, str) or not (match := _DURATION.match(value)):
         return None
-    return float(match.group(1))
+    return wait_seconds(float(match.group(1)))
 
 
 def error_details(error: BotticelliError) -> GeminiErrorDetails | None:
@@ -168,17 +175,11 @@ def error_from_response(response: ErrorResponse) -> BotticelliError:
     """
     envelope = _parse_envelope(response.body)
     if envelope is None:
-        cls = error_class_for_status(response.status_code)
         text = response.body.strip()[:500] or None
-        return cls(
-            text or f"Gemini request failed with HTTP {response.status_code}",
-            provider=_PROVIDER,
-            retryable=_retryable_status(response.status_code),
-            status_code=response.status_code,
-            retry_after=response.retry_after,
-            request_id=response.request_id,
+        return error_for_status(
+            response,
+            message=text or f"Gemini request failed with HTTP {response.status_code}",
             server_message=text,
-            body=response.body,
         )
     return _from_wire_error(
         envelope.error,
@@ -221,12 +222,15 @@ def _from_wire_error(
     request_id: str | None,
     header_retry_after: float | None,
     body: str | None,
-) -> APIStatusError:
+) -> BotticelliError:
     details = GeminiErrorDetails.from_error(error)
     http_status = status_code if status_code is not None else error.code
-    cls = _CLASS_FOR_STATUS.get(error.status or "")
+    classify = http_status
+    if http_status is not None and http_status < 300 and error.code is not None and error.code >= 400:
+        classify = error.code  # an error envelope under a success status: its own code says what failed
+    cls: type[BotticelliError] | None = _CLASS_FOR_GRPC_STATUS.get(error.status or "")
     if cls is None:
-        cls = error_class_for_status(http_status) if http_status is not None else APIStatusError
+        cls = error_class_for_status(classify) if classify is not None else APIStatusError
     if details.reason in _AUTH_REASONS:
         cls = AuthenticationError
     message = error.message or f"Gemini request failed ({error.status or http_status})"
@@ -248,7 +252,7 @@ def _from_wire_error(
             quota=details.quota_id or details.quota_metric or ("limit: 0" if details.per_day else None),
             **kwargs,
         )
-    retryable = cls is ServerUnavailableError or (http_status is not None and _retryable_status(http_status))
+    retryable = cls is ServerUnavailableError or (classify is not None and is_retryable_status(classify))
     if cls in (BadRequestError, AuthenticationError, NotFoundError):
         retryable = False
     return cls(message, retryable=retryable, **kwargs)
@@ -261,14 +265,10 @@ def _quota_message(message: str, details: GeminiErrorDetails) -> str:
     return message
 
 
-def _retryable_status(status_code: int) -> bool:
-    return status_code in (408, 429) or status_code >= 500
-
-
 def _parse_envelope(body: str | bytes) -> WireErrorEnvelope | None:
     try:
         return WireErrorEnvelope.model_validate_json(body)
-    except ValidationError:
+    except ValidationError:  # pydantic-core also reports JSON nested too deep this way
         return None
 
 

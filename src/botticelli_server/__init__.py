@@ -21,7 +21,7 @@ from botticelli_server.convert import (
     to_chat_request,
     usage_from_wire,
 )
-from botticelli_server.error import stream_error
+from botticelli_server.errors import ErrorFields, error_fields, error_from_response, stream_error
 from botticelli_server.launcher import InferenceServer, find_free_port
 from botticelli_server.request import (
     ChatCompletionRequest,
@@ -63,6 +63,7 @@ __all__ = [
     "ContentPart",
     "Delta",
     "DeltaView",
+    "ErrorFields",
     "FunctionCall",
     "ImagePart",
     "ImageURL",
@@ -77,6 +78,8 @@ __all__ = [
     "ToolCall",
     "UsageInfo",
     "chunk_to_stream_chunk",
+    "error_fields",
+    "error_from_response",
     "find_free_port",
     "finish_reason_from_wire",
     "from_chat_response",

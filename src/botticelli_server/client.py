@@ -10,7 +10,7 @@ from typing import Any, Self, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from botticelli_core import GenerateRequest, GenerateResponse, HealthStatus, ModelInfo, StreamChunk, Usage
-from botticelli_error import BotticelliError, ResponseDecodeError, StreamError
+from botticelli_error import BotticelliError, ResponseDecodeError, StreamError, redact_url
 from botticelli_interface import ManagedStream
 from botticelli_interface.request_log import Operation, RequestLog
 from botticelli_server.config import PROVIDER, ServerConfig
@@ -20,6 +20,7 @@ from botticelli_server.convert import (
     to_chat_request,
     usage_from_wire,
 )
+from botticelli_server.errors import error_from_response
 from botticelli_server.request import ChatCompletionRequest
 from botticelli_server.response import ChatCompletionChunk, ChatCompletionResponse, ModelList
 from botticelli_server.streaming import StreamState
@@ -53,10 +54,10 @@ class ServerClient:
 
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
-        self._transport = HttpTransport(config.http_settings())
+        self._transport = HttpTransport(config.http_settings(), error_mapper=error_from_response)
 
     def __repr__(self) -> str:
-        return f"ServerClient(base_url={self.config.base_url!r}, model={self.config.model!r})"
+        return f"ServerClient(base_url={redact_url(self.config.base_url)!r}, model={self.config.model!r})"
 
     @property
     def provider_name(self) -> str:

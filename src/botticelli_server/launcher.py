@@ -35,7 +35,7 @@ import anyio
 from pydantic import SecretStr
 
 from botticelli_core import HealthStatus, is_secret_name
-from botticelli_error import ConfigurationError, ServerUnavailableError
+from botticelli_error import ConfigurationError, ServerUnavailableError, register_secret
 from botticelli_interface.request_log import log_event
 from botticelli_server._child import OutputTail, kill_group, signal_group, wait_exit
 from botticelli_server._ports import find_free_port, foreign_listener, port_in_use
@@ -83,6 +83,16 @@ def _redact(argv: Sequence[str]) -> list[str]:
             shown.append(part)
             hide_next = is_secret_flag
     return shown
+
+
+def _secret_values(argv: Sequence[str]) -> list[str]:
+    """The values :func:`_redact` hides."""
+    shown_argv = _redact(argv)
+    return [
+        part.partition("=")[2] if shown != "***" else part
+        for part, shown in zip(argv, shown_argv, strict=True)
+        if shown != part
+    ]
 
 
 class InferenceServer:
@@ -146,6 +156,9 @@ class InferenceServer:
         self._extra_args = tuple(extra_args)
         self._env = dict(env or {})
         self._api_key = SecretStr(api_key) if api_key is not None else None
+        # The server may print its own command line: scrub the key and secret flags from our errors.
+        for secret in (api_key, *_secret_values([*self._template, *self._extra_args])):
+            register_secret(secret, setting="the inference server's api_key or command line", owner=self)
         self.startup_timeout = startup_timeout
         self.stop_grace = stop_grace
         self.poll_interval = poll_interval

@@ -31,7 +31,7 @@ from botticelli_core import FinishReason, StreamChunk, Usage
 from botticelli_error import ResponseDecodeError, StreamInterruptedError
 from botticelli_server.config import PROVIDER
 from botticelli_server.convert import chunk_to_stream_chunk, finish_reason_from_wire, usage_from_wire
-from botticelli_server.error import stream_error
+from botticelli_server.errors import stream_error
 from botticelli_server.response import ChatCompletionChunk, ChunkView, UsageInfo
 from botticelli_transport import ServerSentEvent
 

@@ -1,21 +1,13 @@
 """The HTTP transport every HTTP backend shares: pooling, retries, deadlines, SSE.
 
 This package is the only place that knows the HTTP library; backends hand it encoded
-bodies and a decode function, and get typed results or typed errors back.
+bodies and a decode function, and get typed results or typed errors back. The error
+policy it applies (status classes, request-id headers, ``Retry-After``, secret
+scrubbing) is :mod:`botticelli_error`'s.
 """
 
 from botticelli_transport._http import ErrorMapper, HttpResult, HttpTransport
 from botticelli_transport._stream import StreamResponse
-from botticelli_transport.errors import (
-    ErrorFields,
-    ErrorResponse,
-    error_class_for_status,
-    error_fields,
-    error_from_response,
-    parse_retry_after,
-    request_id_of,
-    scrub,
-)
 from botticelli_transport.retry import call_with_retries
 from botticelli_transport.settings import (
     BaseUrl,
@@ -28,9 +20,7 @@ from botticelli_transport.sse import ServerSentEvent, SSEDecoder
 
 __all__ = [
     "BaseUrl",
-    "ErrorFields",
     "ErrorMapper",
-    "ErrorResponse",
     "HttpResult",
     "HttpSettings",
     "HttpTransport",
@@ -41,10 +31,4 @@ __all__ = [
     "TransportOptions",
     "call_with_retries",
     "check_base_url",
-    "error_class_for_status",
-    "error_fields",
-    "error_from_response",
-    "parse_retry_after",
-    "request_id_of",
-    "scrub",
 ]

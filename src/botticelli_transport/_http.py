@@ -10,31 +10,30 @@ never chained onto an error a caller may log (see docs/errors.md).
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
 import httpx
 
-from botticelli_core import redact_url
 from botticelli_error import (
     APIStatusError,
     BotticelliError,
+    ErrorResponse,
     RequestTimeoutError,
     ResponseDecodeError,
     TransportError,
+    error_for_status,
+    parse_retry_after,
+    redact_url,
+    register_secret,
+    register_url_credentials,
+    request_id,
 )
 from botticelli_transport._deadline import deadline_after, remaining, timeout_scope
 from botticelli_transport._stream import StreamResponse, read_items
 from botticelli_transport._watchdog import Watchdog
-from botticelli_transport.errors import (
-    ErrorResponse,
-    error_from_response,
-    parse_retry_after,
-    request_id_of,
-    scrub,
-)
 from botticelli_transport.retry import call_with_retries
 from botticelli_transport.settings import HttpSettings
 from botticelli_transport.sse import ServerSentEvent, SSEDecoder
@@ -77,11 +76,15 @@ class HttpTransport:
         self,
         settings: HttpSettings,
         *,
-        error_mapper: ErrorMapper = error_from_response,
+        error_mapper: ErrorMapper = error_for_status,
     ) -> None:
         self.settings = settings
         self._map_error = error_mapper
-        self._secrets = settings.secrets()
+        # Registered before anything is sent, so no error built from a reply can show them;
+        # released when this transport is garbage collected.
+        for secret in settings.secrets():
+            register_secret(secret, setting=f"the {settings.provider} api_key", owner=self)
+        register_url_credentials(settings.base_url, setting="base_url", owner=self)
         headers = dict(settings.headers)
         headers.update({k: v.get_secret_value() for k, v in settings.secret_headers.items()})
         self._timeout = httpx.Timeout(
@@ -143,35 +146,36 @@ class HttpTransport:
         """
         deadline = deadline_after(total_timeout if total_timeout is not None else self.settings.total_timeout)
         headers = {"content-type": "application/json"} if content is not None else None
+        # A read timeout means the server has the request and may still be working on it:
+        # only a request that changes nothing is sent again unless the settings opt in.
+        retry_read_timeout = method in ("GET", "HEAD") or self.settings.retry_read_timeouts
 
-        async def attempt() -> httpx.Response:
-            left = remaining(deadline)
+        async def exchange() -> tuple[httpx.Response, bytes]:
+            request = self._client.build_request(method, path, content=content, params=params, headers=headers)
+            response = await self._client.send(request, stream=True)
             try:
-                if left is None:
-                    response = await self._client.request(method, path, content=content, params=params, headers=headers)
-                else:
-                    async with timeout_scope(left):
-                        response = await self._client.request(
-                            method, path, content=content, params=params, headers=headers
-                        )
-            except TimeoutError:
-                raise self._deadline_error() from None
-            except httpx.HTTPError as exc:
-                raise self._transport_error(exc) from None
-            if response.status_code >= 300:
-                raise self._error_from(response, response.content[:_MAX_ERROR_BODY])
-            return response
+                if response.status_code >= 300:
+                    raise self._error_from(response, await _read_head(response, _MAX_ERROR_BODY))
+                body = await _read_body(response, self.settings.max_response_bytes)
+                if body is None:
+                    raise self._too_large(response)
+            finally:
+                await response.aclose()
+            return response, body
+
+        async def attempt() -> tuple[httpx.Response, bytes]:
+            return await self._guard(exchange(), deadline, retry_read_timeout=retry_read_timeout)
 
         if retry:
-            response, retries = await call_with_retries(attempt, self.settings, deadline)
+            (response, body), retries = await call_with_retries(attempt, self.settings, deadline)
         else:
-            response, retries = await attempt(), 0
+            (response, body), retries = await attempt(), 0
         return HttpResult(
             status_code=response.status_code,
             headers=response.headers,
-            content=response.content,
+            content=body,
             retries=retries,
-            request_id=request_id_of(response.headers),
+            request_id=request_id(response.headers),
         )
 
     @asynccontextmanager
@@ -225,7 +229,7 @@ class HttpTransport:
             except BaseException:
                 await response.aclose()
                 raise
-            opened = StreamResponse(response, items, state, sse, request_id=request_id_of(response.headers))
+            opened = StreamResponse(response, items, state, sse, request_id=request_id(response.headers))
             try:
                 await opened._open()
             except BaseException:
@@ -240,17 +244,31 @@ class HttpTransport:
         finally:
             await opened.aclose()
 
-    async def _send_stream(self, request: httpx.Request, deadline: float | None) -> httpx.Response:
-        left = remaining(deadline)
+    async def _guard(self, work: Awaitable[T], deadline: float | None, *, retry_read_timeout: bool = True) -> T:
+        """Await ``work`` under the call's deadline, translating httpx's errors.
+
+        The typed error is raised outside the ``except`` block, so that httpx's exception,
+        whose request holds the headers (API keys included), is not even its ``__context__``.
+        """
+        error: BotticelliError
         try:
+            left = remaining(deadline)
             if left is None:
-                return await self._client.send(request, stream=True)
+                return await work
             async with timeout_scope(left):
-                return await self._client.send(request, stream=True)
+                return await work
         except TimeoutError:
-            raise self._deadline_error() from None
+            error = self._deadline_error()
         except httpx.HTTPError as exc:
-            raise self._transport_error(exc, read_timeout=self._stream_read_timeout) from None
+            error = self._transport_error(exc, retry_read_timeout=retry_read_timeout)
+        raise error
+
+    async def _send_stream(self, request: httpx.Request, deadline: float | None) -> httpx.Response:
+        return await self._guard(
+            self._client.send(request, stream=True),
+            deadline,
+            retry_read_timeout=self.settings.retry_read_timeouts,
+        )
 
     async def _event_stream_body(self, response: httpx.Response, deadline: float | None) -> AsyncIterator[bytes]:
         """The body as byte chunks, after checking that it is an event stream at all.
@@ -276,20 +294,17 @@ class HttpTransport:
         raise self._not_an_event_stream(response, body)
 
     async def _first_chunk(self, chunks: AsyncIterator[bytes], deadline: float | None) -> bytes:
-        try:
-            async with timeout_scope(remaining(deadline) or _ERROR_READ_LIMIT):
-                async for part in chunks:
-                    if part.strip():
-                        return part
-        except TimeoutError:
-            raise self._deadline_error() from None
-        except httpx.HTTPError as exc:
-            raise self._transport_error(exc) from None
-        return b""
+        async def first() -> bytes:
+            async for part in chunks:
+                if part.strip():
+                    return part
+            return b""
+
+        return await self._guard(first(), deadline_after(_ERROR_READ_LIMIT) if deadline is None else deadline)
 
     def _not_an_event_stream(self, response: httpx.Response, body: bytes) -> BotticelliError:
         status = response.status_code
-        text = scrub(body.decode("utf-8", "replace"), self._secrets)
+        text = body.decode("utf-8", "replace")
         if 300 <= status < 400:
             location = response.headers.get("location", "nowhere")
             return APIStatusError(
@@ -298,7 +313,7 @@ class HttpTransport:
                 provider=self.settings.provider,
                 retryable=False,
                 status_code=status,
-                request_id=request_id_of(response.headers),
+                request_id=request_id(response.headers),
                 body=text,
             )
         if text.lstrip().startswith("{") and '"error"' in text:
@@ -312,28 +327,26 @@ class HttpTransport:
             provider=self.settings.provider,
             retryable=False,
             status_code=status,
-            request_id=request_id_of(response.headers),
+            request_id=request_id(response.headers),
             body=text,
         )
 
     async def _read_capped(self, response: httpx.Response, deadline: float | None) -> bytes:
-        parts: list[bytes] = []
-        size = 0
-        try:
-            async with timeout_scope(remaining(deadline) or 30.0):
-                async for part in response.aiter_bytes():
-                    parts.append(part)
-                    size += len(part)
-                    if size >= _MAX_ERROR_BODY:
-                        break
-        except TimeoutError:
-            raise self._deadline_error() from None
-        except httpx.HTTPError as exc:
-            raise self._transport_error(exc) from None
-        return b"".join(parts)
+        """An error body, up to its cap: enough to say what went wrong, never a runaway page."""
+        guarded = deadline_after(_ERROR_READ_LIMIT) if deadline is None else deadline
+        return await self._guard(_read_head(response, _MAX_ERROR_BODY), guarded)
+
+    def _too_large(self, response: httpx.Response) -> ResponseDecodeError:
+        return ResponseDecodeError(
+            f"the server's reply is larger than max_response_bytes ({self.settings.max_response_bytes:,} "
+            "bytes once decoded); raise it if such replies are expected",
+            provider=self.settings.provider,
+            status_code=response.status_code,
+            request_id=request_id(response.headers),
+        )
 
     def _error_from(self, response: httpx.Response, body: bytes) -> BotticelliError:
-        text = scrub(body.decode("utf-8", "replace"), self._secrets)
+        text = body.decode("utf-8", "replace")
         reply = ErrorResponse(
             provider=self.settings.provider,
             status_code=response.status_code,
@@ -352,9 +365,11 @@ class HttpTransport:
         )
 
     def _describe(self, exc: httpx.HTTPError) -> str:
-        return scrub(f"{type(exc).__name__}: {exc}", self._secrets)
+        return f"{type(exc).__name__}: {exc}"
 
-    def _transport_error(self, exc: httpx.HTTPError, *, read_timeout: float | None = None) -> TransportError:
+    def _transport_error(
+        self, exc: httpx.HTTPError, *, read_timeout: float | None = None, retry_read_timeout: bool = True
+    ) -> TransportError:
         provider = self.settings.provider
         read_limit = self.settings.read_timeout if read_timeout is None else read_timeout
         if isinstance(exc, httpx.ConnectTimeout):
@@ -363,9 +378,18 @@ class HttpTransport:
                 provider=provider,
                 timeout=self.settings.connect_timeout,
             )
-        if isinstance(exc, httpx.TimeoutException):
+        if isinstance(exc, httpx.ReadTimeout):
             return RequestTimeoutError(
                 f"no reply within {read_limit:g} s" if read_limit is not None else "the server stopped replying",
+                provider=provider,
+                retryable=retry_read_timeout,
+                timeout=read_limit,
+            )
+        if isinstance(exc, httpx.TimeoutException):  # write or pool: the request was not (wholly) received
+            return RequestTimeoutError(
+                f"the request could not be sent within {read_limit:g} s"
+                if read_limit is not None
+                else "the request could not be sent",
                 provider=provider,
                 timeout=read_limit,
             )
@@ -396,6 +420,30 @@ def _min(a: float | None, b: float | None) -> float | None:
     if a is None:
         return b
     return a if b is None else min(a, b)
+
+
+async def _read_body(response: httpx.Response, limit: int) -> bytes | None:
+    """The decoded body, or ``None`` as soon as it is found longer than ``limit`` bytes."""
+    parts: list[bytes] = []
+    size = 0
+    async for part in response.aiter_bytes():
+        size += len(part)
+        if size > limit:
+            return None
+        parts.append(part)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+async def _read_head(response: httpx.Response, limit: int) -> bytes:
+    """The first ``limit`` bytes of the decoded body; the rest is not read."""
+    parts: list[bytes] = []
+    size = 0
+    async for part in response.aiter_bytes():
+        parts.append(part)
+        size += len(part)
+        if size >= limit:
+            break
+    return b"".join(parts)[:limit]
 
 
 async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncGenerator[bytes, None]:

@@ -15,15 +15,18 @@ from urllib.parse import SplitResult, urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
 
-from botticelli_core import redact_url
+from botticelli_error import redact_url
 
 __all__ = [
     "DEFAULT_BACKOFF_INITIAL",
     "DEFAULT_BACKOFF_MAX",
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_MAX_CONNECTIONS",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_MAX_RETRY_AFTER",
+    "DEFAULT_MAX_SSE_EVENT_CHARS",
+    "DEFAULT_MAX_SSE_LINE_CHARS",
     "DEFAULT_READ_TIMEOUT",
     "DEFAULT_STREAM_IDLE_TIMEOUT",
     "DEFAULT_TOTAL_TIMEOUT",
@@ -45,6 +48,11 @@ DEFAULT_MAX_RETRY_AFTER = 60.0
 DEFAULT_BACKOFF_INITIAL = 0.5
 DEFAULT_BACKOFF_MAX = 8.0
 DEFAULT_MAX_CONNECTIONS = 1000
+# A whole answer is kilobytes; the cap is on the decoded size, so a small compressed
+# body cannot inflate into gigabytes.
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+DEFAULT_MAX_SSE_LINE_CHARS = 4 * 1024 * 1024
+DEFAULT_MAX_SSE_EVENT_CHARS = 16 * 1024 * 1024
 
 _HOST_LABEL = re.compile(r"(?!-)[\w-]{1,63}(?<!-)")
 
@@ -135,6 +143,15 @@ class TransportOptions(BaseModel):
     """First wait between retries when the server names none; it doubles each time, with jitter."""
     backoff_max: float = Field(default=DEFAULT_BACKOFF_MAX, ge=0)
     max_connections: int = Field(default=DEFAULT_MAX_CONNECTIONS, gt=0)
+    retry_read_timeouts: bool = False
+    """Retry a generation whose reply did not come within ``read_timeout``. Off by default: the
+    server received the request and may still be generating it, so a retry can bill it twice."""
+    max_response_bytes: int = Field(default=DEFAULT_MAX_RESPONSE_BYTES, gt=0)
+    """The largest decoded body of a whole (non-streamed) reply; a larger one is a ``ResponseDecodeError``."""
+    max_sse_line_chars: int = Field(default=DEFAULT_MAX_SSE_LINE_CHARS, gt=0)
+    """The longest line an event stream may send."""
+    max_sse_event_chars: int = Field(default=DEFAULT_MAX_SSE_EVENT_CHARS, gt=0)
+    """The most data one stream event may carry."""
     """Size of the connection pool."""
 
     def __repr_args__(self) -> Any:

@@ -29,13 +29,9 @@ from typing import NamedTuple
 from httpx_sse._decoders import SSELineDecoder as _LineSplitter
 
 from botticelli_error import ResponseDecodeError
+from botticelli_transport.settings import DEFAULT_MAX_SSE_EVENT_CHARS, DEFAULT_MAX_SSE_LINE_CHARS
 
-__all__ = ["DEFAULT_MAX_EVENT_CHARS", "DEFAULT_MAX_LINE_CHARS", "SSEDecoder", "ServerSentEvent"]
-
-DEFAULT_MAX_LINE_CHARS = 4 * 1024 * 1024
-"""The longest line a stream may send (a base64 image in one event fits easily)."""
-DEFAULT_MAX_EVENT_CHARS = 16 * 1024 * 1024
-"""The most data one event may carry across all its ``data`` lines."""
+__all__ = ["SSEDecoder", "ServerSentEvent"]
 
 _BOM = "\ufeff"
 _utf8 = codecs.utf_8_decode
@@ -95,8 +91,8 @@ class SSEDecoder:
         self,
         *,
         provider: str = "botticelli",
-        max_line_chars: int = DEFAULT_MAX_LINE_CHARS,
-        max_event_chars: int = DEFAULT_MAX_EVENT_CHARS,
+        max_line_chars: int = DEFAULT_MAX_SSE_LINE_CHARS,
+        max_event_chars: int = DEFAULT_MAX_SSE_EVENT_CHARS,
     ) -> None:
         self._undecoded = b""
         self._lines = _LineSplitter()
@@ -202,6 +198,6 @@ class SSEDecoder:
     def _too_long(self, what: str, limit: int) -> ResponseDecodeError:
         return ResponseDecodeError(
             f"the server sent an SSE {what} longer than {limit:,} characters; "
-            f"raise the stream's max_{what}_chars if that is expected",
+            f"raise the client's max_sse_{what}_chars if that is expected",
             provider=self._provider,
         )

@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 
 from botticelli._routing import HybridPolicy
 from botticelli.config._tables import origin_of, set_path
-from botticelli_core import redact_url, validate_settings
-from botticelli_error import ConfigurationError
+from botticelli_core import validate_settings
+from botticelli_error import ConfigurationError, redact_url
 
 __all__ = [
     "PROVIDERS",

@@ -10,10 +10,9 @@ from botticelli_core import (
     FrozenModel,
     Requirement,
     is_secret_name,
-    redact_url,
     validate_settings,
 )
-from botticelli_error import ConfigurationError
+from botticelli_error import ConfigurationError, redact_url
 
 
 @pytest.mark.parametrize(
@@ -48,8 +47,11 @@ def test_other_names_are_not(name: str) -> None:
 
 def test_redact_url_leaves_anything_else_alone() -> None:
     assert redact_url("http://u:p@h:1/x?y") == "http://u:***@h:1/x?y"
-    for text in ("not a url", "user@example.com", "http://user@host", "http://[bad@"):
+    for text in ("not a url", "user@example.com", "http://localhost:8080/v1"):
         assert redact_url(text) == text
+    # A lone user name is often a token, and an unparseable URL may hide one.
+    assert redact_url("http://user@host") == "http://***@host"
+    assert "bad" not in redact_url("http://[bad@")
 
 
 class Limits(FrozenModel):

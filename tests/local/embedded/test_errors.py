@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from botticelli_embedded import EmbeddedConfig
-from botticelli_embedded._errors import engine_message, load_error, request_error
+from botticelli_embedded.errors import engine_message, load_error, request_error
 from botticelli_error import (
     BadRequestError,
     ConfigurationError,

@@ -7,13 +7,13 @@ from botticelli_error import (
     APIStatusError,
     AuthenticationError,
     BadRequestError,
+    ErrorResponse,
     NotFoundError,
     RateLimitError,
     ServerUnavailableError,
 )
 from botticelli_gemini.errors import error_details, error_from_response, parse_duration, stream_error
 from botticelli_gemini.response import WireError
-from botticelli_transport import ErrorResponse
 
 from . import wire
 

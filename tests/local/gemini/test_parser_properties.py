@@ -7,12 +7,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from botticelli_error import BotticelliError
+from botticelli_error import BotticelliError, ErrorResponse
 from botticelli_gemini.convert import to_response
 from botticelli_gemini.errors import error_from_response
 from botticelli_gemini.response import parse_generate_response
 from botticelli_gemini.streaming import GeminiStreamDecoder
-from botticelli_transport import ErrorResponse, ServerSentEvent
+from botticelli_transport import ServerSentEvent
 
 # Real field names, so generated objects reach deep into the models instead of being
 # rejected at the top level.

@@ -6,6 +6,8 @@ typed error, sent the number of times the retry policy says, in bounded memory.
 
 from __future__ import annotations
 
+import gzip
+
 import pytest
 import respx
 
@@ -18,7 +20,7 @@ from botticelli_error import (
 from botticelli_transport import SSEDecoder
 
 from . import wire
-from .support import collect_text, make_client, record_sleeps
+from .support import REQUEST, collect_text, make_client, record_sleeps
 
 pytestmark = pytest.mark.anyio
 
@@ -130,3 +132,28 @@ def test_a_long_line_fed_in_many_pieces_is_decoded_whole() -> None:
         events += decoder.feed(piece)
     events += decoder.feed(b"\n\n")
     assert [len(e.data) for e in events] == [32 * 65536]
+
+
+async def test_a_compressed_answer_that_inflates_past_the_cap_is_a_decode_error() -> None:
+    # 10 MiB of JSON-ish filler compresses to a few KiB: the cap is on the decoded size.
+    bomb = gzip.compress(b'{"choices": [' + b" " * (10 * 1024 * 1024) + b"]}")
+    with respx.mock(assert_all_mocked=True) as mock:
+        route = mock.post(wire.CHAT_URL).respond(
+            200, headers={"content-type": "application/json", "content-encoding": "gzip"}, content=bomb
+        )
+        async with make_client(max_response_bytes=1024 * 1024) as client:
+            with pytest.raises(ResponseDecodeError, match="max_response_bytes"):
+                await client.generate(REQUEST)
+    assert route.call_count == 1
+
+
+async def test_a_huge_error_body_is_read_only_as_far_as_its_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    record_sleeps(monkeypatch)
+    body = b"<html>" + b"x" * (8 * 1024 * 1024)
+    with respx.mock(assert_all_mocked=True) as mock:
+        mock.post(wire.CHAT_URL).respond(500, headers={"content-type": "text/html"}, content=body)
+        async with make_client(max_retries=0) as client:
+            with pytest.raises(BotticelliError) as caught:
+                await client.generate(REQUEST)
+    assert caught.value.body is not None
+    assert len(caught.value.body) <= 64 * 1024

@@ -36,8 +36,8 @@ def failing(status: int, headers: dict[str, str] | None = None) -> httpx.Respons
     "failure",
     [
         httpx.ConnectError("connection refused"),
-        httpx.ReadTimeout("timed out"),
         httpx.ConnectTimeout("timed out"),
+        httpx.PoolTimeout("timed out"),
         httpx.RemoteProtocolError("peer closed connection without sending complete message body"),
         failing(408),
         failing(409),
@@ -280,3 +280,49 @@ async def test_a_connect_timeout_is_a_retryable_request_timeout(monkeypatch: pyt
     assert caught.value.retryable is True  # a connect timeout may pass; only the total deadline is final
     assert route.call_count == 1
     assert sleeps.calls == []
+
+
+async def test_a_generation_that_timed_out_reading_is_not_sent_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The server has the request and may still be generating it: a retry could bill it twice.
+    sleeps = record_sleeps(monkeypatch)
+    with respx.mock(assert_all_mocked=True) as mock:
+        route = mock.post(wire.CHAT_URL).mock(side_effect=[httpx.ReadTimeout("timed out"), OK])
+        async with make_client() as client:
+            with pytest.raises(RequestTimeoutError) as caught:
+                await client.generate(REQUEST)
+    assert route.call_count == 1
+    assert sleeps.calls == []
+    assert caught.value.retryable is False
+
+
+async def test_read_timeouts_of_generations_are_retried_when_the_settings_opt_in(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    record_sleeps(monkeypatch)
+    with respx.mock(assert_all_mocked=True) as mock:
+        route = mock.post(wire.CHAT_URL).mock(side_effect=[httpx.ReadTimeout("timed out"), OK])
+        async with make_client(retry_read_timeouts=True) as client:
+            response = await client.generate(REQUEST)
+    assert response.text
+    assert route.call_count == 2
+
+
+async def test_a_stream_that_timed_out_before_its_headers_is_not_sent_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    record_sleeps(monkeypatch)
+    with respx.mock(assert_all_mocked=True) as mock:
+        route = mock.post(wire.CHAT_URL).mock(side_effect=[httpx.ReadTimeout("timed out"), OK])
+        async with make_client() as client:
+            with pytest.raises(RequestTimeoutError):
+                await collect_text(client)
+    assert route.call_count == 1
+
+
+async def test_read_timeouts_of_requests_that_change_nothing_are_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+    record_sleeps(monkeypatch)
+    listing = httpx.Response(200, json={"object": "list", "data": [{"id": "default"}]})
+    with respx.mock(assert_all_mocked=True) as mock:
+        route = mock.get(wire.MODELS_URL).mock(side_effect=[httpx.ReadTimeout("timed out"), listing])
+        async with make_client() as client:
+            models = await client.list_models()
+    assert [m.id for m in models] == ["default"]
+    assert route.call_count == 2

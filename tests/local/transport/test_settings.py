@@ -64,6 +64,10 @@ def test_http_settings_copy_every_transport_option_from_a_backend_config() -> No
         "backoff_initial": 0.1,
         "backoff_max": 0.2,
         "max_connections": 7,
+        "retry_read_timeouts": True,
+        "max_response_bytes": 8,
+        "max_sse_line_chars": 9,
+        "max_sse_event_chars": 10,
     }
     assert set(values) == set(TransportOptions.model_fields)
     settings = HttpSettings.from_config(TransportOptions(**values), provider="local")

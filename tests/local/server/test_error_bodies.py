@@ -1,4 +1,4 @@
-"""Error replies to typed errors: the status matrix, body shapes, Retry-After and scrubbing."""
+"""OpenAI-compatible error replies to typed errors: the status matrix, body shapes, Retry-After and scrubbing."""
 
 from __future__ import annotations
 
@@ -13,11 +13,14 @@ from botticelli_error import (
     AuthenticationError,
     BadRequestError,
     BotticelliError,
+    ErrorResponse,
     NotFoundError,
     RateLimitError,
     ServerUnavailableError,
+    parse_retry_after,
+    scrub,
 )
-from botticelli_transport import ErrorResponse, error_fields, error_from_response, parse_retry_after, scrub
+from botticelli_server.errors import error_fields, error_from_response
 
 MATRIX = [
     (400, BadRequestError, False),
