@@ -211,7 +211,11 @@ class HttpTransport:
             response = await self._send_stream(request, deadline)
             try:
                 chunks = await self._event_stream_body(response, deadline)
-                sse = SSEDecoder(provider=self.settings.provider)
+                sse = SSEDecoder(
+                    provider=self.settings.provider,
+                    max_line_chars=self.settings.max_sse_line_chars,
+                    max_event_chars=self.settings.max_sse_event_chars,
+                )
                 state = reader()
                 watchdog = Watchdog(
                     provider=self.settings.provider, idle_timeout=self.settings.stream_idle_timeout, deadline=deadline

@@ -119,26 +119,29 @@ async def read_items(
         while True:
             if watchdog.cause is not None:
                 watchdog.before_read()
+            failure: BaseException | None = None
+            chunk: bytes | None = None
             try:
                 watchdog.reading = True
                 chunk = await (chunks.__anext__() if read is None else read(chunks))
             except StopAsyncIteration:
-                break
+                pass
             except BaseException as exc:  # noqa: BLE001 - translated, or re-raised as it is
-                raise _read_failure(exc, watchdog, provider, read_timeout, describe) from None
+                failure = _read_failure(exc, watchdog, provider, read_timeout, describe)
             finally:
                 watchdog.reading = False
-            events = sse.feed(chunk)
+            if failure is not None:
+                # Raised outside the except block, so httpx's exception is not its __context__.
+                raise failure
+            events = sse.feed(chunk) if chunk is not None else sse.flush()
             if events:
                 watchdog.idle_since = clock()  # a data event: the idle clock starts again
                 for event in events:
                     item = decode(reader, event)
                     if item is not None:
                         yield item
-        for event in sse.flush():
-            item = decode(reader, event)
-            if item is not None:
-                yield item
+            if chunk is None:
+                return
     finally:
         watchdog.close()
         # httpx hands out an async generator; closing it at once releases the connection.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import json
 import sys
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -144,3 +145,41 @@ async def test_an_inference_server_printing_its_own_key_does_not_leak_it() -> No
     assert "args:" in (err.body or "")  # the output tail is there...
     for secret in ("sk-argv-key-93b1d7", "hf_argv_token_55", "sk-param-key-4e2a90"):
         assert leaks(err, secret) == []  # ...without any of the keys
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [httpx.ConnectError("refused"), httpx.ReadTimeout("slow"), httpx.RemoteProtocolError("cut")],
+    ids=lambda f: type(f).__name__,
+)
+async def test_no_httpx_exception_stays_on_the_chain_of_a_transport_error(failure: Exception) -> None:
+    # httpx's exception holds its request, and the request holds the Authorization header.
+    with respx.mock(assert_all_mocked=True) as mock:
+        mock.post(wire.CHAT_URL).mock(side_effect=failure)
+        async with make_client(max_retries=0, api_key=KEY) as client:
+            with pytest.raises(BotticelliError) as caught:
+                await client.generate(REQUEST)
+    assert not [e for e in _chain(caught.value) if isinstance(e, httpx.HTTPError)]
+
+
+async def test_no_httpx_exception_stays_on_the_chain_of_a_broken_stream() -> None:
+    class Broken(httpx.AsyncByteStream):
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            yield wire.sse(wire.openai_chunk("Hi"), done=False)
+            raise httpx.ReadError("connection reset")
+
+    with respx.mock(assert_all_mocked=True) as mock:
+        mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, stream=Broken())
+        async with make_client(max_retries=0, api_key=KEY) as client:
+            with pytest.raises(BotticelliError) as caught:
+                await collect_text(client)
+    assert not [e for e in _chain(caught.value) if isinstance(e, httpx.HTTPError)]
