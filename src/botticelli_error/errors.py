@@ -106,6 +106,7 @@ class BotticelliError(Exception):
 
     Attributes:
         kind: Where the error arose, read from the class (not settable).
+        retries: How many times the call was retried before it failed with this error.
 
     Examples:
         >>> err = BotticelliError("boom", provider="local", retryable=True)
@@ -125,6 +126,7 @@ class BotticelliError(Exception):
     server_message: str | None
     error_type: str | None
     body: str | None
+    retries: int
 
     def __init__(
         self,
@@ -153,6 +155,7 @@ class BotticelliError(Exception):
             error_type=_scrubbed(error_type),
             # Scrubbed whole before truncation, so a cut cannot split a secret into a leak.
             body=scrub(body)[:_MAX_BODY_CHARS] if body is not None else None,
+            retries=0,
         )
 
     def __setattr__(self, name: str, value: Any) -> None:

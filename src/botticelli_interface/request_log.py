@@ -158,6 +158,8 @@ class RequestLog:
     ) -> None:
         if isinstance(exc, Exception):
             self.error = exc
+            if isinstance(exc, BotticelliError):
+                self.retries += exc.retries
         elif exc is not None:
             self.cancelled = True
         self.emit()

@@ -8,7 +8,6 @@ scrubbing) is :mod:`botticelli_error`'s.
 
 from botticelli_transport._http import ErrorMapper, HttpResult, HttpTransport
 from botticelli_transport._stream import StreamResponse
-from botticelli_transport.retry import call_with_retries
 from botticelli_transport.settings import (
     BaseUrl,
     HttpSettings,
@@ -29,6 +28,5 @@ __all__ = [
     "StreamResponse",
     "Timeout",
     "TransportOptions",
-    "call_with_retries",
     "check_base_url",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
@@ -22,8 +23,8 @@ def remaining(deadline: float | None) -> float | None:
     return None if deadline is None else max(deadline - time.monotonic(), 0.0)
 
 
-def timeout_scope(seconds: float) -> AbstractAsyncContextManager[object]:
-    """A scope that raises ``TimeoutError`` after ``seconds``.
+def timeout_scope(seconds: float | None) -> AbstractAsyncContextManager[object]:
+    """A scope that raises ``TimeoutError`` after ``seconds`` (``None``: never).
 
     On asyncio this is ``asyncio.timeout`` (about 5 µs a use); anyio's portable scope
     costs three times that, so it is kept for other event loops (trio).
@@ -38,12 +39,13 @@ def timeout_scope(seconds: float) -> AbstractAsyncContextManager[object]:
 class _AnyioTimeout:
     __slots__ = ("_scope", "_seconds")
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float | None) -> None:
         self._seconds = seconds
         self._scope: anyio.CancelScope | None = None
 
     async def __aenter__(self) -> object:
-        self._scope = anyio.CancelScope(deadline=anyio.current_time() + self._seconds)
+        deadline = math.inf if self._seconds is None else anyio.current_time() + self._seconds
+        self._scope = anyio.CancelScope(deadline=deadline)
         self._scope.__enter__()
         return self
 

@@ -32,9 +32,9 @@ from botticelli_error import (
     request_id,
 )
 from botticelli_transport._deadline import deadline_after, remaining, timeout_scope
+from botticelli_transport._retry import retry_after
 from botticelli_transport._stream import StreamResponse, read_items
 from botticelli_transport._watchdog import Watchdog
-from botticelli_transport.retry import call_with_retries
 from botticelli_transport.settings import HttpSettings
 from botticelli_transport.sse import ServerSentEvent, SSEDecoder
 
@@ -50,6 +50,7 @@ _MAX_ERROR_BODY = 64 * 1024
 # How long reading an error body may take when the call has no deadline of its own.
 _ERROR_READ_LIMIT = 30.0
 _SSE_START = (b"data:", b":", b"event:", b"id:")
+_STREAM_HEADERS = {"accept": "text/event-stream"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +86,9 @@ class HttpTransport:
         for secret in settings.secrets():
             register_secret(secret, setting=f"the {settings.provider} api_key", owner=self)
         register_url_credentials(settings.base_url, setting="base_url", owner=self)
-        headers = dict(settings.headers)
+        # Every body botticelli sends is JSON: a client-wide header costs nothing per request,
+        # where a per-request one makes httpx merge two header sets on every call.
+        headers = {"content-type": "application/json", **settings.headers}
         headers.update({k: v.get_secret_value() for k, v in settings.secret_headers.items()})
         self._timeout = httpx.Timeout(
             connect=settings.connect_timeout,
@@ -145,31 +148,49 @@ class HttpTransport:
             BotticelliError: A typed error for anything but a 2xx reply.
         """
         deadline = deadline_after(total_timeout if total_timeout is not None else self.settings.total_timeout)
-        headers = {"content-type": "application/json"} if content is not None else None
         # A read timeout means the server has the request and may still be working on it:
         # only a request that changes nothing is sent again unless the settings opt in.
         retry_read_timeout = method in ("GET", "HEAD") or self.settings.retry_read_timeouts
 
-        async def exchange() -> tuple[httpx.Response, bytes]:
-            request = self._client.build_request(method, path, content=content, params=params, headers=headers)
-            response = await self._client.send(request, stream=True)
-            try:
-                if response.status_code >= 300:
-                    raise self._error_from(response, await _read_head(response, _MAX_ERROR_BODY))
-                body = await _read_body(response, self.settings.max_response_bytes)
-                if body is None:
-                    raise self._too_large(response)
-            finally:
-                await response.aclose()
-            return response, body
-
+        # One coroutine from the timeout to the body: every layer of awaiting costs again on
+        # each of the exchange's suspensions (docs/performance.md).
         async def attempt() -> tuple[httpx.Response, bytes]:
-            return await self._guard(exchange(), deadline, retry_read_timeout=retry_read_timeout)
+            error: BotticelliError
+            try:
+                async with timeout_scope(remaining(deadline)):
+                    response = await self._client.send(
+                        self._client.build_request(method, path, content=content, params=params), stream=True
+                    )
+                    try:
+                        if response.status_code >= 300:
+                            raise self._error_from(response, await _read_head(response, _MAX_ERROR_BODY))
+                        parts: list[bytes] = []
+                        size, limit = 0, self.settings.max_response_bytes
+                        async for part in response.aiter_bytes():
+                            size += len(part)
+                            if size > limit:
+                                raise self._too_large(response)
+                            parts.append(part)
+                    finally:
+                        await response.aclose()
+            except TimeoutError:
+                error = self._deadline_error()
+            except httpx.HTTPError as exc:
+                error = self._transport_error(exc, retry_read_timeout=retry_read_timeout)
+            else:
+                return response, parts[0] if len(parts) == 1 else b"".join(parts)
+            raise error  # outside the except block: httpx's exception is not even its __context__
 
-        if retry:
-            (response, body), retries = await call_with_retries(attempt, self.settings, deadline)
-        else:
-            (response, body), retries = await attempt(), 0
+        failure: BotticelliError | None = None
+        try:
+            response, body = await attempt()
+            retries = 0
+        except BotticelliError as exc:
+            if not retry:
+                raise
+            failure = exc
+        if failure is not None:
+            (response, body), retries = await retry_after(failure, attempt, self.settings, deadline)
         return HttpResult(
             status_code=response.status_code,
             headers=response.headers,
@@ -202,7 +223,7 @@ class HttpTransport:
             BotticelliError: Typed errors: a bad status or body, a stall, an interruption.
         """
         deadline = deadline_after(self.settings.total_timeout)
-        headers = {"content-type": "application/json", "accept": "text/event-stream"}
+        headers = _STREAM_HEADERS
         request = self._client.build_request(
             "POST", path, content=content, params=params, headers=headers, timeout=self._stream_timeout
         )
@@ -241,7 +262,13 @@ class HttpTransport:
                 raise
             return opened
 
-        opened, retries = await call_with_retries(attempt, self.settings, deadline)
+        failure: BotticelliError | None = None
+        try:
+            opened, retries = await attempt(), 0
+        except BotticelliError as exc:
+            failure = exc
+        if failure is not None:
+            opened, retries = await retry_after(failure, attempt, self.settings, deadline)
         opened.retries = retries
         try:
             yield opened
@@ -256,10 +283,7 @@ class HttpTransport:
         """
         error: BotticelliError
         try:
-            left = remaining(deadline)
-            if left is None:
-                return await work
-            async with timeout_scope(left):
+            async with timeout_scope(remaining(deadline)):
                 return await work
         except TimeoutError:
             error = self._deadline_error()
@@ -424,18 +448,6 @@ def _min(a: float | None, b: float | None) -> float | None:
     if a is None:
         return b
     return a if b is None else min(a, b)
-
-
-async def _read_body(response: httpx.Response, limit: int) -> bytes | None:
-    """The decoded body, or ``None`` as soon as it is found longer than ``limit`` bytes."""
-    parts: list[bytes] = []
-    size = 0
-    async for part in response.aiter_bytes():
-        size += len(part)
-        if size > limit:
-            return None
-        parts.append(part)
-    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 async def _read_head(response: httpx.Response, limit: int) -> bytes:

@@ -29,7 +29,7 @@ from botticelli_transport.settings import HttpSettings
 if TYPE_CHECKING:
     from tenacity import RetryCallState
 
-__all__ = ["call_with_retries"]
+__all__ = ["retry_after"]
 
 T = TypeVar("T")
 
@@ -84,20 +84,27 @@ class _Policy:
         )
 
 
-async def call_with_retries(
-    attempt: Callable[[], Awaitable[T]], settings: HttpSettings, deadline: float | None
+async def retry_after(
+    failure: BotticelliError,
+    attempt: Callable[[], Awaitable[T]],
+    settings: HttpSettings,
+    deadline: float | None,
 ) -> tuple[T, int]:
-    """Run ``attempt`` until it succeeds or may not be retried; returns its result and the retry count.
+    """Carry on after a first attempt failed with ``failure``: retry ``attempt`` per the settings.
+
+    The caller runs the first attempt itself, so a call that succeeds at once passes
+    through no retry machinery at all (each awaiting layer costs on every suspension).
+
+    Returns:
+        The result of the attempt that succeeded, and how many retries came before it.
 
     Raises:
-        BotticelliError: The last error, when it is not retryable or retries are spent.
+        BotticelliError: ``failure`` when it is not retryable, else the last error once
+            retries are spent; its ``retries`` says how many were made.
     """
-    try:
-        return await attempt(), 0
-    except BotticelliError as exc:
-        if not exc.retryable or settings.max_retries == 0:
-            raise
-        first_failure: list[BotticelliError] = [exc]
+    if not failure.retryable or settings.max_retries == 0:
+        raise failure
+    first_failure: list[BotticelliError] = [failure]
 
     # Imported here: most calls never fail, and tenacity adds ~40 ms to start-up.
     from tenacity import AsyncRetrying, retry_if_exception  # noqa: PLC0415
@@ -111,11 +118,17 @@ async def call_with_retries(
         sleep=anyio.sleep,
         reraise=True,
     )
-    async for try_ in retrying:
-        with try_:
-            # Tenacity's first "attempt" replays the failure that already happened, so its
-            # wait and stop rules see it exactly like any later one.
-            if first_failure:
-                raise first_failure.pop()
-            return await attempt(), try_.retry_state.attempt_number - 1
+    tries = 1
+    try:
+        async for try_ in retrying:
+            tries = try_.retry_state.attempt_number
+            with try_:
+                # Tenacity's first "attempt" replays the failure that already happened, so its
+                # wait and stop rules see it exactly like any later one.
+                if first_failure:
+                    raise first_failure.pop()
+                return await attempt(), try_.retry_state.attempt_number - 1
+    except BotticelliError as exc:
+        exc.retries = tries - 1
+        raise
     raise AssertionError("unreachable: tenacity either returns or re-raises")  # pragma: no cover
