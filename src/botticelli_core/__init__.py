@@ -9,9 +9,6 @@ Examples:
 
 from botticelli_core._base import (
     FrozenModel,
-    describe_validation_error,
-    is_secret_name,
-    validate_settings,
 )
 from botticelli_core._section import ConfigSection, Requirement
 from botticelli_core.catalog import HealthStatus, ModelInfo
@@ -59,7 +56,4 @@ __all__ = [
     "ToolCallOutput",
     "Usage",
     "VideoInput",
-    "describe_validation_error",
-    "is_secret_name",
-    "validate_settings",
 ]

@@ -10,7 +10,7 @@ Example:
 from botticelli_gemini.client import GeminiClient
 from botticelli_gemini.config import GeminiConfig
 from botticelli_gemini.errors import GeminiErrorDetails, error_details
-from botticelli_gemini.rate_limit import FREE_TIER_LIMITS, RateLimiter, RateLimits, estimate_tokens
+from botticelli_gemini.rate_limit import FREE_TIER_LIMITS, RateLimiter, RateLimits, Reservation, estimate_tokens
 from botticelli_gemini.streaming import GeminiStreamDecoder
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "GeminiStreamDecoder",
     "RateLimiter",
     "RateLimits",
+    "Reservation",
     "error_details",
     "estimate_tokens",
 ]

@@ -34,7 +34,8 @@ from typing import Self
 import anyio
 from pydantic import SecretStr
 
-from botticelli_core import HealthStatus, is_secret_name
+from botticelli_core import HealthStatus
+from botticelli_core._base import is_secret_name
 from botticelli_error import ConfigurationError, ServerUnavailableError, register_secret
 from botticelli_interface.request_log import log_event
 from botticelli_server._child import OutputTail, kill_group, signal_group, wait_exit

@@ -9,7 +9,7 @@ from typing import Any
 
 from botticelli.config._backends import BACKEND_MODULES, backend_section
 from botticelli.config._tables import leaf_keys
-from botticelli_core import is_secret_name
+from botticelli_core._base import is_secret_name
 from botticelli_interface.request_log import log_event
 
 __all__ = ["SECRET_IN_FILE_EVENT", "warn_secrets_in_file"]

@@ -12,7 +12,7 @@ from botticelli.config._backends import backend_section, backend_sections
 from botticelli.config._secrets import warn_secrets_in_file
 from botticelli.config._tables import deep_copy, get_path, leaf_keys, set_path
 from botticelli.config.schema import BotticelliSettings, validate_tables
-from botticelli_core import validate_settings
+from botticelli_core._base import validate_settings
 from botticelli_error import ConfigurationError
 
 __all__ = [

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 
 from botticelli._routing import HybridPolicy
 from botticelli.config._tables import origin_of, set_path
-from botticelli_core import validate_settings
+from botticelli_core._base import validate_settings
 from botticelli_error import ConfigurationError, redact_url
 
 __all__ = [

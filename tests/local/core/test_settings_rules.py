@@ -5,13 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import Field
 
-from botticelli_core import (
-    ConfigSection,
-    FrozenModel,
-    Requirement,
-    is_secret_name,
-    validate_settings,
-)
+from botticelli_core import ConfigSection, FrozenModel, Requirement
+from botticelli_core._base import is_secret_name, validate_settings
 from botticelli_error import ConfigurationError, redact_url
 
 
