@@ -46,7 +46,7 @@ class FrozenModel(BaseModel):
         ConfigurationError | invalid Point: Point.x: Input sho
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, defer_build=True, extra="forbid")
     error_provider: ClassVar[str] = "botticelli"
 
     def __init__(self, /, **data: Any) -> None:

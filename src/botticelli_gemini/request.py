@@ -30,7 +30,9 @@ __all__ = [
 
 
 class _WireModel(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
+    model_config = ConfigDict(
+        frozen=True, defer_build=True, extra="forbid", alias_generator=to_camel, populate_by_name=True
+    )
 
 
 class WireBlob(_WireModel):

@@ -44,7 +44,9 @@ _M = TypeVar("_M", bound=BaseModel)
 
 
 class _WireModel(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore", alias_generator=to_camel, populate_by_name=True)
+    model_config = ConfigDict(
+        frozen=True, defer_build=True, extra="ignore", alias_generator=to_camel, populate_by_name=True
+    )
 
 
 class WireFunctionCall(_WireModel):

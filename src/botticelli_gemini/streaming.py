@@ -26,6 +26,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -70,8 +71,14 @@ class _Event(TypedDict, total=False):
     error: WireError | None
 
 
-# The core validator itself: the TypeAdapter method around it costs a call per event.
-_parse_event: Callable[[bytes], _Event] = TypeAdapter(_Event).validator.validate_json
+@cache
+def _event_parser() -> Callable[[bytes], _Event]:
+    # Built on first use, not at import: a process that never streams never pays for it.
+    # The core validator itself: the TypeAdapter method around it costs a call per event.
+    parse: Callable[[bytes], _Event] = TypeAdapter(_Event).validator.validate_json
+    return parse
+
+
 _delta = StreamChunk.delta
 
 
@@ -85,9 +92,10 @@ class GeminiStreamDecoder:
     no field for them); they make the finish reason ``tool_use``.
     """
 
-    __slots__ = ("_finish_reason", "_pieces", "_request_id", "_usage", "model_version", "tool_calls")
+    __slots__ = ("_finish_reason", "_parse", "_pieces", "_request_id", "_usage", "model_version", "tool_calls")
 
     def __init__(self, *, request_id: str | None = None) -> None:
+        self._parse = _event_parser()
         self._finish_reason: str | None = None
         self._pieces: list[str] = []
         self._usage: dict[str, Any] | None = None
@@ -131,7 +139,7 @@ class GeminiStreamDecoder:
             ResponseDecodeError: The event is not JSON of the documented shape.
         """
         try:
-            parsed = _parse_event(event.data)
+            parsed = self._parse(event.data)
         except ValidationError:
             # The full model names the fields at fault in its error; the view is the more
             # lenient of the two, so it rejects nothing the full model accepts.

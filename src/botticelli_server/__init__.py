@@ -10,6 +10,8 @@ Examples:
     'http://localhost:8080'
 """
 
+from typing import TYPE_CHECKING, Any
+
 from botticelli_server.client import ServerClient
 from botticelli_server.config import ServerConfig
 from botticelli_server.convert import (
@@ -22,7 +24,6 @@ from botticelli_server.convert import (
     usage_from_wire,
 )
 from botticelli_server.errors import ErrorFields, error_fields, error_from_response, stream_error
-from botticelli_server.launcher import InferenceServer, find_free_port
 from botticelli_server.request import (
     ChatCompletionRequest,
     ChatMessage,
@@ -89,3 +90,21 @@ __all__ = [
     "to_chat_request",
     "usage_from_wire",
 ]
+
+if TYPE_CHECKING:
+    from botticelli_server.launcher import InferenceServer, find_free_port
+
+# Starting servers is a job of its own (subprocess, signals, port checks): a program that only
+# talks to a server does not import it.
+_LAZY = {"InferenceServer": "botticelli_server.launcher", "find_free_port": "botticelli_server.launcher"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'botticelli_server' has no attribute {name!r}")
+    import importlib  # noqa: PLC0415
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -22,7 +22,7 @@ __all__ = [
 
 
 class _Wire(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(frozen=True, defer_build=True, extra="allow")
 
 
 class TextPart(_Wire):

@@ -31,7 +31,7 @@ __all__ = [
 
 
 class _Wire(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(frozen=True, defer_build=True, extra="allow")
 
 
 class FunctionCall(_Wire):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -38,8 +39,16 @@ from botticelli_transport import ServerSentEvent
 __all__ = ["StreamState"]
 
 _DONE = b"[DONE]"
-# The core validator itself: the TypeAdapter method around it costs a call per event.
-_parse_view: Callable[[bytes], ChunkView] = TypeAdapter(ChunkView).validator.validate_json
+
+
+@cache
+def _view_parser() -> Callable[[bytes], ChunkView]:
+    # Built on first use, not at import: a process that never streams never pays for it.
+    # The core validator itself: the TypeAdapter method around it costs a call per event.
+    parse: Callable[[bytes], ChunkView] = TypeAdapter(ChunkView).validator.validate_json
+    return parse
+
+
 _parse_chunk = ChatCompletionChunk.model_validate_json
 
 
@@ -57,9 +66,10 @@ class StreamState:
         (True, <FinishReason.LENGTH: 'length'>)
     """
 
-    __slots__ = ("done", "finish_reason", "model", "texts", "usage")
+    __slots__ = ("_parse", "done", "finish_reason", "model", "texts", "usage")
 
     def __init__(self) -> None:
+        self._parse = _view_parser()
         self.done = False
         self.finish_reason: str | None = None
         self.usage: dict[str, Any] | None = None
@@ -90,7 +100,7 @@ class StreamState:
             self.done = True
             return None
         try:
-            chunk = _parse_view(data)
+            chunk = self._parse(data)
         except (ValidationError, RecursionError):
             raise _undecodable(data) from None
         error = chunk.get("error")

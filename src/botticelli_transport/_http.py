@@ -96,16 +96,9 @@ class HttpTransport:
             write=settings.read_timeout,
             pool=None,  # waiting for a free connection is bounded by the call's deadline
         )
-        self._client = httpx.AsyncClient(
-            base_url=settings.base_url,
-            headers=headers,
-            timeout=self._timeout,
-            verify=_tls_context(settings.base_url),
-            limits=httpx.Limits(
-                max_connections=settings.max_connections,
-                max_keepalive_connections=min(settings.max_connections, 100),
-            ),
-        )
+        self._headers = headers
+        self._pool: httpx.AsyncClient | None = None
+        self._closed = False
         stream_read = _min(settings.read_timeout, settings.stream_idle_timeout)
         self._stream_read_timeout = stream_read
         self._stream_timeout = httpx.Timeout(
@@ -118,11 +111,43 @@ class HttpTransport:
     @property
     def is_closed(self) -> bool:
         """Whether :meth:`aclose` has run."""
-        return self._client.is_closed
+        return self._closed
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._client.aclose()
+        """Close the connection pool; safe to call twice."""
+        self._closed = True
+        if self._pool is not None:
+            await self._pool.aclose()
+
+    @property
+    def _client(self) -> httpx.AsyncClient:
+        """The connection pool, made on first use: a client that has sent nothing costs nothing.
+
+        Raises:
+            TransportError: The transport was closed.
+        """
+        pool = self._pool
+        if pool is None:
+            if self._closed:
+                raise TransportError(
+                    "this client is closed; make a new one", provider=self.settings.provider, retryable=False
+                )
+            settings = self.settings
+            pool = self._pool = httpx.AsyncClient(
+                base_url=settings.base_url,
+                headers=self._headers,
+                timeout=self._timeout,
+                verify=_tls_context(settings.base_url),
+                limits=httpx.Limits(
+                    max_connections=settings.max_connections,
+                    max_keepalive_connections=min(settings.max_connections, 100),
+                ),
+            )
+        elif pool.is_closed:
+            raise TransportError(
+                "this client is closed; make a new one", provider=self.settings.provider, retryable=False
+            )
+        return pool
 
     async def request(
         self,

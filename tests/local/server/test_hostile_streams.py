@@ -16,6 +16,7 @@ from botticelli_error import (
     BotticelliError,
     ResponseDecodeError,
     StreamInterruptedError,
+    TransportError,
 )
 from botticelli_transport import SSEDecoder
 
@@ -157,3 +158,14 @@ async def test_a_huge_error_body_is_read_only_as_far_as_its_cap(monkeypatch: pyt
                 await client.generate(REQUEST)
     assert caught.value.body is not None
     assert len(caught.value.body) <= 64 * 1024
+
+
+async def test_a_closed_client_refuses_calls_with_a_typed_error() -> None:
+    client = make_client()
+    await client.aclose()
+    await client.aclose()  # twice is fine
+    with pytest.raises(TransportError, match="closed") as caught:
+        await client.generate(REQUEST)
+    assert caught.value.retryable is False
+    with pytest.raises(TransportError, match="closed"):
+        await collect_text(client)
