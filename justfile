@@ -33,6 +33,10 @@ docs:
 bench *ARGS:
     python benchmarks/run.py {{ARGS}}
 
+# the same comparison in instructions counted by callgrind, which do not move with the machine's load
+bench-instructions *ARGS:
+    python benchmarks/instructions.py {{ARGS}}
+
 # stream a generation from a real local engine, through GenerativeModel
 demo:
     python -m botticelli demo

@@ -133,6 +133,40 @@ def import_time(module: str, runs: int) -> tuple[float, float]:
     return statistics.median(deltas), (max(deltas) - min(deltas))
 
 
+STARTUP_BASELINE = "import asyncio, httpx, pydantic"
+STARTUP = {
+    STARTUP_BASELINE: STARTUP_BASELINE,
+    "... and one pydantic model": (
+        "import asyncio, httpx, pydantic\nclass M(pydantic.BaseModel):\n    x: int = 0\nM(x=1)"
+    ),
+    "botticelli: a usable local client": (
+        "import asyncio\n"
+        "from botticelli_core import GenerateRequest\n"
+        "from botticelli_server import ServerClient, ServerConfig\n"
+        "client = ServerClient(ServerConfig(base_url='http://127.0.0.1:8080', model='m'))\n"
+        "request = GenerateRequest.from_prompt('hi')"
+    ),
+}
+"""What start-up costs: each program's CPU time in a fresh interpreter. ``asyncio`` is in every
+row because an async client's program imports it anyway."""
+
+
+def startup_cpu(runs: int) -> dict[str, float]:
+    """The least CPU time (user + system, seconds) each :data:`STARTUP` program took over ``runs``.
+
+    CPU time rather than wall time, and the minimum rather than the median, because a
+    fresh interpreter's cost moves with whatever else the machine does; the programs
+    take turns so drift spreads over all of them.
+    """
+    best = dict.fromkeys(STARTUP, float("inf"))
+    for _ in range(runs):
+        for name, code in STARTUP.items():
+            child = subprocess.Popen([sys.executable, "-c", code])
+            _, _, usage = os.wait4(child.pid, 0)
+            best[name] = min(best[name], usage.ru_utime + usage.ru_stime)
+    return best
+
+
 def _sockets() -> int:
     # The child has no TCP sockets of its own besides the client's, so this is the pool.
     return sum(1 for c in psutil.Process().net_connections(kind="tcp") if c.status != psutil.CONN_LISTEN)

@@ -191,6 +191,7 @@ def main() -> None:
             results["memory"] = memory(server.base, sizes, args.chunks)
     if "imports" not in args.skip:
         results["imports"] = imports(sizes)
+        results["startup"] = measure.startup_cpu(max(sizes.import_runs * 2, 6))
 
     print()
     if "speed" in results:
@@ -204,6 +205,7 @@ def main() -> None:
             )
     if "imports" in results:
         report.print_imports(results["imports"], "httpx_sse")
+        report.print_startup(results["startup"], measure.STARTUP_BASELINE)
     if "memory" in results:
         report.print_memory(results["memory"], "httpx-sse")
     if args.json:

@@ -1,10 +1,11 @@
-"""The transport's HTTP client: pooling, deadlines and the translation of httpx errors.
+"""The transport's HTTP client: pooling, deadlines, retries and streams.
 
-This module and :mod:`botticelli_transport._stream` are the only ones that speak httpx;
-swapping the HTTP library touches only these two. Every httpx exception is translated
-here, at this one boundary, into the botticelli error hierarchy, and raised ``from
-None``: httpx's exception holds the request, headers (API keys) included, so it is
-never chained onto an error a caller may log (see docs/errors.md).
+This module, :mod:`botticelli_transport._stream` (the stream loop) and
+:mod:`botticelli_transport._failures` (httpx errors and unwanted replies made typed) are the
+only ones that speak httpx; swapping the HTTP library touches only these three. Typed
+errors are raised outside the ``except`` block that caught httpx's exception: that
+exception holds the request, headers (API keys) included, so it is not even their
+``__context__`` (see docs/errors.md).
 """
 
 from __future__ import annotations
@@ -18,20 +19,16 @@ from typing import TypeVar
 import httpx
 
 from botticelli_error import (
-    APIStatusError,
     BotticelliError,
-    ErrorResponse,
-    RequestTimeoutError,
-    ResponseDecodeError,
     TransportError,
     error_for_status,
-    parse_retry_after,
     redact_url,
     register_secret,
     register_url_credentials,
     request_id,
 )
 from botticelli_transport._deadline import deadline_after, remaining, timeout_scope
+from botticelli_transport._failures import ErrorMapper, ReplyErrors
 from botticelli_transport._retry import retry_after
 from botticelli_transport._stream import StreamResponse, read_items
 from botticelli_transport._watchdog import Watchdog
@@ -43,8 +40,6 @@ __all__ = ["ErrorMapper", "HttpResult", "HttpTransport"]
 R = TypeVar("R")
 T = TypeVar("T")
 
-ErrorMapper = Callable[[ErrorResponse], BotticelliError]
-"""Turns an error reply into the backend's typed error."""
 
 _MAX_ERROR_BODY = 64 * 1024
 # How long reading an error body may take when the call has no deadline of its own.
@@ -80,7 +75,7 @@ class HttpTransport:
         error_mapper: ErrorMapper = error_for_status,
     ) -> None:
         self.settings = settings
-        self._map_error = error_mapper
+        self._errors = ReplyErrors(settings, error_mapper)
         # Registered before anything is sent, so no error built from a reply can show them;
         # released when this transport is garbage collected.
         for secret in settings.secrets():
@@ -188,20 +183,20 @@ class HttpTransport:
                     )
                     try:
                         if response.status_code >= 300:
-                            raise self._error_from(response, await _read_head(response, _MAX_ERROR_BODY))
+                            raise self._errors.from_reply(response, await _read_head(response, _MAX_ERROR_BODY))
                         parts: list[bytes] = []
                         size, limit = 0, self.settings.max_response_bytes
                         async for part in response.aiter_bytes():
                             size += len(part)
                             if size > limit:
-                                raise self._too_large(response)
+                                raise self._errors.too_large(response)
                             parts.append(part)
                     finally:
                         await response.aclose()
             except TimeoutError:
-                error = self._deadline_error()
+                error = self._errors.deadline()
             except httpx.HTTPError as exc:
-                error = self._transport_error(exc, retry_read_timeout=retry_read_timeout)
+                error = self._errors.from_httpx(exc, retry_read_timeout=retry_read_timeout)
             else:
                 return response, parts[0] if len(parts) == 1 else b"".join(parts)
             raise error  # outside the except block: httpx's exception is not even its __context__
@@ -274,7 +269,7 @@ class HttpTransport:
                     watchdog,
                     provider=self.settings.provider,
                     read_timeout=self._stream_read_timeout,
-                    describe=self._describe,
+                    describe=self._errors.describe,
                 )
             except BaseException:
                 await response.aclose()
@@ -311,9 +306,9 @@ class HttpTransport:
             async with timeout_scope(remaining(deadline)):
                 return await work
         except TimeoutError:
-            error = self._deadline_error()
+            error = self._errors.deadline()
         except httpx.HTTPError as exc:
-            error = self._transport_error(exc, retry_read_timeout=retry_read_timeout)
+            error = self._errors.from_httpx(exc, retry_read_timeout=retry_read_timeout)
         raise error
 
     async def _send_stream(self, request: httpx.Request, deadline: float | None) -> httpx.Response:
@@ -334,7 +329,7 @@ class HttpTransport:
         if status < 300 and "event-stream" in content_type:
             return response.aiter_bytes()
         if status >= 400:
-            raise self._error_from(response, await self._read_capped(response, deadline))
+            raise self._errors.from_reply(response, await self._read_capped(response, deadline))
         if status < 300:
             chunks = response.aiter_bytes()
             first = await self._first_chunk(chunks, deadline)
@@ -344,7 +339,7 @@ class HttpTransport:
             body = first
         else:
             body = b""
-        raise self._not_an_event_stream(response, body)
+        raise self._errors.not_an_event_stream(response, body)
 
     async def _first_chunk(self, chunks: AsyncIterator[bytes], deadline: float | None) -> bytes:
         async def first() -> bytes:
@@ -355,104 +350,10 @@ class HttpTransport:
 
         return await self._guard(first(), deadline_after(_ERROR_READ_LIMIT) if deadline is None else deadline)
 
-    def _not_an_event_stream(self, response: httpx.Response, body: bytes) -> BotticelliError:
-        status = response.status_code
-        text = body.decode("utf-8", "replace")
-        if 300 <= status < 400:
-            location = response.headers.get("location", "nowhere")
-            return APIStatusError(
-                f"asked for an event stream, the server answered HTTP {status} (a redirect to "
-                f"{redact_url(location)}); redirects are not followed: set base_url to the final address",
-                provider=self.settings.provider,
-                retryable=False,
-                status_code=status,
-                request_id=request_id(response.headers),
-                body=text,
-            )
-        if text.lstrip().startswith("{") and '"error"' in text:
-            # An error object under a success status (some servers): the backend's mapper reads it.
-            error = self._error_from(response, body)
-            error.retryable = False
-            return error
-        content_type = response.headers.get("content-type") or "no content type"
-        return ResponseDecodeError(
-            f"asked for an event stream, the server answered HTTP {status} with {content_type}",
-            provider=self.settings.provider,
-            retryable=False,
-            status_code=status,
-            request_id=request_id(response.headers),
-            body=text,
-        )
-
     async def _read_capped(self, response: httpx.Response, deadline: float | None) -> bytes:
         """An error body, up to its cap: enough to say what went wrong, never a runaway page."""
         guarded = deadline_after(_ERROR_READ_LIMIT) if deadline is None else deadline
         return await self._guard(_read_head(response, _MAX_ERROR_BODY), guarded)
-
-    def _too_large(self, response: httpx.Response) -> ResponseDecodeError:
-        return ResponseDecodeError(
-            f"the server's reply is larger than max_response_bytes ({self.settings.max_response_bytes:,} "
-            "bytes once decoded); raise it if such replies are expected",
-            provider=self.settings.provider,
-            status_code=response.status_code,
-            request_id=request_id(response.headers),
-        )
-
-    def _error_from(self, response: httpx.Response, body: bytes) -> BotticelliError:
-        text = body.decode("utf-8", "replace")
-        reply = ErrorResponse(
-            provider=self.settings.provider,
-            status_code=response.status_code,
-            headers=response.headers,
-            body=text,
-            retry_after=parse_retry_after(response.headers),
-        )
-        return self._map_error(reply)
-
-    def _deadline_error(self) -> RequestTimeoutError:
-        return RequestTimeoutError(
-            f"the call's total deadline of {self.settings.total_timeout:g} s passed",
-            provider=self.settings.provider,
-            retryable=False,
-            timeout=self.settings.total_timeout,
-        )
-
-    def _describe(self, exc: httpx.HTTPError) -> str:
-        return f"{type(exc).__name__}: {exc}"
-
-    def _transport_error(
-        self, exc: httpx.HTTPError, *, read_timeout: float | None = None, retry_read_timeout: bool = True
-    ) -> TransportError:
-        provider = self.settings.provider
-        read_limit = self.settings.read_timeout if read_timeout is None else read_timeout
-        if isinstance(exc, httpx.ConnectTimeout):
-            return RequestTimeoutError(
-                f"could not connect within {self.settings.connect_timeout:g} s",
-                provider=provider,
-                timeout=self.settings.connect_timeout,
-            )
-        if isinstance(exc, httpx.ReadTimeout):
-            return RequestTimeoutError(
-                f"no reply within {read_limit:g} s" if read_limit is not None else "the server stopped replying",
-                provider=provider,
-                retryable=retry_read_timeout,
-                timeout=read_limit,
-            )
-        if isinstance(exc, httpx.TimeoutException):  # write or pool: the request was not (wholly) received
-            return RequestTimeoutError(
-                f"the request could not be sent within {read_limit:g} s"
-                if read_limit is not None
-                else "the request could not be sent",
-                provider=provider,
-                timeout=read_limit,
-            )
-        if isinstance(exc, httpx.ConnectError):
-            return TransportError(
-                f"cannot connect to {redact_url(self.settings.base_url)}: {self._describe(exc)}", provider=provider
-            )
-        if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
-            return TransportError(self._describe(exc), provider=provider, retryable=False)
-        return TransportError(self._describe(exc), provider=provider)
 
 
 def _tls_context(base_url: str) -> ssl.SSLContext | bool:
