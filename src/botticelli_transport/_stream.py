@@ -114,6 +114,7 @@ async def read_items(
         StreamInterruptedError: The connection broke off.
     """
     read = watchdog.timed_read if watchdog.per_read else None
+    current_task = _no_task if read is not None else asyncio.current_task
     clock = time.monotonic
     try:
         while True:
@@ -122,14 +123,14 @@ async def read_items(
             failure: BaseException | None = None
             chunk: bytes | None = None
             try:
-                watchdog.reading = True
+                watchdog.reading = current_task()
                 chunk = await (chunks.__anext__() if read is None else read(chunks))
             except StopAsyncIteration:
                 pass
             except BaseException as exc:  # noqa: BLE001 - translated, or re-raised as it is
                 failure = _read_failure(exc, watchdog, provider, read_timeout, describe)
             finally:
-                watchdog.reading = False
+                watchdog.reading = None
             if failure is not None:
                 # Raised outside the except block, so httpx's exception is not its __context__.
                 raise failure
@@ -148,6 +149,10 @@ async def read_items(
         aclose = getattr(chunks, "aclose", None)
         if aclose is not None:
             await aclose()
+
+
+def _no_task() -> None:
+    return None
 
 
 def _read_failure(

@@ -42,12 +42,12 @@ class Watchdog:
 
     __slots__ = (
         "_base_cancelling",
+        "_cancelled",
         "_deadline",
         "_handle",
         "_idle",
         "_loop",
         "_provider",
-        "_task",
         "cause",
         "idle_since",
         "reading",
@@ -62,21 +62,22 @@ class Watchdog:
         self.cause: str | None = None
         """Why the timer expired (``"idle"``, ``"deadline"``), while that is still to be acted on."""
         self._handle: asyncio.TimerHandle | None = None
-        self.reading = False
-        """Set by the reader around each read; the timer only cuts a read in progress."""
+        self.reading: asyncio.Task[object] | None = None
+        """The task waiting in a read, set by the reader around each read: the timer only cuts
+        a read in progress, in whichever task reads (not necessarily the one that opened)."""
+        self._cancelled: asyncio.Task[object] | None = None
+        self._base_cancelling = 0
         try:
             self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
             self._loop = None
-        self._task = asyncio.current_task() if self._loop is not None else None
-        self._base_cancelling = self._task.cancelling() if self._task is not None else 0
-        if self._task is not None:
+        if self._loop is not None:
             self._arm()
 
     @property
     def per_read(self) -> bool:
-        """Whether reads need their own limit (:meth:`timed_read`): no asyncio task to watch."""
-        return self._task is None
+        """Whether reads need their own limit (:meth:`timed_read`): no asyncio loop to watch them."""
+        return self._loop is None
 
     def resume(self) -> None:
         """The consumer asks for more after holding the stream past the idle limit: restart the idle clock."""
@@ -108,8 +109,10 @@ class Watchdog:
             self._arm()  # data came since the timer was set
             return
         self.cause = cause
-        if self.reading and self._task is not None:
-            self._task.cancel()
+        task = self.reading
+        if task is not None:
+            self._cancelled, self._base_cancelling = task, task.cancelling()
+            task.cancel()
         # Otherwise the consumer holds the stream: resume() or the next read decides.
 
     async def timed_read(self, chunks: AsyncIterator[bytes]) -> bytes:
@@ -141,7 +144,7 @@ class Watchdog:
         Must be called from the ``except CancelledError`` around the read.
         """
         cause = self.cause
-        task = self._task
+        task, self._cancelled = self._cancelled, None
         if cause is None or task is None:
             return None
         # Ours only if no one else asked to cancel the task meanwhile.

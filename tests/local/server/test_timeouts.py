@@ -187,3 +187,43 @@ async def test_a_reply_slower_than_the_total_deadline_is_a_non_retryable_timeout
     assert caught.value.timeout == 0.1
     assert len(calls) == 1
     assert elapsed < 0.5
+
+
+async def test_a_stream_read_by_another_task_stalls_there_and_leaves_the_opener_alone() -> None:
+    # The idle timer cuts the read in whichever task is reading, never the task that opened.
+    opener_cancelled = False
+    async with (
+        loopback(one_chunk_then_pings) as server,
+        make_client(server.url, stream_idle_timeout=IDLE, total_timeout=DEADLINE, max_retries=0) as client,
+        client.generate_stream(REQUEST) as stream,
+    ):
+        first = await stream.__anext__()  # opened, and its first chunk read, in this task
+
+        async def read_rest() -> None:
+            async for _ in stream:
+                pass
+
+        reader = asyncio.ensure_future(read_rest())
+        try:
+            await asyncio.sleep(IDLE * 4)
+        except asyncio.CancelledError:  # pragma: no cover - what the test guards against
+            opener_cancelled = True
+            raise
+        with pytest.raises(StreamStalledError):
+            await reader
+    assert first.text == "Hi"
+    assert not opener_cancelled
+
+
+async def test_a_consumer_slower_than_the_idle_timeout_is_not_cut_between_chunks() -> None:
+    # The idle limit is about the server: time the consumer spends with a chunk does not count.
+    async with (
+        loopback(slow_but_steady) as server,
+        make_client(server.url, stream_idle_timeout=IDLE, total_timeout=DEADLINE, max_retries=0) as client,
+        client.generate_stream(REQUEST) as stream,
+    ):
+        texts = []
+        async for chunk in stream:
+            texts.append(chunk.text)
+            await asyncio.sleep(IDLE * 1.5)
+    assert "".join(texts) == "one two three four"
