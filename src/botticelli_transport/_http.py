@@ -28,6 +28,7 @@ from botticelli_error import (
     request_id,
 )
 from botticelli_transport._deadline import deadline_after, remaining, timeout_scope
+from botticelli_transport._encoding import ACCEPT_ENCODING, inflated, inflater_for
 from botticelli_transport._failures import ErrorMapper, ReplyErrors
 from botticelli_transport._retry import retry_after
 from botticelli_transport._stream import StreamResponse, read_items
@@ -45,6 +46,8 @@ _MAX_ERROR_BODY = 64 * 1024
 # How long reading an error body may take when the call has no deadline of its own.
 _ERROR_READ_LIMIT = 30.0
 _SSE_START = (b"data:", b":", b"event:", b"id:")
+# The most a compressed stream inflates to in one step: several events' worth, never a bomb's.
+_INFLATE_STEP = 256 * 1024
 _STREAM_HEADERS = {"accept": "text/event-stream"}
 
 
@@ -83,7 +86,7 @@ class HttpTransport:
         register_url_credentials(settings.base_url, setting="base_url", owner=self)
         # Every body botticelli sends is JSON: a client-wide header costs nothing per request,
         # where a per-request one makes httpx merge two header sets on every call.
-        headers = {"content-type": "application/json", **settings.headers}
+        headers = {"content-type": "application/json", "accept-encoding": ACCEPT_ENCODING, **settings.headers}
         headers.update({k: v.get_secret_value() for k, v in settings.secret_headers.items()})
         self._timeout = httpx.Timeout(
             connect=settings.connect_timeout,
@@ -171,6 +174,7 @@ class HttpTransport:
         # A read timeout means the server has the request and may still be working on it:
         # only a request that changes nothing is sent again unless the settings opt in.
         retry_read_timeout = method in ("GET", "HEAD") or self.settings.retry_read_timeouts
+        provider = self.settings.provider
 
         # One coroutine from the timeout to the body: every layer of awaiting costs again on
         # each of the exchange's suspensions (docs/performance.md).
@@ -183,14 +187,16 @@ class HttpTransport:
                     )
                     try:
                         if response.status_code >= 300:
-                            raise self._errors.from_reply(response, await _read_head(response, _MAX_ERROR_BODY))
+                            raise self._errors.from_reply(response, await self._read_head(response))
                         parts: list[bytes] = []
                         size, limit = 0, self.settings.max_response_bytes
-                        async for part in response.aiter_bytes():
-                            size += len(part)
-                            if size > limit:
-                                raise self._errors.too_large(response)
-                            parts.append(part)
+                        inflater = inflater_for(response.headers.get("content-encoding", ""), provider=provider)
+                        async for raw in response.aiter_raw():
+                            for part in (raw,) if inflater is None else inflater.pieces(raw, step=limit - size + 1):
+                                size += len(part)
+                                if size > limit:
+                                    raise self._errors.too_large(response)
+                                parts.append(part)
                     finally:
                         await response.aclose()
             except TimeoutError:
@@ -327,11 +333,11 @@ class HttpTransport:
         status = response.status_code
         content_type = response.headers.get("content-type", "")
         if status < 300 and "event-stream" in content_type:
-            return response.aiter_bytes()
+            return self._body(response)
         if status >= 400:
             raise self._errors.from_reply(response, await self._read_capped(response, deadline))
         if status < 300:
-            chunks = response.aiter_bytes()
+            chunks = self._body(response)
             first = await self._first_chunk(chunks, deadline)
             if first.lstrip().startswith(_SSE_START):
                 # An event stream under the wrong content type (some proxies): decode it anyway.
@@ -340,6 +346,24 @@ class HttpTransport:
         else:
             body = b""
         raise self._errors.not_an_event_stream(response, body)
+
+    async def _read_head(self, response: httpx.Response) -> bytes:
+        """The first bytes of an error body, inflated if need be; the rest is not read."""
+        parts: list[bytes] = []
+        size = 0
+        async for part in self._body(response):
+            parts.append(part)
+            size += len(part)
+            if size >= _MAX_ERROR_BODY:
+                break
+        return b"".join(parts)[:_MAX_ERROR_BODY]
+
+    def _body(self, response: httpx.Response) -> AsyncIterator[bytes]:
+        """The body's bytes as they arrive, inflated in bounded steps if compressed."""
+        inflater = inflater_for(response.headers.get("content-encoding", ""), provider=self.settings.provider)
+        if inflater is None:
+            return response.aiter_raw()  # one generator layer less than aiter_bytes, per chunk
+        return inflated(response.aiter_raw(), inflater, step=_INFLATE_STEP)
 
     async def _first_chunk(self, chunks: AsyncIterator[bytes], deadline: float | None) -> bytes:
         async def first() -> bytes:
@@ -353,7 +377,7 @@ class HttpTransport:
     async def _read_capped(self, response: httpx.Response, deadline: float | None) -> bytes:
         """An error body, up to its cap: enough to say what went wrong, never a runaway page."""
         guarded = deadline_after(_ERROR_READ_LIMIT) if deadline is None else deadline
-        return await self._guard(_read_head(response, _MAX_ERROR_BODY), guarded)
+        return await self._guard(self._read_head(response), guarded)
 
 
 def _tls_context(base_url: str) -> ssl.SSLContext | bool:
@@ -374,18 +398,6 @@ def _min(a: float | None, b: float | None) -> float | None:
     if a is None:
         return b
     return a if b is None else min(a, b)
-
-
-async def _read_head(response: httpx.Response, limit: int) -> bytes:
-    """The first ``limit`` bytes of the decoded body; the rest is not read."""
-    parts: list[bytes] = []
-    size = 0
-    async for part in response.aiter_bytes():
-        parts.append(part)
-        size += len(part)
-        if size >= limit:
-            break
-    return b"".join(parts)[:limit]
 
 
 async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncGenerator[bytes, None]:
