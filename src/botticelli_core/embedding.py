@@ -77,10 +77,51 @@ class TokenCount(FrozenModel):
     (the chat template included); false when only the raw text could be tokenized,
     so a following generation's ``usage.input_tokens`` may be higher.
 
+    It also compares with, and converts to, a plain ``int`` (its ``input_tokens``), for
+    callers of the ``count_tokens`` methods that returned an ``int`` before it existed.
+
     Examples:
-        >>> TokenCount(input_tokens=20, exact=True)
+        >>> count = TokenCount(input_tokens=20, exact=True)
+        >>> count
         TokenCount(input_tokens=20, exact=True)
+        >>> count == 20, count > 5, int(count), count == TokenCount(input_tokens=20, exact=False)
+        (True, True, 20, False)
     """
 
     input_tokens: int = Field(ge=0)
     exact: bool
+
+    def __int__(self) -> int:
+        return self.input_tokens
+
+    def __index__(self) -> int:
+        return self.input_tokens
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, int) and not isinstance(other, bool):
+            return self.input_tokens == other
+        return super().__eq__(other)
+
+    def __hash__(self) -> int:
+        # Equal to an int means hashing like it.
+        return hash(self.input_tokens)
+
+    def __lt__(self, other: int | TokenCount) -> bool:
+        return self.input_tokens < _tokens(other)
+
+    def __le__(self, other: int | TokenCount) -> bool:
+        return self.input_tokens <= _tokens(other)
+
+    def __gt__(self, other: int | TokenCount) -> bool:
+        return self.input_tokens > _tokens(other)
+
+    def __ge__(self, other: int | TokenCount) -> bool:
+        return self.input_tokens >= _tokens(other)
+
+
+def _tokens(other: int | TokenCount) -> int:
+    if isinstance(other, TokenCount):
+        return other.input_tokens
+    if isinstance(other, int) and not isinstance(other, bool):
+        return other
+    raise TypeError(f"cannot compare a TokenCount with {type(other).__name__}")
