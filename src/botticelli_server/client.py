@@ -181,7 +181,7 @@ class ServerClient:
         """The prompt tokens of ``request``, through the server's tokenize endpoint.
 
         ``exact`` is true only where the server applied its chat template (llama.cpp's
-        ``/apply-template``, vLLM's and mistral.rs' ``/tokenize`` of messages); see
+        ``/apply-template``, vLLM's ``/tokenize`` of messages); see
         :mod:`botticelli_server.tokens` for the routes and the order they are tried in.
 
         Raises:

@@ -8,8 +8,8 @@ route                  servers                                        ``exact``
 =====================  =============================================  ======================
 ``/apply-template``    llama.cpp: the chat template's output, then    true
 + ``/tokenize``        ``/tokenize`` of it with special tokens
-``/tokenize``          vLLM (``count``), mistral.rs: the messages     true
-(messages)             with the generation prompt
+``/tokenize``          vLLM: the messages with the generation         true
+(messages)             prompt (``count``)
 ``/extras/tokenize/``  llama-cpp-python: raw text only (no template)  false
 ``count``
 ``/tokenize`` (text)   any other server with a raw tokenizer          false
@@ -18,6 +18,10 @@ route                  servers                                        ``exact``
 ``exact`` is false when only the messages' text could be counted: the chat template
 adds tokens (measured on llama-cpp-python: 10 tokens for the text of a request whose
 generation reported 20 prompt tokens), so the count is a lower bound.
+
+mistral.rs' HTTP server registers none of these routes (its router, read in
+``mistralrs-server-core``, has ``/v1/embeddings`` but no tokenizer), so on it
+:meth:`TokenizerProbe.count` raises :class:`~botticelli_error.NotFoundError`.
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ class TokenRoute(Enum):
     APPLY_TEMPLATE = "apply-template"
     """llama.cpp: render the chat template, then tokenize it (exact)."""
     MESSAGES = "tokenize-messages"
-    """vLLM and mistral.rs: tokenize the messages with the template (exact)."""
+    """vLLM: tokenize the messages with the template (exact)."""
     EXTRAS_COUNT = "extras-tokenize-count"
     """llama-cpp-python: count the raw text (not exact)."""
     TEXT = "tokenize-text"
