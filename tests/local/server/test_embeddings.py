@@ -273,3 +273,14 @@ async def test_an_embed_call_logs_one_event_with_its_operation_and_tokens(caplog
     assert "operation='embed'" in events[0]
     assert "input_tokens=14" in events[0]
     assert "secret" not in events[0]
+
+
+async def test_llamacpps_500_for_an_input_over_its_batch_is_not_retried() -> None:
+    body = {"error": {"code": 500, "message": "input is too large to process. increase the physical batch size"}}
+    with respx.mock(assert_all_mocked=True) as mock:
+        route = mock.post(EMBEDDINGS_URL).respond(500, json=body)
+        async with make_client(max_retries=2, backoff_initial=0.0, backoff_max=0.0) as client:
+            with pytest.raises(InputTooLongError) as caught:
+                await client.embed(["x" * 100])
+    assert route.call_count == 1
+    assert (caught.value.index, caught.value.status_code, caught.value.retryable) == (0, 500, False)
