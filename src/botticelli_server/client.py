@@ -164,6 +164,8 @@ class ServerClient:
             return parse_embeddings(result.content)
 
         with RequestLog(PROVIDER, "embed", model=name) as entry:
+            if self.config.log_content:
+                entry.content = {"input": list(texts)}
             batches = await embed_batches(
                 texts, send, batch_size=self.config.embed_batch_size, concurrency=self.config.embed_concurrency
             )

@@ -75,3 +75,20 @@ def test_token_count_is_non_negative_and_says_whether_it_is_exact() -> None:
     assert TokenCount(input_tokens=0, exact=False).exact is False
     with pytest.raises(ConfigurationError):
         TokenCount(input_tokens=-1, exact=True)
+
+
+def test_a_token_count_compares_hashes_and_converts_like_its_int() -> None:
+    count = TokenCount(input_tokens=31, exact=True)
+    assert count == 31
+    assert count != 30
+    assert hash(count) == hash(31)
+    assert int(count) == 31
+    assert [10, 20, 30, 40][:count] == [10, 20, 30, 40]  # __index__
+    assert count < 32
+    assert count <= 31
+    assert count >= 31
+    assert count > TokenCount(input_tokens=30, exact=False)
+    assert count != TokenCount(input_tokens=31, exact=False)
+    assert count != True  # noqa: E712 - a bool is not a count
+    with pytest.raises(TypeError):
+        _ = count < 31.5  # type: ignore[operator]

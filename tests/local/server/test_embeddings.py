@@ -284,3 +284,13 @@ async def test_llamacpps_500_for_an_input_over_its_batch_is_not_retried() -> Non
                 await client.embed(["x" * 100])
     assert route.call_count == 1
     assert (caught.value.index, caught.value.status_code, caught.value.retryable) == (0, 500, False)
+
+
+async def test_the_texts_are_logged_only_with_log_content(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="botticelli")
+    with respx.mock(assert_all_mocked=True) as mock:
+        mock.post(EMBEDDINGS_URL).respond(200, json=openai_reply([[1.0]]))
+        async with make_client(log_content=True) as client:
+            await client.embed(["shown text"])
+    (event,) = [r.getMessage() for r in caplog.records if "botticelli.request" in r.getMessage()]
+    assert "input=['shown text']" in event
