@@ -25,6 +25,7 @@ from botticelli_core.content import (
     ToolCallOutput,
     VideoInput,
 )
+from botticelli_core.embedding import EmbedResponse, TokenCount
 from botticelli_core.media import MediaSource
 from botticelli_core.message import Message
 from botticelli_core.request import GenerateRequest
@@ -35,6 +36,7 @@ __all__ = [
     "AudioInput",
     "ConfigSection",
     "DocumentInput",
+    "EmbedResponse",
     "FinishReason",
     "FrozenModel",
     "GenerateRequest",
@@ -53,6 +55,7 @@ __all__ = [
     "StreamChunk",
     "TextInput",
     "TextOutput",
+    "TokenCount",
     "ToolCallOutput",
     "Usage",
     "VideoInput",

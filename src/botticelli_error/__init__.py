@@ -13,6 +13,7 @@ server asked us to wait), ``reply`` (an error reply and the error its status cal
 for) and ``scrub`` (the registry of secrets no error may show).
 """
 
+from botticelli_error.embedding import EmbeddingShapeError, InputTooLongError
 from botticelli_error.errors import (
     APIStatusError,
     AuthenticationError,
@@ -54,8 +55,10 @@ __all__ = [
     "BotticelliError",
     "ConfigurationError",
     "ContentBlockedError",
+    "EmbeddingShapeError",
     "ErrorKind",
     "ErrorResponse",
+    "InputTooLongError",
     "NotFoundError",
     "RateLimitError",
     "RequestTimeoutError",

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import math
 import re
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
 from types import TracebackType
 from typing import Self
 
-from botticelli_core import GenerateRequest, GenerateResponse, HealthStatus, ModelInfo, StreamChunk
+from botticelli_core import (
+    EmbedResponse,
+    GenerateRequest,
+    GenerateResponse,
+    HealthStatus,
+    ModelInfo,
+    StreamChunk,
+    TokenCount,
+)
 from botticelli_error import (
     APIStatusError,
     BotticelliError,
@@ -20,6 +29,13 @@ from botticelli_error import (
 )
 from botticelli_gemini.config import PROVIDER, GeminiConfig
 from botticelli_gemini.convert import to_model_info, to_response, to_wire_request
+from botticelli_gemini.embeddings import (
+    TASK_TYPES,
+    batch_body,
+    batches,
+    parse_batch_embed_response,
+    to_embed_response,
+)
 from botticelli_gemini.errors import error_from_response
 from botticelli_gemini.rate_limit import RateLimiter, Reservation, estimate_tokens
 from botticelli_gemini.request import WireCountedRequest, WireCountTokensRequest, dump_request
@@ -161,8 +177,12 @@ class GeminiClient:
                     reservation.settle(final.usage.total_tokens)
                 yield final
 
-    async def count_tokens(self, request: GenerateRequest) -> int:
+    async def count_tokens(self, request: GenerateRequest) -> TokenCount:
         """The prompt's size in tokens, from ``:countTokens`` (free; spends no generation quota).
+
+        Exact: Gemini counts the whole request, system instruction included. The
+        :class:`~botticelli_core.TokenCount` compares and converts like the ``int`` this
+        method returned before (``count == 31``, ``int(count)``).
 
         Raises:
             UnsupportedInputError: An input Gemini cannot take.
@@ -176,7 +196,48 @@ class GeminiClient:
         with RequestLog(PROVIDER, "count_tokens", model=model) as entry:
             result = await self._transport.request("POST", f"{_API}/{model}:countTokens", content=body)
             entry.record(result)
-            return parse_count_tokens_response(result.content).total_tokens
+            total = parse_count_tokens_response(result.content).total_tokens
+            return TokenCount(input_tokens=total, exact=True)
+
+    async def embed(
+        self,
+        texts: Sequence[str],
+        *,
+        model: str | None = None,
+        dimensions: int | None = None,
+        task: str | None = None,
+    ) -> EmbedResponse:
+        """Embed ``texts`` with ``:batchEmbedContents``, in batches of 100, in input order.
+
+        Args:
+            texts: The inputs.
+            model: The embedding model; ``config.embedding_model`` when ``None``.
+            dimensions: ``outputDimensionality``: shorter vectors, cut from the end.
+            task: ``taskType``, one of :data:`~botticelli_gemini.embeddings.TASK_TYPES`.
+
+        Batches are sent one after another; each is one call to the rate limiter of
+        the embedding model (when ``rate_limits`` names it), estimated at characters / 4.
+
+        Raises:
+            ConfigurationError: An unknown ``task`` or a malformed model id; nothing was sent.
+            EmbeddingShapeError: Gemini returned another number of embeddings than texts.
+            BotticelliError: Any other failure, typed.
+        """
+        name = self._model_id(model or self.config.embedding_model)
+        if task is not None and task not in TASK_TYPES:
+            raise ConfigurationError(
+                f"{task!r} is not a Gemini taskType (one of {', '.join(sorted(TASK_TYPES))})", provider=PROVIDER
+            )
+        runs = batches(texts)
+        replies = []
+        with RequestLog(PROVIDER, "embed", model=name) as entry:
+            for start, run in runs:
+                body = batch_body(run, model=name, task=task, dimensions=dimensions)
+                async with self._reserve_tokens(name, math.ceil(sum(len(t) for t in run) / 4)):
+                    result = await self._transport.request("POST", f"{_API}/{name}:batchEmbedContents", content=body)
+                entry.record(result)
+                replies.append((start, parse_batch_embed_response(result.content)))
+            return to_embed_response(replies, [len(run) for _, run in runs], name)
 
     async def list_models(self) -> list[ModelInfo]:
         """Every model the key may use, following the list's pages.
@@ -216,7 +277,10 @@ class GeminiClient:
         return HealthStatus(ready=True, status="ok", detail=model, latency_s=time.monotonic() - started)
 
     def _model(self, request: GenerateRequest) -> str:
-        model = (request.model or self.config.model).removeprefix("models/")
+        return self._model_id(request.model or self.config.model)
+
+    def _model_id(self, model: str) -> str:
+        model = model.removeprefix("models/")
         if not _MODEL_ID.match(model):
             raise ConfigurationError(
                 f"{model!r} is not a Gemini model id (letters, digits, '.', '_' and '-' only)",
@@ -225,10 +289,13 @@ class GeminiClient:
         return model
 
     def _reserve(self, model: str, request: GenerateRequest) -> AbstractAsyncContextManager[Reservation | None]:
+        return self._reserve_tokens(model, estimate_tokens(request))
+
+    def _reserve_tokens(self, model: str, estimate: int) -> AbstractAsyncContextManager[Reservation | None]:
         limits = self.config.limits_for(model)
         if limits is None:
             return nullcontext()
         limiter = self._limiters.get(model)
         if limiter is None:
             limiter = self._limiters[model] = RateLimiter(limits, model=model)
-        return limiter.reserve(estimate_tokens(request))
+        return limiter.reserve(estimate)

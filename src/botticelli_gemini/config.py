@@ -26,6 +26,8 @@ PROVIDER = "gemini"
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 """Google's public Gemini endpoint; the client appends ``/v1beta/models/...``."""
 DEFAULT_MODEL = "gemini-2.5-flash"
+DEFAULT_EMBEDDING_MODEL = "gemini-embedding-001"
+"""Google's text embedding model (3072 dimensions unless ``outputDimensionality`` shortens them)."""
 ENV_API_KEY = "GEMINI_API_KEY"
 ENV_MODEL = "GEMINI_MODEL"
 
@@ -50,6 +52,8 @@ class GeminiConfig(FrozenModel, TransportOptions):
         total_timeout: Seconds one call may take in all, retries included (600).
         stream_idle_timeout: Seconds a stream may go without a data event (60).
         max_request_bytes: Inline media and text above this size are refused before sending.
+        embedding_model: The model :meth:`~botticelli_gemini.GeminiClient.embed` uses when
+            the call names none.
         rate_limits: Client-side limits per model name; the key ``"*"`` applies to any
             other model. Empty (the default) means no client-side limiting. See
             :data:`~botticelli_gemini.FREE_TIER_LIMITS` for the free tier's values.
@@ -76,6 +80,7 @@ class GeminiConfig(FrozenModel, TransportOptions):
     stream_idle_timeout: Timeout = DEFAULT_STREAM_IDLE_TIMEOUT
     max_request_bytes: int = Field(default=DEFAULT_MAX_REQUEST_BYTES, gt=0)
     rate_limits: Mapping[str, RateLimits] = Field(default_factory=dict)
+    embedding_model: str = Field(default=DEFAULT_EMBEDDING_MODEL, min_length=1)
 
     @field_validator("api_key")
     @classmethod
@@ -84,7 +89,7 @@ class GeminiConfig(FrozenModel, TransportOptions):
             raise ValueError("the Gemini API key is empty")
         return key
 
-    @field_validator("model")
+    @field_validator("model", "embedding_model")
     @classmethod
     def _bare_model_name(cls, model: str) -> str:
         # The API names models "models/gemini-2.5-flash"; accept that spelling too.

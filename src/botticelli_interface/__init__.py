@@ -4,6 +4,8 @@ from botticelli_interface.protocols import (
     ChunkStream,
     GenerativeModel,
     SupportsAclose,
+    SupportsCountTokens,
+    SupportsEmbed,
     SupportsHealth,
     SupportsListModels,
 )
@@ -19,6 +21,8 @@ __all__ = [
     "Reply",
     "RequestLog",
     "SupportsAclose",
+    "SupportsCountTokens",
+    "SupportsEmbed",
     "SupportsHealth",
     "SupportsListModels",
     "log_event",

@@ -7,16 +7,26 @@ Capabilities beyond generation are separate small protocols, so a caller checks
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
-from botticelli_core import GenerateRequest, GenerateResponse, HealthStatus, ModelInfo, StreamChunk
+from botticelli_core import (
+    EmbedResponse,
+    GenerateRequest,
+    GenerateResponse,
+    HealthStatus,
+    ModelInfo,
+    StreamChunk,
+    TokenCount,
+)
 
 __all__ = [
     "ChunkStream",
     "GenerativeModel",
     "SupportsAclose",
+    "SupportsCountTokens",
+    "SupportsEmbed",
     "SupportsHealth",
     "SupportsListModels",
 ]
@@ -110,4 +120,47 @@ class SupportsAclose(Protocol):
 
     async def aclose(self) -> None:
         """Release every resource. Safe to call twice."""
+        ...
+
+
+@runtime_checkable
+class SupportsEmbed(Protocol):
+    """A backend that turns texts into vectors.
+
+    A backend without embeddings does not have the method, so ``isinstance`` says so
+    before any call is made.
+
+    Examples:
+        >>> from botticelli_server import ServerClient, ServerConfig
+        >>> client = ServerClient(ServerConfig(base_url="http://127.0.0.1:8080", model="nomic"))
+        >>> isinstance(client, SupportsEmbed)
+        True
+    """
+
+    async def embed(
+        self,
+        texts: Sequence[str],
+        *,
+        model: str | None = None,
+        dimensions: int | None = None,
+        task: str | None = None,
+    ) -> EmbedResponse:
+        """One vector per text, in input order.
+
+        Args:
+            texts: The inputs.
+            model: The embedding model; ``None`` means the backend's configured one.
+            dimensions: Ask for vectors of this length, where the model can shorten them.
+            task: What the vectors are for (e.g. Gemini's ``"RETRIEVAL_QUERY"``), where the
+                backend distinguishes tasks; others ignore it.
+        """
+        ...
+
+
+@runtime_checkable
+class SupportsCountTokens(Protocol):
+    """A backend that can say how many tokens a request's prompt costs, without generating."""
+
+    async def count_tokens(self, request: GenerateRequest) -> TokenCount:
+        """The prompt's token count, and whether it is exact (template included)."""
         ...

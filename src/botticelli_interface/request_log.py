@@ -8,7 +8,7 @@ formatted while nobody listens, so logging costs nothing by default.
 Every backend, HTTP or in-process, logs through :class:`RequestLog`, so the event has
 one shape and one vocabulary: ``operation`` is the name of the method the caller
 called (``generate``, ``generate_stream``, ``chat_completion``,
-``chat_completion_stream``, ``count_tokens``, ``list_models``).
+``chat_completion_stream``, ``count_tokens``, ``embed``, ``list_models``).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ Operation = Literal[
     "chat_completion",
     "chat_completion_stream",
     "count_tokens",
+    "embed",
     "list_models",
 ]
 """What was asked: the name of the public method that made the request."""

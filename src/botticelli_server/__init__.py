@@ -23,6 +23,18 @@ from botticelli_server.convert import (
     to_chat_request,
     usage_from_wire,
 )
+from botticelli_server.embeddings import (
+    EmbeddingData,
+    EmbeddingList,
+    EmbeddingRequest,
+    EmbeddingUsage,
+    Pooling,
+    assemble,
+    embed_batches,
+    is_over_context,
+    parse_embeddings,
+    vectors_of,
+)
 from botticelli_server.errors import ErrorFields, error_fields, error_from_response, stream_error
 from botticelli_server.request import (
     ChatCompletionRequest,
@@ -50,6 +62,7 @@ from botticelli_server.response import (
     UsageInfo,
 )
 from botticelli_server.streaming import StreamState
+from botticelli_server.tokens import TokenizerProbe, TokenRoute, prompt_text
 
 __all__ = [
     "AssistantMessage",
@@ -64,6 +77,10 @@ __all__ = [
     "ContentPart",
     "Delta",
     "DeltaView",
+    "EmbeddingData",
+    "EmbeddingList",
+    "EmbeddingRequest",
+    "EmbeddingUsage",
     "ErrorFields",
     "FunctionCall",
     "ImagePart",
@@ -71,24 +88,33 @@ __all__ = [
     "InferenceServer",
     "ModelEntry",
     "ModelList",
+    "Pooling",
     "ServerClient",
     "ServerConfig",
     "StreamOptions",
     "StreamState",
     "TextPart",
+    "TokenRoute",
+    "TokenizerProbe",
     "ToolCall",
     "UsageInfo",
+    "assemble",
     "chunk_to_stream_chunk",
+    "embed_batches",
     "error_fields",
     "error_from_response",
     "find_free_port",
     "finish_reason_from_wire",
     "from_chat_response",
+    "is_over_context",
+    "parse_embeddings",
+    "prompt_text",
     "stream_error",
     "streamed",
     "to_chat_message",
     "to_chat_request",
     "usage_from_wire",
+    "vectors_of",
 ]
 
 if TYPE_CHECKING:

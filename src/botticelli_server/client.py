@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Sequence
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from botticelli_core import GenerateRequest, GenerateResponse, HealthStatus, ModelInfo, StreamChunk, Usage
+from botticelli_core import (
+    EmbedResponse,
+    GenerateRequest,
+    GenerateResponse,
+    HealthStatus,
+    ModelInfo,
+    StreamChunk,
+    TokenCount,
+    Usage,
+)
 from botticelli_error import BotticelliError, ResponseDecodeError, StreamError, redact_url
 from botticelli_interface import ManagedStream
 from botticelli_interface.request_log import Operation, RequestLog
@@ -20,10 +30,20 @@ from botticelli_server.convert import (
     to_chat_request,
     usage_from_wire,
 )
+from botticelli_server.embeddings import (
+    EmbeddingList,
+    EmbeddingRequest,
+    Pooling,
+    assemble,
+    embed_batches,
+    parse_embeddings,
+    vectors_of,
+)
 from botticelli_server.errors import error_from_response
 from botticelli_server.request import ChatCompletionRequest
 from botticelli_server.response import ChatCompletionChunk, ChatCompletionResponse, ModelList
 from botticelli_server.streaming import StreamState
+from botticelli_server.tokens import TokenizerProbe
 from botticelli_transport import HttpTransport, ServerSentEvent
 
 __all__ = ["ServerClient"]
@@ -33,6 +53,7 @@ T = TypeVar("T")
 
 _CHAT_PATH = "/v1/chat/completions"
 _MODELS_PATH = "/v1/models"
+_EMBEDDINGS_PATH = "/v1/embeddings"
 _HEALTH_PATH = "/health"
 _HEALTH_TIMEOUT = 5.0
 
@@ -55,6 +76,7 @@ class ServerClient:
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
         self._transport = HttpTransport(config.http_settings(), error_mapper=error_from_response)
+        self._tokenizer = TokenizerProbe()
 
     def __repr__(self) -> str:
         return f"ServerClient(base_url={redact_url(self.config.base_url)!r}, model={self.config.model!r})"
@@ -109,6 +131,77 @@ class ServerClient:
             request, default_model=self.config.model, stream=True, include_usage=self.config.include_usage
         )
         return ManagedStream(self._stream(wire, "generate_stream", StreamState.text_chunk, StreamState.final_chunk))
+
+    async def embed(
+        self,
+        texts: Sequence[str],
+        *,
+        model: str | None = None,
+        dimensions: int | None = None,
+        task: str | None = None,
+        pooling: Pooling | None = None,
+    ) -> EmbedResponse:
+        """``POST /v1/embeddings``: one vector per text, in input order (``task`` is ignored).
+
+        Lists longer than ``config.embed_batch_size`` are sent in batches, at most
+        ``config.embed_concurrency`` at a time. ``pooling`` (default ``config.embed_pooling``)
+        says what to do with a token-level reply (see :mod:`botticelli_server.embeddings`).
+
+        Raises:
+            EmbeddingShapeError: The server did not return one vector per input.
+            InputTooLongError: An input is over the model's context; ``index`` names it.
+            BotticelliError: Any other typed error.
+        """
+        name = model or self.config.embedding_model or self.config.model
+        pool = pooling or self.config.embed_pooling
+        if not texts:
+            return EmbedResponse(vectors=[], model=name)
+
+        async def send(batch: list[str]) -> EmbeddingList:
+            wire = EmbeddingRequest(model=name, input=batch, dimensions=dimensions)
+            result = await self._transport.request("POST", _EMBEDDINGS_PATH, content=wire.to_json())
+            entry.record(result)
+            return parse_embeddings(result.content)
+
+        with RequestLog(PROVIDER, "embed", model=name) as entry:
+            if self.config.log_content:
+                entry.content = {"input": list(texts)}
+            batches = await embed_batches(
+                texts, send, batch_size=self.config.embed_batch_size, concurrency=self.config.embed_concurrency
+            )
+            size = self.config.embed_batch_size
+            vectors = [
+                vector
+                for start, reply in batches
+                for vector in vectors_of(reply, min(size, len(texts) - start), pooling=pool, offset=start)
+            ]
+            response = assemble([reply for _, reply in batches], vectors, name)
+            entry.usage = response.usage
+            return response
+
+    async def count_tokens(self, request: GenerateRequest) -> TokenCount:
+        """The prompt tokens of ``request``, through the server's tokenize endpoint.
+
+        ``exact`` is true only where the server applied its chat template (llama.cpp's
+        ``/apply-template``, vLLM's ``/tokenize`` of messages); see
+        :mod:`botticelli_server.tokens` for the routes and the order they are tried in.
+
+        Raises:
+            NotFoundError: The server has no tokenize endpoint.
+            BotticelliError: Any other typed error.
+        """
+        wire = to_chat_request(request, default_model=self.config.model)
+        with self._log("count_tokens", wire) as entry:
+
+            async def post(path: str, body: dict[str, Any]) -> bytes:
+                content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+                result = await self._transport.request("POST", path, content=content)
+                entry.record(result)
+                return result.content
+
+            count = await self._tokenizer.count(wire, post)
+            entry.usage = Usage(input_tokens=count.input_tokens, output_tokens=0)
+            return count
 
     # -- wire level -------------------------------------------------------------------
 

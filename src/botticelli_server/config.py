@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Literal, Self
 
 from pydantic import Field, SecretStr, field_validator
 
@@ -43,6 +43,15 @@ class ServerConfig(FrozenModel, TransportOptions):
     """Send ``stream_options.include_usage`` so servers report usage on streams (a few reject it)."""
     log_content: bool = False
     """Add prompts and outputs to the request log; off by default, for privacy."""
+    embedding_model: str | None = None
+    """The model :meth:`~botticelli_server.ServerClient.embed` asks for; ``None`` means ``model``."""
+    embed_pooling: Literal["mean"] | None = None
+    """Pool token-level embeddings (llama-cpp-python without a pooling type) by their mean;
+    ``None`` refuses them with :class:`~botticelli_error.EmbeddingShapeError`."""
+    embed_batch_size: int = Field(default=64, ge=1)
+    """Inputs per ``/v1/embeddings`` request; larger lists are split."""
+    embed_concurrency: int = Field(default=2, ge=1)
+    """Embedding batches in flight at once."""
 
     @field_validator("base_url")
     @classmethod

@@ -14,6 +14,7 @@ carrying the server's words.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,7 @@ _STATUS_FOR_TYPE = {
 }
 # Error types that say the request itself is wrong: repeating it cannot help.
 _PERMANENT_TYPES = frozenset({"invalid_request_error", "exceed_context_size_error", "not_found_error"})
+_TOO_LARGE = re.compile(r"too large to process", re.IGNORECASE)
 _DETAIL_CHARS = 500
 _STREAM_BODY_CHARS = 2000
 
@@ -112,12 +114,17 @@ def error_from_response(response: ErrorResponse) -> BotticelliError:
     if response.status_code < 300 and _is_error_object(parsed):
         code = fields.status
         status = code if code is not None and code >= 400 else _STATUS_FOR_TYPE.get(fields.error_type or "", 500)
-    return error_for_status(
+    error = error_for_status(
         response,
         status=status,
         server_message=fields.message,
         error_type=fields.error_type,
     )
+    if error.retryable and fields.message and _TOO_LARGE.search(fields.message):
+        # llama.cpp answers an embedding input longer than its batch with a 500 ("input is
+        # too large to process"): the same input fails the same way every time.
+        error.retryable = False
+    return error
 
 
 def stream_error(payload: Any, *, raw: bytes = b"") -> StreamInterruptedError:

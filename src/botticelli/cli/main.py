@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, NoReturn
 
-from botticelli.cli import bench, generate, info, serve
+from botticelli.cli import bench, embed, generate, info, serve
 from botticelli.cli._common import UsageError, stdout
 from botticelli.cli._output import OutputError, silence_stdout
 from botticelli_error import BotticelliError, ConfigurationError, UnsupportedInputError
@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
     generate.add_parser(commands)
+    embed.add_parsers(commands)
     info.add_parsers(commands)
     serve.add_parser(commands)
     bench.add_parser(commands)

@@ -164,3 +164,5 @@ def _add_metadata(writer: Any, gguf: Any, spec: TinyModelSpec, name: str) -> Non
     writer.add_rope_freq_base(spec.rope_freq_base)
     writer.add_layer_norm_rms_eps(spec.rms_norm_eps)
     writer.add_vocab_size(len(build_vocab()))
+    if spec.pooling == "mean":
+        writer.add_pooling_type(gguf.PoolingType.MEAN)

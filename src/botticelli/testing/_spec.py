@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = ["TinyModelSpec"]
@@ -28,6 +30,9 @@ class TinyModelSpec(BaseModel):
     """The context the model says it was trained for; servers use it as their default window."""
     rms_norm_eps: float = Field(default=1e-5, gt=0)
     rope_freq_base: float = Field(default=10000.0, gt=0)
+    pooling: Literal["mean"] | None = None
+    """How the model pools token embeddings into one vector per text; ``None`` writes no
+    pooling type, so llama.cpp serves token-level embeddings (one vector per token)."""
 
     @model_validator(mode="after")
     def _heads_divide_embedding(self) -> TinyModelSpec:

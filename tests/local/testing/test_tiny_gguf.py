@@ -141,3 +141,9 @@ def test_llama_cpp_loads_it_and_generates_printable_text_up_to_max_tokens(model:
     assert text
     assert text.isascii()
     assert text.isprintable()
+
+
+def test_a_pooling_spec_writes_a_mean_pooling_type_and_the_default_writes_none(model: Path, tmp_path: Path) -> None:
+    pooled = write_tiny_gguf(tmp_path / "pooled.gguf", spec=TinyModelSpec(pooling="mean"))
+    assert field(gguf.GGUFReader(pooled), "llama.pooling_type") == gguf.PoolingType.MEAN
+    assert "llama.pooling_type" not in gguf.GGUFReader(model).fields

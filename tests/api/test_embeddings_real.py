@@ -1,0 +1,130 @@
+"""Embeddings and token counts against llama.cpp's Python server (llama-cpp-python).
+
+That server embeds only when started with ``--embedding true``, which the generation
+server of the suite is not, so this module starts its own, once per shape:
+
+- the tiny model as written by default, with no pooling type: the server returns
+  token-level embeddings (one vector per token);
+- the same model with a mean pooling type in its metadata: one vector per input.
+
+Token counts use the suite's generation server. llama-cpp-python can only count raw
+text (``/extras/tokenize/count``), so its counts are ``exact=False`` and must not
+exceed what a following generation reports; where a server counts exactly, they must
+be equal.
+
+No test here sends an input over the context: llama-cpp-python truncates embedding
+inputs without an error (measured: several thousand tokens against a 1,024-token context
+came back as a vector), so only the unit tests can check ``InputTooLongError``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from botticelli.testing import TinyModelSpec, write_tiny_gguf
+from botticelli_core import GenerateRequest
+from botticelli_error import EmbeddingShapeError
+from botticelli_server import InferenceServer, ServerClient, ServerConfig
+from botticelli_server.tokens import TokenRoute
+from tests.api._engine import TINY_CONTEXT, run_started, run_stopped
+
+pytestmark = [pytest.mark.api, pytest.mark.anyio]
+
+TEXTS = ["hello world", "a much longer sentence about cats and dogs", "hi"]
+
+
+def embedding_server(model: Path, name: str) -> Iterator[ServerConfig]:
+    server = InferenceServer(
+        "llama-cpp-python",
+        model=model,
+        model_name=name,
+        extra_args=["--n_ctx", str(TINY_CONTEXT), "--embedding", "true"],
+        startup_timeout=120.0,
+    )
+    run_started(server)
+    try:
+        yield server.config
+    finally:
+        run_stopped(server)
+
+
+@pytest.fixture(scope="module")
+def token_level_server(llama_cpp_server: None, tiny_model: Path) -> Iterator[ServerConfig]:
+    yield from embedding_server(tiny_model, "tiny-embed")
+
+
+@pytest.fixture(scope="module")
+def pooled_server(llama_cpp_server: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerConfig]:
+    model = write_tiny_gguf(tmp_path_factory.mktemp("pooled") / "pooled.gguf", spec=TinyModelSpec(pooling="mean"))
+    yield from embedding_server(model, "tiny-pooled")
+
+
+@pytest.fixture
+async def generation_client(server_config: ServerConfig) -> AsyncIterator[ServerClient]:
+    async with ServerClient(server_config) as client:
+        yield client
+
+
+async def test_a_pooled_model_returns_one_vector_per_input_in_order(pooled_server: ServerConfig) -> None:
+    async with ServerClient(pooled_server) as client:
+        response = await client.embed(TEXTS)
+        alone = await client.embed([TEXTS[1]])
+    assert len(response.vectors) == len(TEXTS)
+    assert response.dimensions == TinyModelSpec().embedding_length
+    assert all(math.isfinite(x) for vector in response.vectors for x in vector)
+    # The second vector is the second text's: the same as embedding it alone.
+    assert response.vectors[1] == pytest.approx(alone.vectors[0], rel=1e-4, abs=1e-5)
+    assert response.usage is not None
+    assert response.usage.input_tokens > 0
+
+
+async def test_batches_with_bounded_concurrency_give_the_same_vectors_as_one_request(
+    pooled_server: ServerConfig,
+) -> None:
+    texts = [f"text number {i}" for i in range(7)]
+    async with ServerClient(pooled_server) as whole:
+        one_request = await whole.embed(texts)
+    async with ServerClient(pooled_server.model_copy(update={"embed_batch_size": 2})) as batched:
+        in_batches = await batched.embed(texts)
+    for a, b in zip(one_request.vectors, in_batches.vectors, strict=True):
+        assert a == pytest.approx(b, rel=1e-4, abs=1e-5)
+
+
+async def test_token_level_embeddings_are_a_typed_error_naming_the_shape(token_level_server: ServerConfig) -> None:
+    async with ServerClient(token_level_server) as client:
+        with pytest.raises(EmbeddingShapeError) as caught:
+            await client.embed(TEXTS)
+    assert (caught.value.shape, caught.value.index) == ("token-level", 0)
+
+
+async def test_token_level_embeddings_are_mean_pooled_when_asked(token_level_server: ServerConfig) -> None:
+    async with ServerClient(token_level_server) as client:
+        response = await client.embed(TEXTS, pooling="mean")
+    assert len(response.vectors) == len(TEXTS)
+    assert response.dimensions == TinyModelSpec().embedding_length
+    assert all(math.isfinite(x) for vector in response.vectors for x in vector)
+
+
+async def test_a_raw_text_count_is_not_exact_and_never_exceeds_the_generations_prompt_tokens(
+    generation_client: ServerClient,
+) -> None:
+    request = GenerateRequest.from_prompt("hello world", max_tokens=1, temperature=0.0)
+    count = await generation_client.count_tokens(request)
+    response = await generation_client.generate(request)
+    assert response.usage is not None
+    if count.exact:
+        assert count.input_tokens == response.usage.input_tokens
+    else:
+        assert 0 < count.input_tokens < response.usage.input_tokens
+    if generation_client._tokenizer.route is TokenRoute.EXTRAS_COUNT:
+        assert not count.exact
+
+
+async def test_a_longer_prompt_counts_more_tokens(generation_client: ServerClient) -> None:
+    short = await generation_client.count_tokens(GenerateRequest.from_prompt("hi"))
+    long = await generation_client.count_tokens(GenerateRequest.from_prompt("hi " * 50))
+    assert long.input_tokens > short.input_tokens
