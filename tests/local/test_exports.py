@@ -43,6 +43,16 @@ INTERNAL: dict[str, set[str]] = {
     "botticelli_embedded.errors": {"engine_message", "load_error", "request_error"},
     "botticelli_gemini.errors": {"error_from_response", "parse_duration", "stream_error"},
     # Gemini's wire format: botticelli offers no wire-level Gemini API, only the neutral one.
+    "botticelli_gemini.embeddings": {
+        "WireBatchEmbedRequest",
+        "WireBatchEmbedResponse",
+        "WireContentEmbedding",
+        "WireEmbedRequest",
+        "batch_body",
+        "batches",
+        "parse_batch_embed_response",
+        "to_embed_response",
+    },
     "botticelli_gemini.request": {
         "WireBlob",
         "WireContent",
