@@ -35,8 +35,9 @@ class EmbeddedModel:
     request uses it. Streams still open when the model is closed end with
     :class:`~botticelli_error.StreamInterruptedError`.
 
-    mistral.rs logs to standard error through Rust's ``tracing``; set ``RUST_LOG=warn``
-    to quiet its loading messages.
+    mistral.rs logs through Rust's ``tracing``, to standard output, reading ``RUST_LOG`` once
+    when it is imported; botticelli imports it with ``RUST_LOG=warn`` unless you set the
+    variable yourself (``botticelli -v`` sets ``info``), so a generate prints nothing.
 
     Args:
         config: Which model to load.
