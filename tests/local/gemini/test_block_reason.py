@@ -13,8 +13,9 @@ import pytest
 import respx
 
 from botticelli_core import GenerateRequest
-from botticelli_error import ContentBlockedError
+from botticelli_error import ContentBlockedError, ErrorResponse, ResponseDecodeError
 from botticelli_gemini import GeminiClient, GeminiConfig
+from botticelli_gemini.errors import error_from_response
 
 from . import wire
 
@@ -69,3 +70,30 @@ async def test_a_blocked_prompt_is_content_blocked_when_streamed(
             await read(model)
     assert (caught.value.reason, caught.value.status_code, caught.value.retryable) == (reason, None, False)
     assert route.call_count == 1
+
+
+async def test_a_block_answered_whole_to_a_stream_request_is_still_content_blocked(api: respx.MockRouter) -> None:
+    # Not the event stream asked for, but the transport hands a 2xx body naming "error" to the
+    # backend's mapper, and this one says what happened: a block.
+    body = {"promptFeedback": {"blockReason": "SAFETY"}, "error": None}
+    route = api.post(wire.STREAM_PATH).respond(200, json=body)
+    async with client() as model:
+        with pytest.raises(ContentBlockedError) as caught:
+            await read(model)
+    assert (caught.value.reason, caught.value.retryable) == ("SAFETY", False)
+    assert route.call_count == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"error": "blocked"}',
+        '{"promptFeedback": 5, "error": {}}',
+        '{"promptFeedback": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        '{"promptFeedback": {"blockReason": "SAFETY"}, "candidates": [{"finishReason": "STOP"}], "error": 1}',
+    ],
+    ids=["no feedback", "feedback of the wrong kind", "deep feedback", "feedback beside an answer"],
+)
+def test_a_2xx_body_that_is_no_block_stays_a_decode_error(body: str) -> None:
+    error = error_from_response(ErrorResponse("gemini", 200, {}, body, None))
+    assert type(error) is ResponseDecodeError
