@@ -90,7 +90,7 @@ async def test_a_block_answered_whole_to_a_stream_request_is_still_content_block
         '{"error": "blocked"}',
         '{"promptFeedback": 5, "error": {}}',
         '{"promptFeedback": ' + "[" * 100_000 + "]" * 100_000 + "}",
-        '{"promptFeedback": {"blockReason": "SAFETY"}, "candidates": [{"finishReason": "STOP"}], "error": 1}',
+        '{"promptFeedback": {"blockReason": "SAFETY"}, "candidates": [{"finishReason": "STOP"}], "error": null}',
     ],
     ids=["no feedback", "feedback of the wrong kind", "deep feedback", "feedback beside an answer"],
 )
