@@ -10,10 +10,12 @@ its first chunk, or an input the backend cannot take
 unknown model, blocked content or an undecodable answer propagate: the other backend would
 fail too, or the mistake should be seen.
 
-A stream falls back only until its first chunk reached the caller; after that, an error
-propagates, since the caller already holds text the other backend would not continue. For the
-breaker, a stream is a success once it is over (or the caller left it); one that breaks after
-its first chunk is a failure like any other.
+A backend raising from ``generate_stream()`` itself, before returning a stream, is treated
+like one whose stream fails before its first chunk. A stream falls back only until its first
+chunk reached the caller; after that, an error propagates, since the caller already holds
+text the other backend would not continue. For the breaker, a stream is a success once it
+is over (or the caller left it); one that breaks after its first chunk is a failure like
+any other. Every breaker permit is handed back, whatever happens (see ``CircuitBreaker.acquire``).
 A backend failing repeatedly is skipped for a cool-down by its circuit breaker
 (:class:`~botticelli._breaker.CircuitBreaker`). Each decision is logged as
 ``botticelli.route`` with a ``reason``: ``"cheap"``, ``"hint:complex"``, ``"media"``,
@@ -36,6 +38,7 @@ from botticelli._routing import HybridPolicy, Route, choose_route, counts_agains
 from botticelli_core import GenerateRequest, GenerateResponse, HealthStatus, ModelInfo, StreamChunk
 from botticelli_error import BotticelliError
 from botticelli_interface import (
+    ChunkStream,
     GenerativeModel,
     ManagedStream,
     SupportsAclose,
@@ -151,16 +154,22 @@ class HybridModel:
         backend, permit, spare = self._plan(request, "generate_stream")
         failed: BotticelliError | None = None
         while True:
-            stream = backend.generate_stream(request)
+            # Opening the stream is inside the try: a backend may raise from generate_stream()
+            # itself (an input it checks up front), and that must hand the permit back and fall
+            # back exactly as an error from the first chunk does.
+            opened: ChunkStream | None = None
             try:
+                opened = stream = backend.generate_stream(request)
                 first = await stream.__anext__()
             except StopAsyncIteration:
-                await stream.aclose()
                 self.breaker(backend).record_success(permit)
+                await _close(opened)
                 return
             except BotticelliError as exc:
-                await stream.aclose()
+                # The permit is settled before the close: a close that fails or is cancelled
+                # must not keep a trial marked as running.
                 self._record_error(backend, permit, exc)
+                await _close(opened)
                 switch = self._switch(spare, backend, exc, "generate_stream")
                 if switch is None:
                     _chain(exc, failed)
@@ -168,9 +177,9 @@ class HybridModel:
                 backend, permit, spare, failed = (*switch, None, exc)
                 continue
             except BaseException:
-                with anyio.CancelScope(shield=True):
-                    await stream.aclose()
                 self.breaker(backend).release(permit)
+                with anyio.CancelScope(shield=True):
+                    await _close(opened)
                 raise
             break
         # The backend answered; from here on the caller holds its text, so nothing falls back.
@@ -321,6 +330,12 @@ class HybridModel:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+async def _close(stream: ChunkStream | None) -> None:
+    """Close a backend's stream, if opening it got that far."""
+    if stream is not None:
+        await stream.aclose()
 
 
 def _chain(error: BaseException, earlier: BaseException | None) -> None:

@@ -15,7 +15,13 @@ from botticelli_embedded._engine import Engine, EngineStream
 from botticelli_embedded.config import PROVIDER, EmbeddedConfig
 from botticelli_embedded.convert import response_from_chunks, stream_chunk, to_engine_request
 from botticelli_embedded.errors import request_error
-from botticelli_error import BotticelliError, NotFoundError, StreamInterruptedError
+from botticelli_error import (
+    BotticelliError,
+    ConfigurationError,
+    NotFoundError,
+    ResponseDecodeError,
+    StreamInterruptedError,
+)
 from botticelli_interface import ManagedStream
 from botticelli_interface.request_log import Operation, RequestLog
 
@@ -172,7 +178,15 @@ class EmbeddedModel:
                             partial_text="".join(delivered),
                             provider=PROVIDER,
                         )
-                    chunk = stream_chunk(engine_chunk)
+                    try:
+                        chunk = stream_chunk(engine_chunk)
+                    except ConfigurationError as exc:
+                        # The engine's own output failed botticelli's checks: a decode error, not the caller's.
+                        raise ResponseDecodeError(
+                            f"the embedded engine sent a chunk botticelli cannot read: {exc.message}",
+                            partial_text="".join(delivered),
+                            provider=PROVIDER,
+                        ) from exc
                     if chunk is None:
                         continue
                     delivered.append(chunk.text)

@@ -289,9 +289,26 @@ class ServerUnavailableError(APIStatusError):
 
 
 class ResponseDecodeError(BotticelliError):
-    """The server answered 2xx with a body that does not follow the wire format."""
+    """The server answered 2xx with a body that does not follow the wire format.
+
+    Args:
+        message: What does not decode.
+        partial_text: When the undecodable part came mid-stream, the text already delivered
+            before it (as :attr:`StreamError.partial_text`); ``""`` otherwise. Not scrubbed:
+            it is text the caller already received.
+        **kwargs: The common attributes of :class:`BotticelliError`.
+
+    Examples:
+        >>> err = ResponseDecodeError("event 3 is not JSON", partial_text="Hel")
+        >>> err.partial_text, err.kind
+        ('Hel', <ErrorKind.DESERIALIZATION: 'deserialization'>)
+    """
 
     _kind = ErrorKind.DESERIALIZATION
+
+    def __init__(self, message: str, *, partial_text: str = "", **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.partial_text = partial_text
 
 
 class StreamError(BotticelliError):

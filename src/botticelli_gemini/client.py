@@ -23,6 +23,7 @@ from botticelli_error import (
     APIStatusError,
     BotticelliError,
     ConfigurationError,
+    ResponseDecodeError,
     StreamError,
     TransportError,
     redact_url,
@@ -168,7 +169,7 @@ class GeminiClient:
                         if chunk.text or chunk.reasoning:
                             yield chunk
                     final = decoder.finish()
-                except StreamError as exc:
+                except (StreamError, ResponseDecodeError) as exc:
                     if not exc.partial_text:
                         exc.partial_text = decoder.text
                     raise

@@ -28,9 +28,11 @@ from botticelli_error import (
     AuthenticationError,
     BadRequestError,
     BotticelliError,
+    ContentBlockedError,
     ErrorResponse,
     NotFoundError,
     RateLimitError,
+    ResponseDecodeError,
     ServerUnavailableError,
     StreamInterruptedError,
     error_class_for_status,
@@ -38,7 +40,8 @@ from botticelli_error import (
     is_retryable_status,
     wait_seconds,
 )
-from botticelli_gemini.response import WireError, WireErrorEnvelope
+from botticelli_gemini.convert import check_blocked
+from botticelli_gemini.response import WireError, WireErrorEnvelope, parse_generate_response
 
 __all__ = [
     "GeminiErrorDetails",
@@ -167,12 +170,17 @@ def error_details(error: BotticelliError) -> GeminiErrorDetails | None:
 def error_from_response(response: ErrorResponse) -> BotticelliError:
     """The typed error for a Gemini error reply (the transport's error mapper).
 
+    A 2xx reply that reports a blocked prompt (``promptFeedback.blockReason``, no candidates)
+    is a :class:`~botticelli_error.ContentBlockedError`, never an error with status 200.
+
     Example:
         >>> body = '{"error": {"code": 404, "message": "models/x is not found", "status": "NOT_FOUND"}}'
         >>> err = error_from_response(ErrorResponse("gemini", 404, {}, body, None))
         >>> type(err).__name__, err.error_type, err.retryable
         ('NotFoundError', 'NOT_FOUND', False)
     """
+    if 200 <= response.status_code < 300 and (blocked := _blocked_prompt(response)) is not None:
+        return blocked
     envelope = _parse_envelope(response.body)
     if envelope is None:
         text = response.body.strip()[:500] or None
@@ -263,6 +271,23 @@ def _quota_message(message: str, details: GeminiErrorDetails) -> str:
         which = details.quota_id or "a quota with limit 0"
         return f"Gemini quota exhausted ({which}); retrying before it resets cannot succeed"
     return message
+
+
+def _blocked_prompt(response: ErrorResponse) -> ContentBlockedError | None:
+    """The block a 2xx reply reports (``promptFeedback.blockReason``), if it is one.
+
+    A blocked prompt is an answer, not an error envelope, but it can reach this mapper: a
+    reply that is not the event stream asked for is mapped here when it mentions ``"error"``.
+    """
+    if "promptFeedback" not in response.body:
+        return None
+    try:
+        check_blocked(parse_generate_response(response.body), request_id=response.request_id)
+    except ContentBlockedError as exc:
+        return exc
+    except ResponseDecodeError:
+        return None
+    return None
 
 
 def _parse_envelope(body: str | bytes) -> WireErrorEnvelope | None:

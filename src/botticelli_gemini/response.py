@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
 from botticelli_error import ResponseDecodeError
@@ -125,6 +125,13 @@ class WireGenerateContentResponse(_WireModel):
     model_version: str | None = None
     response_id: str | None = None
     error: WireError | None = None
+
+    @field_validator("candidates", mode="before")
+    @classmethod
+    def _no_candidates(cls, value: object) -> object:
+        # ``"candidates": null`` says the same as leaving the key out; the stream's event view
+        # reads it so, and a block reason beside it must still be reported as a block.
+        return [] if value is None else value
 
 
 class WireCountTokensResponse(_WireModel):

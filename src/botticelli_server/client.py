@@ -291,7 +291,7 @@ class ServerClient:
                     state.check_finished(stream.unframed)
                     if final is not None:
                         yield final(state)
-                except StreamError as exc:
+                except (StreamError, ResponseDecodeError) as exc:
                     exc.partial_text = state.text
                     raise
                 finally:

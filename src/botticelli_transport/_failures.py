@@ -57,8 +57,9 @@ class ReplyErrors:
                 request_id=request_id(response.headers),
                 body=text,
             )
-        if text.lstrip().startswith("{") and '"error"' in text:
-            # An error object under a success status (some servers): the backend's mapper reads it.
+        if text.lstrip().startswith("{"):
+            # A JSON object under a success status: an error object (some servers) or a whole
+            # answer (a Gemini block sent whole): the backend's mapper knows its shapes.
             error = self.from_reply(response, body)
             error.retryable = False
             return error

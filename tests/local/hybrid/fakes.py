@@ -24,7 +24,9 @@ class FakeModel:
 
     ``failures`` is consumed one per call (generate or stream): an exception raised before
     anything is produced, or ``None`` for a success. ``fail_after_first_chunk`` makes a
-    stream raise after delivering its first chunk.
+    stream raise after delivering its first chunk. With ``fails_on_call``, ``generate_stream``
+    raises its failure itself, before returning a stream (as a backend that checks the
+    request's inputs up front does).
     """
 
     def __init__(
@@ -34,11 +36,13 @@ class FakeModel:
         failures: list[BotticelliError | None] | None = None,
         fail_after_first_chunk: BotticelliError | None = None,
         ready: bool = True,
+        fails_on_call: bool = False,
     ) -> None:
         self.name = name
         self.failures = list(failures or [])
         self.fail_after_first_chunk = fail_after_first_chunk
         self.ready = ready
+        self.fails_on_call = fails_on_call
         self.calls: list[str] = []
         self.closed = 0
         self.streams_closed = 0
@@ -63,7 +67,10 @@ class FakeModel:
 
     def generate_stream(self, request: GenerateRequest) -> ManagedStream[StreamChunk]:
         self.calls.append("stream")
-        return ManagedStream(self._chunks(self._next_failure()))
+        failure = self._next_failure()
+        if failure is not None and self.fails_on_call:
+            raise failure
+        return ManagedStream(self._chunks(failure))
 
     async def _chunks(self, failure: BotticelliError | None) -> AsyncGenerator[StreamChunk, None]:
         try:
