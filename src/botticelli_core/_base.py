@@ -10,13 +10,14 @@ from typing import Any, ClassVar, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from botticelli_error import ConfigurationError, redact_url
+from botticelli_error import ConfigurationError, ResponseDecodeError, redact_url
 
 __all__ = [
     "FrozenModel",
     "describe_validation_error",
     "is_secret_name",
     "keep_validation_errors",
+    "parse_wire",
     "validate_settings",
     "validation_problems",
 ]
@@ -219,3 +220,49 @@ def validate_settings(
             name = label(where)
             problems.append(f"{name}: {what}" if name else what)
         raise ConfigurationError("; ".join(problems), provider=provider) from None
+
+
+def parse_wire(model: type[M], data: bytes | str, *, provider: str, what: str) -> M:
+    """Parse a server's JSON reply into ``model``; a reply of another shape is a ``ResponseDecodeError``.
+
+    The error names where the reply went wrong (field locations only); the reply itself is
+    kept in ``body`` for diagnosis. A body nested too deep is a decode error like any other.
+
+    Args:
+        model: The wire model of the reply.
+        data: The reply's body.
+        provider: The backend, for the error.
+        what: What the reply is, for the message (``"chat completion"``, ``"model list"``).
+
+    Raises:
+        ResponseDecodeError: The body is not JSON of the model's shape.
+
+    Examples:
+        >>> class Reply(BaseModel):
+        ...     n: int
+        >>> parse_wire(Reply, b'{"n": 1}', provider="local", what="reply").n
+        1
+        >>> parse_wire(Reply, b'{"n": "x"}', provider="local", what="reply")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        botticelli_error.errors.ResponseDecodeError: [local] the server sent a reply that does not follow ...
+    """
+    try:
+        return model.model_validate_json(data)
+    except ValidationError as exc:
+        problems = exc.errors(include_url=False, include_input=False)
+        first = problems[0]
+        where = ".".join(str(part) for part in first["loc"]) or "the top"
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        error = ResponseDecodeError(
+            f"the server sent a {what} that does not follow its wire format ({count}, at {where}: {first['msg']})",
+            provider=provider,
+            body=data if isinstance(data, str) else data.decode("utf-8", "replace"),
+        )
+    except RecursionError:
+        error = ResponseDecodeError(
+            f"the server sent a {what} nested too deep to read",
+            provider=provider,
+            body=(data if isinstance(data, str) else data.decode("utf-8", "replace"))[:2000],
+        )
+    raise error

@@ -28,6 +28,7 @@ from botticelli_core import (
 )
 from botticelli_core.content import Input
 from botticelli_error import ContentBlockedError, ResponseDecodeError, UnsupportedInputError
+from botticelli_gemini.config import PROVIDER
 from botticelli_gemini.request import (
     WireBlob,
     WireContent,
@@ -54,7 +55,6 @@ __all__ = [
     "to_wire_request",
 ]
 
-_PROVIDER = "gemini"
 _FINISH_REASONS = {
     "STOP": FinishReason.STOP,
     "MAX_TOKENS": FinishReason.LENGTH,
@@ -97,7 +97,7 @@ def to_wire_request(request: GenerateRequest, *, max_request_bytes: int) -> Wire
                 if not isinstance(part, TextInput):
                     raise UnsupportedInputError(
                         f"Gemini takes only text in a system instruction, not {part.type}",
-                        provider=_PROVIDER,
+                        provider=PROVIDER,
                         input_type=part.type,
                     )
                 system_parts.append(WirePart(text=part.text))
@@ -106,7 +106,7 @@ def to_wire_request(request: GenerateRequest, *, max_request_bytes: int) -> Wire
     if not contents:
         raise UnsupportedInputError(
             "Gemini needs at least one user or assistant message besides the system instruction",
-            provider=_PROVIDER,
+            provider=PROVIDER,
             input_type="system",
         )
     return WireGenerateContentRequest(
@@ -156,7 +156,7 @@ def _check_size(request: GenerateRequest, limit: int) -> None:
         raise UnsupportedInputError(
             f"the request's inline content is about {total:,} bytes, over Gemini's limit of {limit:,}; "
             "send large media by URL (fileData, e.g. an uploaded file's URI) instead of inline",
-            provider=_PROVIDER,
+            provider=PROVIDER,
             input_type=kind,
         )
 
@@ -216,7 +216,7 @@ def _blocked(feedback: WirePromptFeedback, request_id: str | None) -> ContentBlo
     detail = f": {feedback.block_reason_message}" if feedback.block_reason_message else ""
     return ContentBlockedError(
         f"Gemini blocked the prompt ({reason}){detail}",
-        provider=_PROVIDER,
+        provider=PROVIDER,
         reason=reason,
         error_type=reason,
         server_message=feedback.block_reason_message,
@@ -245,7 +245,7 @@ def to_response(response: WireGenerateContentResponse, *, request_id: str | None
     if not response.candidates:
         raise ResponseDecodeError(
             "Gemini answered with no candidate and no block reason",
-            provider=_PROVIDER,
+            provider=PROVIDER,
             request_id=request_id,
         )
     candidate = response.candidates[0]

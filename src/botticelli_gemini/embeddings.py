@@ -18,10 +18,10 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
 from botticelli_core import EmbedResponse
+from botticelli_core._base import parse_wire
 from botticelli_error import EmbeddingShapeError
 from botticelli_gemini.config import PROVIDER
 from botticelli_gemini.request import WireContent, WirePart
-from botticelli_gemini.response import _parse
 
 __all__ = [
     "MAX_BATCH",
@@ -124,7 +124,7 @@ def parse_batch_embed_response(data: bytes | str) -> WireBatchEmbedResponse:
     Raises:
         ResponseDecodeError: The body is not JSON of the documented shape.
     """
-    return _parse(WireBatchEmbedResponse, data, "batchEmbedContents response")
+    return parse_wire(WireBatchEmbedResponse, data, provider=PROVIDER, what="batchEmbedContents response")
 
 
 def to_embed_response(

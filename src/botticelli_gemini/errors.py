@@ -40,6 +40,7 @@ from botticelli_error import (
     is_retryable_status,
     wait_seconds,
 )
+from botticelli_gemini.config import PROVIDER
 from botticelli_gemini.convert import check_blocked
 from botticelli_gemini.response import WireError, WireErrorEnvelope, parse_generate_response
 
@@ -51,7 +52,6 @@ __all__ = [
     "stream_error",
 ]
 
-_PROVIDER = "gemini"
 _RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
 _QUOTA_FAILURE = "type.googleapis.com/google.rpc.QuotaFailure"
 _ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
@@ -212,7 +212,7 @@ def stream_error(error: WireError, *, partial_text: str, body: str | None = None
     mapped = _from_wire_error(error, status_code=error.code, request_id=None, header_retry_after=None, body=body)
     return StreamInterruptedError(
         f"Gemini reported an error mid-stream: {mapped.message}",
-        provider=_PROVIDER,
+        provider=PROVIDER,
         retryable=mapped.retryable,
         status_code=mapped.status_code,
         retry_after=mapped.retry_after,
@@ -244,7 +244,7 @@ def _from_wire_error(
     message = error.message or f"Gemini request failed ({error.status or http_status})"
     retry_after = details.retry_delay if details.retry_delay is not None else header_retry_after
     kwargs: dict[str, Any] = {
-        "provider": _PROVIDER,
+        "provider": PROVIDER,
         "status_code": http_status,
         "retry_after": retry_after,
         "request_id": request_id,

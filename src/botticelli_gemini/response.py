@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, field_validator
 from pydantic.alias_generators import to_camel
 
-from botticelli_error import ResponseDecodeError
+from botticelli_core._base import parse_wire
+from botticelli_gemini.config import PROVIDER
 
 __all__ = [
     "WireCandidate",
@@ -161,26 +162,13 @@ class WireListModelsResponse(_WireModel):
     next_page_token: str | None = Field(default=None)
 
 
-def _parse(model: type[_M], data: bytes | str, what: str) -> _M:
-    try:
-        return model.model_validate_json(data)
-    except ValidationError as exc:
-        # Field locations only: the body itself goes to ``body`` for diagnosis.
-        where = ", ".join(".".join(str(p) for p in err["loc"]) or "body" for err in exc.errors()[:3])
-        raise ResponseDecodeError(
-            f"Gemini sent a {what} that does not follow its wire format (at {where})",
-            provider="gemini",
-            body=data if isinstance(data, str) else data.decode("utf-8", "replace"),
-        ) from None
-
-
 def parse_generate_response(data: bytes | str) -> WireGenerateContentResponse:
     """Parse a ``generateContent`` body or one stream event.
 
     Raises:
         ResponseDecodeError: The body is not JSON of the documented shape.
     """
-    return _parse(WireGenerateContentResponse, data, "response")
+    return parse_wire(WireGenerateContentResponse, data, provider=PROVIDER, what="response")
 
 
 def parse_count_tokens_response(data: bytes | str) -> WireCountTokensResponse:
@@ -189,7 +177,7 @@ def parse_count_tokens_response(data: bytes | str) -> WireCountTokensResponse:
     Raises:
         ResponseDecodeError: The body is not JSON of the documented shape.
     """
-    return _parse(WireCountTokensResponse, data, "countTokens response")
+    return parse_wire(WireCountTokensResponse, data, provider=PROVIDER, what="countTokens response")
 
 
 def parse_list_models_response(data: bytes | str) -> WireListModelsResponse:
@@ -198,7 +186,7 @@ def parse_list_models_response(data: bytes | str) -> WireListModelsResponse:
     Raises:
         ResponseDecodeError: The body is not JSON of the documented shape.
     """
-    return _parse(WireListModelsResponse, data, "model list")
+    return parse_wire(WireListModelsResponse, data, provider=PROVIDER, what="model list")
 
 
 def parse_model(data: bytes | str) -> WireModel:
@@ -207,4 +195,4 @@ def parse_model(data: bytes | str) -> WireModel:
     Raises:
         ResponseDecodeError: The body is not JSON of the documented shape.
     """
-    return _parse(WireModel, data, "model description")
+    return parse_wire(WireModel, data, provider=PROVIDER, what="model description")

@@ -34,6 +34,7 @@ from typing_extensions import TypedDict
 
 from botticelli_core import FinishReason, StreamChunk, ToolCallOutput, Usage
 from botticelli_error import ResponseDecodeError, StreamInterruptedError
+from botticelli_gemini.config import PROVIDER
 from botticelli_gemini.convert import check_blocked, finish_reason, new_tool_call_id, to_usage
 from botticelli_gemini.errors import stream_error
 from botticelli_gemini.response import WireError, WireFunctionCall, WireUsageMetadata, parse_generate_response
@@ -41,7 +42,6 @@ from botticelli_transport.sse import ServerSentEvent
 
 __all__ = ["GeminiStreamDecoder"]
 
-_PROVIDER = "gemini"
 _EMPTY = StreamChunk()
 
 
@@ -123,7 +123,7 @@ class GeminiStreamDecoder:
         except ValidationError:
             raise ResponseDecodeError(
                 "Gemini sent usageMetadata that does not follow its wire format",
-                provider=_PROVIDER,
+                provider=PROVIDER,
                 request_id=self._request_id,
                 body=str(self._usage),
             ) from None
@@ -145,7 +145,7 @@ class GeminiStreamDecoder:
             # lenient of the two, so it rejects nothing the full model accepts.
             parse_generate_response(event.data)
             raise ResponseDecodeError(  # pragma: no cover - unreachable while the view stays lenient
-                "Gemini sent a stream event that does not follow its wire format", provider=_PROVIDER
+                "Gemini sent a stream event that does not follow its wire format", provider=PROVIDER
             ) from None
         error = parsed.get("error")
         if error is not None:
@@ -203,7 +203,7 @@ class GeminiStreamDecoder:
         if self._finish_reason is None:
             raise StreamInterruptedError(
                 "the Gemini stream ended without a finish reason; the answer is incomplete",
-                provider=_PROVIDER,
+                provider=PROVIDER,
                 request_id=self._request_id,
                 partial_text=self.text,
             )

@@ -8,7 +8,7 @@ from collections.abc import AsyncGenerator, Callable, Sequence
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from botticelli_core import (
     EmbedResponse,
@@ -20,6 +20,7 @@ from botticelli_core import (
     TokenCount,
     Usage,
 )
+from botticelli_core._base import parse_wire
 from botticelli_error import BotticelliError, ResponseDecodeError, StreamError, redact_url
 from botticelli_interface import ManagedStream
 from botticelli_interface.request_log import Operation, RequestLog
@@ -227,7 +228,7 @@ class ServerClient:
     async def list_models(self) -> list[ModelInfo]:
         """``GET /v1/models``: the models the server offers."""
         result = await self._transport.request("GET", _MODELS_PATH)
-        listing = _parse(ModelList, result.content)
+        listing = parse_wire(ModelList, result.content, provider=PROVIDER, what="model list")
         return [_model_info(entry.model_dump()) for entry in listing.data]
 
     async def health(self) -> HealthStatus:
@@ -266,7 +267,7 @@ class ServerClient:
         with self._log(operation, request) as entry:
             result = await self._transport.request("POST", _CHAT_PATH, content=request.to_json())
             entry.retries, entry.status_code, entry.request_id = result.retries, result.status_code, result.request_id
-            response = _parse(ChatCompletionResponse, result.content)
+            response = parse_wire(ChatCompletionResponse, result.content, provider=PROVIDER, what="chat completion")
             if response.usage is not None:
                 entry.usage = usage_from_wire(response.usage)
             return response
@@ -306,18 +307,6 @@ def _usage_or_none(state: StreamState) -> Usage | None:
         return state.final_usage
     except ResponseDecodeError:
         return None
-
-
-def _parse(model: type[M], content: bytes) -> M:
-    try:
-        return model.model_validate_json(content)
-    except ValidationError as exc:
-        raise ResponseDecodeError(
-            f"the server's reply is not a valid {model.__name__}: {exc.error_count()} problem(s), "
-            f"first: {exc.errors(include_url=False)[0]['msg']}",
-            provider=PROVIDER,
-            body=content.decode("utf-8", "replace"),
-        ) from None
 
 
 def _model_info(entry: dict[str, Any]) -> ModelInfo:
