@@ -18,9 +18,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from botticelli_core._base import is_secret_name
 from botticelli_error import ConfigurationError
 
-__all__ = ["PRESETS", "ServerPreset", "fill_argv", "get_preset"]
+__all__ = ["PRESETS", "ServerPreset", "fill_argv", "get_preset", "redact_argv", "secret_values", "shell_line"]
 
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{(\w+)\}")
 
@@ -196,3 +197,38 @@ def get_preset(name: str) -> ServerPreset:
         raise ConfigurationError(
             f"unknown inference server preset {name!r}; choose one of {valid}, or pass a custom argv"
         ) from None
+
+
+def redact_argv(argv: Sequence[str]) -> list[str]:
+    """Hide the value of any flag that names a secret (``--api-key X``, ``--token=X``)."""
+    shown: list[str] = []
+    hide_next = False
+    for part in argv:
+        if hide_next:
+            shown.append("***")
+            hide_next = False
+            continue
+        flag, eq, _ = part.partition("=")
+        # Values of flags named like credentials are hidden, so a key given on the command line never leaks.
+        is_secret_flag = flag.startswith("-") and is_secret_name(flag)
+        if is_secret_flag and eq:
+            shown.append(f"{flag}=***")
+        else:
+            shown.append(part)
+            hide_next = is_secret_flag
+    return shown
+
+
+def secret_values(argv: Sequence[str]) -> list[str]:
+    """The values :func:`redact_argv` hides."""
+    shown_argv = redact_argv(argv)
+    return [
+        part.partition("=")[2] if shown != "***" else part
+        for part, shown in zip(argv, shown_argv, strict=True)
+        if shown != part
+    ]
+
+
+def shell_line(argv: Sequence[str]) -> str:
+    """The command as one quoted line for messages, its secrets hidden."""
+    return "'" + " ".join(redact_argv(argv)) + "'"

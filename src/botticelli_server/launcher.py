@@ -35,12 +35,11 @@ import anyio
 from pydantic import SecretStr
 
 from botticelli_core import HealthStatus
-from botticelli_core._base import is_secret_name
 from botticelli_error import ConfigurationError, ServerUnavailableError, register_secret
 from botticelli_interface.request_log import log_event
 from botticelli_server._child import OutputTail, kill_group, signal_group, wait_exit
 from botticelli_server._ports import find_free_port, foreign_listener, port_in_use
-from botticelli_server._presets import ServerPreset, fill_argv, get_preset
+from botticelli_server._presets import ServerPreset, fill_argv, get_preset, redact_argv, secret_values, shell_line
 from botticelli_server.client import ServerClient
 from botticelli_server.config import ServerConfig
 
@@ -64,36 +63,6 @@ OUTPUT_TAIL_LINES = 40
 """How many lines of the server's output are kept for error messages."""
 
 _PROVIDER = "local"
-
-
-def _redact(argv: Sequence[str]) -> list[str]:
-    """Hide the value of any flag that names a secret (``--api-key X``, ``--token=X``)."""
-    shown: list[str] = []
-    hide_next = False
-    for part in argv:
-        if hide_next:
-            shown.append("***")
-            hide_next = False
-            continue
-        flag, eq, _ = part.partition("=")
-        # Values of flags named like credentials are hidden, so a key given on the command line never leaks.
-        is_secret_flag = flag.startswith("-") and is_secret_name(flag)
-        if is_secret_flag and eq:
-            shown.append(f"{flag}=***")
-        else:
-            shown.append(part)
-            hide_next = is_secret_flag
-    return shown
-
-
-def _secret_values(argv: Sequence[str]) -> list[str]:
-    """The values :func:`_redact` hides."""
-    shown_argv = _redact(argv)
-    return [
-        part.partition("=")[2] if shown != "***" else part
-        for part, shown in zip(argv, shown_argv, strict=True)
-        if shown != part
-    ]
 
 
 class InferenceServer:
@@ -158,7 +127,7 @@ class InferenceServer:
         self._env = dict(env or {})
         self._api_key = SecretStr(api_key) if api_key is not None else None
         # The server may print its own command line: scrub the key and secret flags from our errors.
-        for secret in (api_key, *_secret_values([*self._template, *self._extra_args])):
+        for secret in (api_key, *secret_values([*self._template, *self._extra_args])):
             register_secret(secret, setting="the inference server's api_key or command line", owner=self)
         self.startup_timeout = startup_timeout
         self.stop_grace = stop_grace
@@ -201,7 +170,7 @@ class InferenceServer:
         return [*argv, *self._extra_args]
 
     def __repr__(self) -> str:
-        what = self._preset.name if self._preset is not None else _redact(self._template)[0]
+        what = self._preset.name if self._preset is not None else redact_argv(self._template)[0]
         return f"InferenceServer({what!r}, model_name={self.model_name!r}, port={self._port}, pid={self.pid})"
 
     # -- what callers read --------------------------------------------------------------------
@@ -282,13 +251,14 @@ class InferenceServer:
             port, self._port = self._port, self._requested_port
             raise ServerUnavailableError(
                 f"port {port} on {self.host} is already in use by another process, so the inference server "
-                f"{_shell(argv)} was not started; stop that process, or choose another port (None picks a free one)",
+                f"{shell_line(argv)} was not started; stop that process, or choose another port "
+                "(None picks a free one)",
                 provider=_PROVIDER,
                 retryable=False,
             )
         started = time.monotonic()
         self._started_at = time.time()
-        log_event(logging.INFO, "inference_server_starting", command=_redact(argv), port=self._port)
+        log_event(logging.INFO, "inference_server_starting", command=redact_argv(argv), port=self._port)
         try:
             # A new session makes the server a process-group leader, so stop() reaches its children too.
             # Popen is called inline: fork+exec returns at once, and keeping it in this task means a
@@ -304,7 +274,7 @@ class InferenceServer:
         except OSError as exc:
             self._port = self._requested_port
             raise ConfigurationError(
-                f"cannot run the inference server command {_redact(argv)[0]!r}: {exc.strerror or exc}"
+                f"cannot run the inference server command {redact_argv(argv)[0]!r}: {exc.strerror or exc}"
             ) from exc
         self._process = process
         self._stopped = False
@@ -340,7 +310,7 @@ class InferenceServer:
                         logging.WARNING, "inference_server_exited", pid=self.pid, returncode=code, before_ready=True
                     )
                     raise ServerUnavailableError(
-                        f"the inference server {_shell(argv)} exited with status {code} before it was ready; "
+                        f"the inference server {shell_line(argv)} exited with status {code} before it was ready; "
                         f"last output:\n{self.output_tail()}",
                         provider=_PROVIDER,
                         retryable=False,
@@ -354,7 +324,7 @@ class InferenceServer:
                     return
                 if time.monotonic() >= deadline:
                     raise ServerUnavailableError(
-                        f"the inference server {_shell(argv)} was not ready within {self.startup_timeout:g} s "
+                        f"the inference server {shell_line(argv)} was not ready within {self.startup_timeout:g} s "
                         f"(last health status: {health.status}); last output:\n{self.output_tail()}",
                         provider=_PROVIDER,
                         retryable=False,
@@ -377,7 +347,7 @@ class InferenceServer:
             return True
         raise ServerUnavailableError(
             f"another process (pid {other}) listens on port {self._port} and answered the readiness probe, "
-            f"not the inference server {_shell(argv)}; last output:\n{self.output_tail()}",
+            f"not the inference server {shell_line(argv)}; last output:\n{self.output_tail()}",
             provider=_PROVIDER,
             retryable=False,
             body=self.output_tail(),
@@ -418,7 +388,3 @@ class InferenceServer:
             signal=signal_used,
             seconds=round(time.monotonic() - stopping, 3),
         )
-
-
-def _shell(argv: Sequence[str]) -> str:
-    return "'" + " ".join(_redact(argv)) + "'"

@@ -360,10 +360,10 @@ async def test_starting_a_running_server_again_is_refused() -> None:
 
 
 def test_only_flags_named_like_credentials_have_their_values_hidden() -> None:
-    from botticelli_server.launcher import _redact  # noqa: PLC0415 - the rule under test is private
+    from botticelli_server._presets import redact_argv  # noqa: PLC0415 - the rule under test is private
 
     argv = ["srv", "--max-tokens", "512", "--api-key", "sk-1", "--hf-token=hf_2", "--ssl-keyfile", "k.pem"]
-    assert _redact(argv) == [
+    assert redact_argv(argv) == [
         "srv",
         "--max-tokens",
         "512",
