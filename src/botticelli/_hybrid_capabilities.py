@@ -57,6 +57,7 @@ async def embed(
     model: str | None,
     dimensions: int | None,
     task: str | None,
+    truncate: bool,
 ) -> EmbedResponse:
     """Embed on the embedding backend; on the other one only if the policy allows it."""
     backend = embed_backend(hybrid)
@@ -69,7 +70,7 @@ async def embed(
         )
     _log(backend, "embed_backend", logging.INFO)
     try:
-        return await _embed_on(hybrid, backend, texts, model=model, dimensions=dimensions, task=task)
+        return await _embed_on(hybrid, backend, texts, model=model, dimensions=dimensions, task=task, truncate=truncate)
     except BotticelliError as exc:
         other = hybrid.fallback if backend is hybrid.preferred else hybrid.preferred
         if not (hybrid.policy.embed_fallback and isinstance(other, SupportsEmbed) and falls_back_on(exc)):
@@ -77,7 +78,9 @@ async def embed(
         _log(other, f"embed_fallback:{type(exc).__name__}", logging.WARNING, failed_backend=backend.provider_name)
         try:
             # ``model`` named a model of the first backend; the other one uses its own.
-            return await _embed_on(hybrid, other, texts, model=None, dimensions=dimensions, task=task)
+            return await _embed_on(
+                hybrid, other, texts, model=None, dimensions=dimensions, task=task, truncate=truncate
+            )
         except BotticelliError as second:
             if second.__context__ is None:
                 second.__context__ = exc
@@ -92,6 +95,7 @@ async def _embed_on(
     model: str | None,
     dimensions: int | None,
     task: str | None,
+    truncate: bool,
 ) -> EmbedResponse:
     # Checked by the callers; the assert narrows the type for mypy.
     assert isinstance(backend, SupportsEmbed)
@@ -100,7 +104,7 @@ async def _embed_on(
     # backend is tried anyway, and the permit only keeps the breaker's count right.
     permit = breaker.acquire()
     try:
-        response = await backend.embed(texts, model=model, dimensions=dimensions, task=task)
+        response = await backend.embed(texts, model=model, dimensions=dimensions, task=task, truncate=truncate)
     except BotticelliError as exc:
         hybrid.record_error(backend, permit, exc)
         raise

@@ -283,19 +283,23 @@ class HybridModel:
         model: str | None = None,
         dimensions: int | None = None,
         task: str | None = None,
+        truncate: bool = False,
     ) -> EmbedResponse:
         """Embed on the one embedding backend (``policy.embed_backend``), never on a per-call route.
 
         A failure is raised rather than answered by the other backend's model, unless
         ``policy.embed_fallback`` is set; ``EmbedResponse.model`` always names the model
-        that made the vectors. ``model`` names a model of the embedding backend.
+        that made the vectors. ``model`` names a model of the embedding backend; ``truncate``
+        is passed to whichever backend embeds.
 
         Raises:
             UnsupportedInputError: Neither backend has embeddings (``input_type="embeddings"``).
             ConfigurationError: ``policy.embed_backend`` names a backend without embeddings.
             BotticelliError: The embedding backend's error.
         """
-        return await _hybrid_capabilities.embed(self, texts, model=model, dimensions=dimensions, task=task)
+        return await _hybrid_capabilities.embed(
+            self, texts, model=model, dimensions=dimensions, task=task, truncate=truncate
+        )
 
     async def count_tokens(self, request: GenerateRequest) -> TokenCount:
         """The prompt's tokens as the backend it would be routed to counts them.

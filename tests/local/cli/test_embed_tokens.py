@@ -50,6 +50,15 @@ def test_embed_prints_one_json_line_per_text_in_order(
     ]
     sent = json.loads(route.calls.last.request.content)
     assert (sent["input"], sent["dimensions"], sent["model"]) == (["a cat", "a dog"], 2, "phi")
+    assert "truncate_prompt_tokens" not in sent
+
+
+def test_embed_truncate_asks_the_server_to_truncate(
+    config: Path, server: respx.MockRouter, capsys: pytest.CaptureFixture[str]
+) -> None:
+    route = server.post("/v1/embeddings").respond(json=embeddings([0.5, 0.25]))
+    assert main(["embed", "a long text", "--truncate"]) == 0
+    assert json.loads(route.calls.last.request.content)["truncate_prompt_tokens"] == -1
 
 
 def test_embed_of_token_level_vectors_fails_with_the_typed_error(

@@ -40,6 +40,7 @@ class CapableFake(FakeModel):
         self.count_failure = count_failure
         self.named = named
         self.embed_models: list[str | None] = []
+        self.truncated: list[bool] = []
 
     async def embed(
         self,
@@ -48,9 +49,11 @@ class CapableFake(FakeModel):
         model: str | None = None,
         dimensions: int | None = None,
         task: str | None = None,
+        truncate: bool = False,
     ) -> EmbedResponse:
         self.calls.append("embed")
         self.embed_models.append(model)
+        self.truncated.append(truncate)
         failure = self.embed_failures.pop(0) if self.embed_failures else None
         if failure is not None:
             raise failure
@@ -81,6 +84,15 @@ async def test_embeddings_go_to_the_preferred_backend_when_it_embeds(routes: pyt
     assert response == EmbedResponse(vectors=[[0.0, 0.0], [1.0, 1.0]], model="local-embedder")
     assert (local.calls, api.calls, local.embed_models) == (["embed"], [], ["nomic"])
     assert reasons(routes) == ["embed_backend"]
+
+
+@pytest.mark.anyio
+async def test_truncate_is_passed_to_the_embedding_backend() -> None:
+    local = CapableFake("local")
+    model = hybrid(local, CapableFake("gemini"))
+    await model.embed(["a"], truncate=True)
+    await model.embed(["a"])
+    assert local.truncated == [True, False]
 
 
 @pytest.mark.anyio
