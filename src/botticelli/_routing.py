@@ -27,10 +27,12 @@ __all__ = [
     "DEFAULT_FAILURE_THRESHOLD",
     "DEFAULT_MAX_TOKENS_THRESHOLD",
     "DEFAULT_PROMPT_TOKENS_THRESHOLD",
+    "EmbedBackend",
     "HybridPolicy",
     "Route",
     "choose_route",
     "counts_against_backend",
+    "decided_without_size",
     "estimate_prompt_tokens",
     "falls_back_on",
 ]
@@ -57,6 +59,8 @@ _FALLBACK_ERRORS: tuple[type[BotticelliError], ...] = (
 )
 
 Target = Literal["preferred", "fallback"]
+EmbedBackend = Literal["auto", "preferred", "fallback"]
+"""Which backend embeds: ``"auto"`` is the preferred one if it can, else the fallback."""
 
 
 class HybridPolicy(BaseModel):
@@ -70,6 +74,16 @@ class HybridPolicy(BaseModel):
             fallback (local servers often cannot take them).
         failure_threshold: Consecutive failures that open a backend's circuit breaker.
         cooldown: Seconds an open breaker skips its backend before a trial request.
+        embed_backend: The one backend that makes embeddings (see :data:`EmbedBackend`).
+            One backend, not a route per call: vectors of two models do not compare.
+        embed_fallback: On a failure of the embedding backend that would make generation
+            fall back, embed with the other backend instead of raising. Off by default:
+            the vectors then come from another model (``EmbedResponse.model`` says which),
+            and mixing them with stored ones is a silent error.
+        count_tokens_routing: Ask a backend for the prompt's exact token count (the
+            preferred one if it can count, else the fallback) instead of estimating
+            characters / 4; one extra request before each generation that the hint and
+            media rules leave undecided.
 
     Examples:
         >>> HybridPolicy().prompt_tokens_threshold
@@ -85,6 +99,9 @@ class HybridPolicy(BaseModel):
     media_to_fallback: bool = True
     failure_threshold: int = Field(default=DEFAULT_FAILURE_THRESHOLD, gt=0)
     cooldown: float = Field(default=DEFAULT_COOLDOWN, ge=0)
+    embed_backend: EmbedBackend = "auto"
+    embed_fallback: bool = False
+    count_tokens_routing: bool = False
 
 
 class Route(BaseModel):
@@ -118,11 +135,12 @@ def _has_media(request: GenerateRequest) -> bool:
     return any(not isinstance(part, TextInput) for m in request.messages for part in m.content)
 
 
-def choose_route(request: GenerateRequest, policy: HybridPolicy) -> Route:
+def choose_route(request: GenerateRequest, policy: HybridPolicy, *, prompt_tokens: int | None = None) -> Route:
     """Pick the backend a request should try first.
 
     The first rule that applies wins: an explicit ``routing_hint``, then media inputs,
-    then the estimated prompt size, then the requested ``max_tokens``; anything else is cheap.
+    then the prompt size (``prompt_tokens`` when a backend counted it, else the
+    characters / 4 estimate), then the requested ``max_tokens``; anything else is cheap.
 
     Examples:
         >>> policy = HybridPolicy(prompt_tokens_threshold=10)
@@ -132,17 +150,30 @@ def choose_route(request: GenerateRequest, policy: HybridPolicy) -> Route:
         'prompt_tokens>10'
         >>> choose_route(GenerateRequest.from_prompt("Hi", routing_hint="complex"), policy).reason
         'hint:complex'
+        >>> choose_route(GenerateRequest.from_prompt("Hi"), policy, prompt_tokens=11).reason
+        'prompt_tokens>10'
     """
     if request.routing_hint is not None:
         target: Target = "preferred" if request.routing_hint == "cheap" else "fallback"
         return Route(target=target, reason=f"hint:{request.routing_hint}")
     if policy.media_to_fallback and _has_media(request):
         return Route(target="fallback", reason="media")
-    if estimate_prompt_tokens(request) > policy.prompt_tokens_threshold:
+    tokens = prompt_tokens if prompt_tokens is not None else estimate_prompt_tokens(request)
+    if tokens > policy.prompt_tokens_threshold:
         return Route(target="fallback", reason=f"prompt_tokens>{policy.prompt_tokens_threshold}")
     if request.max_tokens is not None and request.max_tokens > policy.max_tokens_threshold:
         return Route(target="fallback", reason=f"max_tokens>{policy.max_tokens_threshold}")
     return Route(target="preferred", reason="cheap")
+
+
+def decided_without_size(route: Route) -> bool:
+    """Whether ``route`` was decided before the prompt's size was looked at (hint or media).
+
+    Examples:
+        >>> decided_without_size(Route(target="fallback", reason="media"))
+        True
+    """
+    return route.reason == "media" or route.reason.startswith("hint:")
 
 
 def falls_back_on(error: BaseException) -> bool:

@@ -27,15 +27,25 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import Self
 
 import anyio
 
+from botticelli import _hybrid_capabilities
 from botticelli._breaker import CircuitBreaker, Permit
+from botticelli._hybrid_capabilities import sized_route
 from botticelli._routing import HybridPolicy, Route, choose_route, counts_against_backend, falls_back_on
-from botticelli_core import GenerateRequest, GenerateResponse, HealthStatus, ModelInfo, StreamChunk
+from botticelli_core import (
+    EmbedResponse,
+    GenerateRequest,
+    GenerateResponse,
+    HealthStatus,
+    ModelInfo,
+    StreamChunk,
+    TokenCount,
+)
 from botticelli_error import BotticelliError
 from botticelli_interface import (
     ChunkStream,
@@ -124,13 +134,13 @@ class HybridModel:
         Raises:
             BotticelliError: The error of the last backend tried.
         """
-        backend, permit, spare = self._plan(request, "generate")
+        backend, permit, spare = self._plan(await sized_route(self, request), "generate")
         failed: BotticelliError | None = None
         while True:
             try:
                 response = await backend.generate(request)
             except BotticelliError as exc:
-                self._record_error(backend, permit, exc)
+                self.record_error(backend, permit, exc)
                 switch = self._switch(spare, backend, exc, "generate")
                 if switch is None:
                     _chain(exc, failed)
@@ -151,7 +161,7 @@ class HybridModel:
         return ManagedStream(self._stream(request))
 
     async def _stream(self, request: GenerateRequest) -> AsyncGenerator[StreamChunk, None]:
-        backend, permit, spare = self._plan(request, "generate_stream")
+        backend, permit, spare = self._plan(await sized_route(self, request), "generate_stream")
         failed: BotticelliError | None = None
         while True:
             # Opening the stream is inside the try: a backend may raise from generate_stream()
@@ -168,7 +178,7 @@ class HybridModel:
             except BotticelliError as exc:
                 # The permit is settled before the close: a close that fails or is cancelled
                 # must not keep a trial marked as running.
-                self._record_error(backend, permit, exc)
+                self.record_error(backend, permit, exc)
                 await _close(opened)
                 switch = self._switch(spare, backend, exc, "generate_stream")
                 if switch is None:
@@ -197,7 +207,7 @@ class HybridModel:
                 yield chunk
         except BotticelliError as exc:
             broke = True
-            self._record_error(backend, permit, exc)
+            self.record_error(backend, permit, exc)
             raise
         finally:
             if not broke:
@@ -205,11 +215,8 @@ class HybridModel:
             with anyio.CancelScope(shield=True):
                 await stream.aclose()
 
-    def _plan(
-        self, request: GenerateRequest, operation: str
-    ) -> tuple[GenerativeModel, Permit | None, GenerativeModel | None]:
+    def _plan(self, route: Route, operation: str) -> tuple[GenerativeModel, Permit | None, GenerativeModel | None]:
         """The backend to try first with its breaker permit, and the spare to fall back to; logs the choice."""
-        route = self.route(request)
         first, second = (
             (self.preferred, self.fallback) if route.target == "preferred" else (self.fallback, self.preferred)
         )
@@ -247,7 +254,8 @@ class HybridModel:
         )
         return spare, permit
 
-    def _record_error(self, backend: GenerativeModel, permit: Permit | None, exc: BotticelliError) -> None:
+    def record_error(self, backend: GenerativeModel, permit: Permit | None, exc: BotticelliError) -> None:
+        """Settle ``backend``'s breaker permit after ``exc``: a failure only if it says the backend is unwell."""
         breaker = self.breaker(backend)
         if counts_against_backend(exc):
             breaker.record_failure(permit)
@@ -267,6 +275,43 @@ class HybridModel:
         )
 
     # -- capabilities -------------------------------------------------------------------
+
+    async def embed(
+        self,
+        texts: Sequence[str],
+        *,
+        model: str | None = None,
+        dimensions: int | None = None,
+        task: str | None = None,
+        truncate: bool = False,
+    ) -> EmbedResponse:
+        """Embed on the one embedding backend (``policy.embed_backend``), never on a per-call route.
+
+        A failure is raised rather than answered by the other backend's model, unless
+        ``policy.embed_fallback`` is set; ``EmbedResponse.model`` always names the model
+        that made the vectors. ``model`` names a model of the embedding backend; ``truncate``
+        is passed to whichever backend embeds.
+
+        Raises:
+            UnsupportedInputError: Neither backend has embeddings (``input_type="embeddings"``).
+            ConfigurationError: ``policy.embed_backend`` names a backend without embeddings.
+            BotticelliError: The embedding backend's error.
+        """
+        return await _hybrid_capabilities.embed(
+            self, texts, model=model, dimensions=dimensions, task=task, truncate=truncate
+        )
+
+    async def count_tokens(self, request: GenerateRequest) -> TokenCount:
+        """The prompt's tokens as the backend it would be routed to counts them.
+
+        If only the other backend can count, its count comes back with ``exact=False``
+        (tokenizers differ).
+
+        Raises:
+            UnsupportedInputError: Neither backend counts tokens (``input_type="count_tokens"``).
+            BotticelliError: The counting backend's error.
+        """
+        return await _hybrid_capabilities.count_tokens(self, request)
 
     async def backend_health(self) -> dict[str, HealthStatus]:
         """Each backend's health, by provider name (preferred first)."""

@@ -13,7 +13,7 @@ server asked us to wait), ``reply`` (an error reply and the error its status cal
 for) and ``scrub`` (the registry of secrets no error may show).
 """
 
-from botticelli_error.embedding import EmbeddingShapeError, InputTooLongError
+from botticelli_error.embedding import EmbeddingShapeError, InputTooLongError, TruncationUnsupportedError
 from botticelli_error.errors import (
     APIStatusError,
     AuthenticationError,
@@ -68,6 +68,7 @@ __all__ = [
     "StreamInterruptedError",
     "StreamStalledError",
     "TransportError",
+    "TruncationUnsupportedError",
     "UnsupportedInputError",
     "error_class_for_status",
     "error_for_status",

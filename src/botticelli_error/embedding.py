@@ -8,6 +8,7 @@ Both sit in the tree of :mod:`botticelli_error.errors`, so a caller that catches
     └── EmbeddingShapeError       not one vector per input (e.g. one per token)
     BadRequestError
     └── InputTooLongError         an input exceeds the model's context; names its index
+        └── TruncationUnsupportedError   truncation was asked for and the backend cannot do it
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from botticelli_error.errors import BadRequestError, ResponseDecodeError
 
-__all__ = ["EmbeddingShapeError", "InputTooLongError"]
+__all__ = ["EmbeddingShapeError", "InputTooLongError", "TruncationUnsupportedError"]
 
 
 class EmbeddingShapeError(ResponseDecodeError):
@@ -71,3 +72,27 @@ class InputTooLongError(BadRequestError):
         self.index = index
         self.input_tokens = input_tokens
         self.context_length = context_length
+
+
+class TruncationUnsupportedError(InputTooLongError):
+    """``truncate=True`` was asked for, and the backend still refused an input as too long.
+
+    The backend has no truncation it can be asked for (llama.cpp's server refuses any input
+    over its physical batch), so the input must be shortened by the caller or the server
+    started with a larger batch. A subclass of :class:`InputTooLongError`: a handler of that
+    error handles this one too.
+
+    Args:
+        message: What was refused, and what would make it fit.
+        backend: Which server or API could not truncate, e.g. ``"llama.cpp"``.
+        **kwargs: The attributes of :class:`InputTooLongError`.
+
+    Examples:
+        >>> err = TruncationUnsupportedError("input 2 was not truncated", index=2, backend="local")
+        >>> err.index, err.backend, isinstance(err, InputTooLongError)
+        (2, 'local', True)
+    """
+
+    def __init__(self, message: str, *, backend: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.backend = backend

@@ -26,6 +26,7 @@ from botticelli_error import (
     ResponseDecodeError,
     StreamError,
     TransportError,
+    UnsupportedInputError,
     redact_url,
 )
 from botticelli_gemini.config import PROVIDER, GeminiConfig
@@ -207,6 +208,7 @@ class GeminiClient:
         model: str | None = None,
         dimensions: int | None = None,
         task: str | None = None,
+        truncate: bool = False,
     ) -> EmbedResponse:
         """Embed ``texts`` with ``:batchEmbedContents``, in batches of 100, in input order.
 
@@ -215,15 +217,24 @@ class GeminiClient:
             model: The embedding model; ``config.embedding_model`` when ``None``.
             dimensions: ``outputDimensionality``: shorter vectors, cut from the end.
             task: ``taskType``, one of :data:`~botticelli_gemini.embeddings.TASK_TYPES`.
+            truncate: Not available: the Gemini Developer API has no truncation switch
+                (``autoTruncate`` exists only on Vertex AI), so ``True`` is refused.
 
         Batches are sent one after another; each is one call to the rate limiter of
         the embedding model (when ``rate_limits`` names it), estimated at characters / 4.
 
         Raises:
             ConfigurationError: An unknown ``task`` or a malformed model id; nothing was sent.
+            UnsupportedInputError: ``truncate=True`` (``input_type="truncate"``); nothing was sent.
             EmbeddingShapeError: Gemini returned another number of embeddings than texts.
             BotticelliError: Any other failure, typed.
         """
+        if truncate:
+            raise UnsupportedInputError(
+                "the Gemini API cannot be asked to truncate embedding inputs (autoTruncate is Vertex AI only)",
+                input_type="truncate",
+                provider=PROVIDER,
+            )
         name = self._model_id(model or self.config.embedding_model)
         if task is not None and task not in TASK_TYPES:
             raise ConfigurationError(

@@ -144,6 +144,7 @@ class SupportsEmbed(Protocol):
         model: str | None = None,
         dimensions: int | None = None,
         task: str | None = None,
+        truncate: bool = False,
     ) -> EmbedResponse:
         """One vector per text, in input order.
 
@@ -153,6 +154,8 @@ class SupportsEmbed(Protocol):
             dimensions: Ask for vectors of this length, where the model can shorten them.
             task: What the vectors are for (e.g. Gemini's ``"RETRIEVAL_QUERY"``), where the
                 backend distinguishes tasks; others ignore it.
+            truncate: Cut inputs over the model's context instead of refusing them; a
+                backend that cannot raises a typed error rather than ignoring the request.
         """
         ...
 

@@ -33,6 +33,7 @@ from botticelli_server.embeddings import (
     embed_batches,
     is_over_context,
     parse_embeddings,
+    untruncated,
     vectors_of,
 )
 from botticelli_server.errors import ErrorFields, error_fields, error_from_response, stream_error
@@ -113,6 +114,7 @@ __all__ = [
     "streamed",
     "to_chat_message",
     "to_chat_request",
+    "untruncated",
     "usage_from_wire",
     "vectors_of",
 ]

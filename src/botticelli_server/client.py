@@ -21,7 +21,7 @@ from botticelli_core import (
     Usage,
 )
 from botticelli_core._base import parse_wire
-from botticelli_error import BotticelliError, ResponseDecodeError, StreamError, redact_url
+from botticelli_error import BotticelliError, InputTooLongError, ResponseDecodeError, StreamError, redact_url
 from botticelli_interface import ManagedStream
 from botticelli_interface.request_log import Operation, RequestLog
 from botticelli_server.config import PROVIDER, ServerConfig
@@ -32,12 +32,14 @@ from botticelli_server.convert import (
     usage_from_wire,
 )
 from botticelli_server.embeddings import (
+    TRUNCATE_TO_CONTEXT,
     EmbeddingList,
     EmbeddingRequest,
     Pooling,
     assemble,
     embed_batches,
     parse_embeddings,
+    untruncated,
     vectors_of,
 )
 from botticelli_server.errors import error_from_response
@@ -141,16 +143,21 @@ class ServerClient:
         dimensions: int | None = None,
         task: str | None = None,
         pooling: Pooling | None = None,
+        truncate: bool = False,
     ) -> EmbedResponse:
         """``POST /v1/embeddings``: one vector per text, in input order (``task`` is ignored).
 
         Lists longer than ``config.embed_batch_size`` are sent in batches, at most
         ``config.embed_concurrency`` at a time. ``pooling`` (default ``config.embed_pooling``)
         says what to do with a token-level reply (see :mod:`botticelli_server.embeddings`).
+        ``truncate=True`` asks the server to cut inputs over the model's context instead of
+        refusing them (vLLM's ``truncate_prompt_tokens=-1``); a server that refuses one anyway
+        cannot truncate, and that is a :class:`~botticelli_error.TruncationUnsupportedError`.
 
         Raises:
             EmbeddingShapeError: The server did not return one vector per input.
             InputTooLongError: An input is over the model's context; ``index`` names it.
+            TruncationUnsupportedError: ``truncate=True``, and the server refused an input as too long.
             BotticelliError: Any other typed error.
         """
         name = model or self.config.embedding_model or self.config.model
@@ -159,7 +166,12 @@ class ServerClient:
             return EmbedResponse(vectors=[], model=name)
 
         async def send(batch: list[str]) -> EmbeddingList:
-            wire = EmbeddingRequest(model=name, input=batch, dimensions=dimensions)
+            wire = EmbeddingRequest(
+                model=name,
+                input=batch,
+                dimensions=dimensions,
+                truncate_prompt_tokens=TRUNCATE_TO_CONTEXT if truncate else None,
+            )
             result = await self._transport.request("POST", _EMBEDDINGS_PATH, content=wire.to_json())
             entry.record(result)
             return parse_embeddings(result.content)
@@ -167,9 +179,14 @@ class ServerClient:
         with RequestLog(PROVIDER, "embed", model=name) as entry:
             if self.config.log_content:
                 entry.content = {"input": list(texts)}
-            batches = await embed_batches(
-                texts, send, batch_size=self.config.embed_batch_size, concurrency=self.config.embed_concurrency
-            )
+            try:
+                batches = await embed_batches(
+                    texts, send, batch_size=self.config.embed_batch_size, concurrency=self.config.embed_concurrency
+                )
+            except InputTooLongError as exc:
+                if not truncate:
+                    raise
+                raise untruncated(exc) from None
             size = self.config.embed_batch_size
             vectors = [
                 vector

@@ -27,11 +27,13 @@ from botticelli_error import (
     EmbeddingShapeError,
     InputTooLongError,
     ResponseDecodeError,
+    TruncationUnsupportedError,
     loads_json,
 )
 from botticelli_server.config import PROVIDER
 
 __all__ = [
+    "TRUNCATE_TO_CONTEXT",
     "EmbeddingData",
     "EmbeddingList",
     "EmbeddingRequest",
@@ -41,6 +43,7 @@ __all__ = [
     "embed_batches",
     "is_over_context",
     "parse_embeddings",
+    "untruncated",
     "vectors_of",
 ]
 
@@ -57,13 +60,24 @@ class _Wire(BaseModel):
     model_config = ConfigDict(frozen=True, extra="allow")
 
 
+TRUNCATE_TO_CONTEXT = -1
+"""vLLM's ``truncate_prompt_tokens`` value for "cut each input to the model's context"."""
+
+
 class EmbeddingRequest(_Wire):
-    """The request body; ``dimensions`` is omitted unless asked for (many servers reject it)."""
+    """The request body; ``dimensions`` and ``truncate_prompt_tokens`` are omitted unless asked for.
+
+    ``truncate_prompt_tokens`` is vLLM's switch (``-1``: cut to the model's context).
+    llama-cpp-python has none and always cuts inputs to its batch; llama.cpp's server has
+    none and refuses a longer input; both ignore the field. Sent only when asked, since a
+    strict server (OpenAI's) rejects fields it does not know.
+    """
 
     model: str
     input: list[str]
     encoding_format: Literal["float"] = "float"
     dimensions: int | None = None
+    truncate_prompt_tokens: int | None = None
 
     def to_json(self) -> bytes:
         """The request body: JSON bytes, unset fields omitted."""
@@ -291,3 +305,28 @@ def parse_embeddings(content: bytes) -> EmbeddingList:
             provider=PROVIDER,
             body=content.decode("utf-8", "replace"),
         ) from None
+
+
+def untruncated(error: InputTooLongError) -> TruncationUnsupportedError:
+    """The error for an input refused as too long although truncation was asked for.
+
+    Examples:
+        >>> err = untruncated(InputTooLongError("input 1 does not fit", index=1, context_length=512))
+        >>> type(err).__name__, err.index, err.context_length, err.backend
+        ('TruncationUnsupportedError', 1, 512, 'local')
+    """
+    return TruncationUnsupportedError(
+        f"{error.message}, and the server did not truncate it although truncate=True: it has no truncation "
+        "option botticelli can set (llama.cpp's server refuses inputs over its physical batch: start it with "
+        "a larger --ubatch-size, or shorten the input)",
+        backend=PROVIDER,
+        index=error.index,
+        input_tokens=error.input_tokens,
+        context_length=error.context_length,
+        provider=error.provider,
+        status_code=error.status_code,
+        server_message=error.server_message,
+        error_type=error.error_type,
+        request_id=error.request_id,
+        body=error.body,
+    )

@@ -128,3 +128,17 @@ async def test_a_longer_prompt_counts_more_tokens(generation_client: ServerClien
     short = await generation_client.count_tokens(GenerateRequest.from_prompt("hi"))
     long = await generation_client.count_tokens(GenerateRequest.from_prompt("hi " * 50))
     assert long.input_tokens > short.input_tokens
+
+
+async def test_llama_cpp_python_cuts_an_input_over_its_batch_whatever_truncate_says(
+    pooled_server: ServerConfig,
+) -> None:
+    # llama-cpp-python has no truncation switch: it cuts every input to its batch (n_batch,
+    # 512 by default), ignores vLLM's truncate_prompt_tokens, and never refuses a long input.
+    long_text = "cats and dogs " * 400
+    async with ServerClient(pooled_server) as client:
+        truncated = await client.embed([long_text], truncate=True)
+        plain = await client.embed([long_text])
+    assert truncated.usage is not None
+    assert truncated.usage.input_tokens <= TINY_CONTEXT
+    assert truncated.vectors == plain.vectors

@@ -25,6 +25,9 @@ def add_parsers(commands: Any) -> None:
     embed.add_argument("texts", nargs="+", metavar="TEXT", help="a text to embed")
     embed.add_argument("--dimensions", type=_positive_int, metavar="N", help="ask for vectors of N floats")
     embed.add_argument("--task", metavar="TASK", help="what the vectors are for (Gemini: e.g. RETRIEVAL_QUERY)")
+    embed.add_argument(
+        "--truncate", action="store_true", help="cut texts over the model's context instead of failing, where possible"
+    )
     add_config_options(embed)
     embed.set_defaults(handler=run_embed)
 
@@ -58,7 +61,7 @@ async def run_embed(args: argparse.Namespace) -> int:
             raise ConfigurationError(
                 f"the {client.provider_name} backend has no embeddings", provider=client.provider_name
             )
-        response = await client.embed(texts, dimensions=args.dimensions, task=args.task)
+        response = await client.embed(texts, dimensions=args.dimensions, task=args.task, truncate=args.truncate)
     for index, vector in enumerate(response.vectors):
         emit_json({"index": index, "model": response.model, "embedding": vector})
     return 0

@@ -50,6 +50,15 @@ def test_embed_prints_one_json_line_per_text_in_order(
     ]
     sent = json.loads(route.calls.last.request.content)
     assert (sent["input"], sent["dimensions"], sent["model"]) == (["a cat", "a dog"], 2, "phi")
+    assert "truncate_prompt_tokens" not in sent
+
+
+def test_embed_truncate_asks_the_server_to_truncate(
+    config: Path, server: respx.MockRouter, capsys: pytest.CaptureFixture[str]
+) -> None:
+    route = server.post("/v1/embeddings").respond(json=embeddings([0.5, 0.25]))
+    assert main(["embed", "a long text", "--truncate"]) == 0
+    assert json.loads(route.calls.last.request.content)["truncate_prompt_tokens"] == -1
 
 
 def test_embed_of_token_level_vectors_fails_with_the_typed_error(
@@ -114,3 +123,23 @@ def test_embed_needs_a_text(config: Path, capsys: pytest.CaptureFixture[str]) ->
     assert main(["embed"]) == 2
     assert main(["embed", ""]) == 2
     assert "empty" in capsys.readouterr().err
+
+
+def test_embed_and_tokens_work_through_the_hybrid_provider(
+    tmp_path: Path, server: respx.MockRouter, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "model.gguf").write_bytes(b"")
+    (tmp_path / "botticelli.toml").write_text(
+        '[model]\nprovider = "hybrid"\n[model.embedded]\nmodel_path = "model.gguf"\n'
+        f'[model.local]\nbase_url = "{BASE}"\nmodel = "phi"\nmax_retries = 0\n'
+        '[model.hybrid]\nprefer = "embedded"\nfallback = "local"\n'
+    )
+    # The embedded engine has neither capability: both go to the local server, and the engine is never started.
+    server.post("/v1/embeddings").respond(json=embeddings([0.5, 0.25]))
+    assert main(["embed", "a cat"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"index": 0, "model": "nomic", "embedding": [0.5, 0.25]}
+    server.post("/apply-template").respond(json={"prompt": "<|user|>hi<|end|>"})
+    server.post("/tokenize").respond(json={"tokens": [1, 2, 3, 4, 5]})
+    # Counted by the other backend's tokenizer than the routed one: a lower bound at best.
+    assert main(["tokens", "hi", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"input_tokens": 5, "exact": False}

@@ -16,7 +16,13 @@ import pytest
 import respx
 
 from botticelli_core import GenerateRequest, TokenCount
-from botticelli_error import ConfigurationError, EmbeddingShapeError, RateLimitError, ResponseDecodeError
+from botticelli_error import (
+    ConfigurationError,
+    EmbeddingShapeError,
+    RateLimitError,
+    ResponseDecodeError,
+    UnsupportedInputError,
+)
 from botticelli_gemini import RateLimits
 from botticelli_interface import SupportsCountTokens, SupportsEmbed
 
@@ -110,6 +116,16 @@ async def test_a_malformed_model_id_is_refused_before_sending(api: respx.MockRou
     async with make_client() as client:
         with pytest.raises(ConfigurationError):
             await client.embed(["x"], model="../generateContent")
+
+
+async def test_truncation_is_refused_before_sending_since_the_api_has_no_switch(api: respx.MockRouter) -> None:
+    route = api.post(BATCH_PATH).mock(side_effect=reply_for)
+    async with make_client() as client:
+        with pytest.raises(UnsupportedInputError) as caught:
+            await client.embed(["1"], truncate=True)
+        assert (await client.embed(["1"], truncate=False)).vectors == [[1.0, 0.5]]
+    assert (caught.value.input_type, caught.value.provider) == ("truncate", "gemini")
+    assert route.call_count == 1
 
 
 async def test_a_batch_with_too_few_embeddings_is_a_shape_error(api: respx.MockRouter) -> None:
