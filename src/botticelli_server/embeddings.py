@@ -276,13 +276,20 @@ async def _locate(error: BotticelliError, batch: list[str], start: int, send: Se
         index=start,
         input_tokens=tokens,
         context_length=context,
-        provider=culprit.provider,
-        status_code=culprit.status_code,
-        server_message=culprit.server_message,
-        error_type=culprit.error_type,
-        request_id=culprit.request_id,
-        body=culprit.body,
+        **_reply_of(culprit),
     )
+
+
+def _reply_of(error: BotticelliError) -> dict[str, Any]:
+    """What the server said in ``error``, to carry over onto the more precise error built from it."""
+    return {
+        "provider": error.provider,
+        "status_code": error.status_code,
+        "server_message": error.server_message,
+        "error_type": error.error_type,
+        "request_id": error.request_id,
+        "body": error.body,
+    }
 
 
 def _token_counts(error: BotticelliError) -> tuple[int | None, int | None]:
@@ -323,10 +330,5 @@ def untruncated(error: InputTooLongError) -> TruncationUnsupportedError:
         index=error.index,
         input_tokens=error.input_tokens,
         context_length=error.context_length,
-        provider=error.provider,
-        status_code=error.status_code,
-        server_message=error.server_message,
-        error_type=error.error_type,
-        request_id=error.request_id,
-        body=error.body,
+        **_reply_of(error),
     )

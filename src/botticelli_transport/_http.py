@@ -176,36 +176,28 @@ class HttpTransport:
         retry_read_timeout = method in ("GET", "HEAD") or self.settings.retry_read_timeouts
         provider = self.settings.provider
 
-        # One coroutine from the timeout to the body: every layer of awaiting costs again on
-        # each of the exchange's suspensions (docs/performance.md).
-        async def attempt() -> tuple[httpx.Response, bytes]:
-            error: BotticelliError
+        async def exchange() -> tuple[httpx.Response, bytes]:
+            response = await self._client.send(
+                self._client.build_request(method, path, content=content, params=params), stream=True
+            )
             try:
-                async with timeout_scope(remaining(deadline)):
-                    response = await self._client.send(
-                        self._client.build_request(method, path, content=content, params=params), stream=True
-                    )
-                    try:
-                        if response.status_code >= 300:
-                            raise self._errors.from_reply(response, await self._read_head(response))
-                        parts: list[bytes] = []
-                        size, limit = 0, self.settings.max_response_bytes
-                        inflater = inflater_for(response.headers.get("content-encoding", ""), provider=provider)
-                        async for raw in response.aiter_raw():
-                            for part in (raw,) if inflater is None else inflater.pieces(raw, step=limit - size + 1):
-                                size += len(part)
-                                if size > limit:
-                                    raise self._errors.too_large(response)
-                                parts.append(part)
-                    finally:
-                        await response.aclose()
-            except TimeoutError:
-                error = self._errors.deadline()
-            except httpx.HTTPError as exc:
-                error = self._errors.from_httpx(exc, retry_read_timeout=retry_read_timeout)
-            else:
-                return response, parts[0] if len(parts) == 1 else b"".join(parts)
-            raise error  # outside the except block: httpx's exception is not even its __context__
+                if response.status_code >= 300:
+                    raise self._errors.from_reply(response, await self._read_head(response))
+                parts: list[bytes] = []
+                size, limit = 0, self.settings.max_response_bytes
+                inflater = inflater_for(response.headers.get("content-encoding", ""), provider=provider)
+                async for raw in response.aiter_raw():
+                    for part in (raw,) if inflater is None else inflater.pieces(raw, step=limit - size + 1):
+                        size += len(part)
+                        if size > limit:
+                            raise self._errors.too_large(response)
+                        parts.append(part)
+            finally:
+                await response.aclose()
+            return response, parts[0] if len(parts) == 1 else b"".join(parts)
+
+        async def attempt() -> tuple[httpx.Response, bytes]:
+            return await self._guard(exchange(), deadline, retry_read_timeout=retry_read_timeout)
 
         failure: BotticelliError | None = None
         try:
