@@ -22,7 +22,10 @@ from botticelli_core.content import (
     ReasoningOutput,
     TextInput,
     TextOutput,
+    ToolCallDelta,
+    ToolCallInput,
     ToolCallOutput,
+    ToolResultInput,
     VideoInput,
 )
 from botticelli_core.embedding import EmbedResponse, TokenCount
@@ -31,6 +34,8 @@ from botticelli_core.message import Message
 from botticelli_core.request import GenerateRequest
 from botticelli_core.response import FinishReason, GenerateResponse, StreamChunk, Usage
 from botticelli_core.role import Role
+from botticelli_core.thinking import ThinkingConfig
+from botticelli_core.tools import ToolChoice, ToolDefinition
 
 __all__ = [
     "AudioInput",
@@ -55,8 +60,14 @@ __all__ = [
     "StreamChunk",
     "TextInput",
     "TextOutput",
+    "ThinkingConfig",
     "TokenCount",
+    "ToolCallDelta",
+    "ToolCallInput",
     "ToolCallOutput",
+    "ToolChoice",
+    "ToolDefinition",
+    "ToolResultInput",
     "Usage",
     "VideoInput",
 ]

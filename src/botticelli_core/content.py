@@ -20,7 +20,10 @@ __all__ = [
     "ReasoningOutput",
     "TextInput",
     "TextOutput",
+    "ToolCallDelta",
+    "ToolCallInput",
     "ToolCallOutput",
+    "ToolResultInput",
     "VideoInput",
 ]
 
@@ -67,8 +70,38 @@ class DocumentInput(_MediaInput):
     type: Literal["document"] = "document"
 
 
+class ToolCallInput(FrozenModel):
+    """A tool call the model made earlier, replayed in an assistant message of the history.
+
+    Build these with :meth:`Message.from_response` rather than by hand: it keeps each call's
+    ``signature``, which Gemini 3 requires back on the next turn.
+    """
+
+    type: Literal["tool_call"] = "tool_call"
+    id: str
+    name: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    signature: str | None = None
+    """The provider's opaque signature of the call (Gemini's ``thoughtSignature``)."""
+
+
+class ToolResultInput(FrozenModel):
+    """What running a tool returned, sent back in a ``tool`` message.
+
+    ``content`` is text (JSON-encode structured results); ``name`` is the tool's name, which
+    some providers (Gemini) need beside the call id.
+    """
+
+    type: Literal["tool_result"] = "tool_result"
+    tool_call_id: str = Field(min_length=1)
+    content: UnicodeText
+    name: str | None = None
+    is_error: bool = False
+    """Whether the tool failed; ``content`` then says how."""
+
+
 Input = Annotated[
-    TextInput | ImageInput | AudioInput | VideoInput | DocumentInput,
+    TextInput | ImageInput | AudioInput | VideoInput | DocumentInput | ToolCallInput | ToolResultInput,
     Field(discriminator="type"),
 ]
 """Any message input, told apart by its ``type`` field."""
@@ -108,6 +141,23 @@ class ToolCallOutput(FrozenModel):
     arguments: dict[str, Any]
     raw_arguments: str | None = None
     """The arguments as the model wrote them, when they were not a JSON object."""
+    signature: str | None = None
+    """The provider's opaque signature of the call (Gemini's ``thoughtSignature``), to send
+    back with the call on the next turn."""
+
+
+class ToolCallDelta(FrozenModel):
+    """A fragment of a tool call as it streams: OpenAI-style servers send a call in pieces.
+
+    Fragments with the same ``index`` belong to one call; ``id`` and ``name`` come with the
+    first fragment, ``arguments`` is the next piece of the JSON text. The assembled calls
+    arrive on the final chunk as :attr:`StreamChunk.tool_calls`.
+    """
+
+    index: int = Field(ge=0)
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
 
 
 Output = Annotated[

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 
 from botticelli_core._base import FrozenModel
-from botticelli_core.content import Input, TextInput
+from botticelli_core.content import Input, TextInput, ToolCallInput, ToolResultInput
 from botticelli_core.role import Role
 from botticelli_error import ConfigurationError
+
+if TYPE_CHECKING:
+    from botticelli_core.response import GenerateResponse
 
 __all__ = ["Message"]
 
@@ -34,6 +39,24 @@ class Message(FrozenModel):
     role: Role
     content: tuple[Input, ...] = Field(min_length=1)
 
+    def model_post_init(self, __context: object) -> None:
+        """Tool calls belong to the assistant and tool results to ``tool`` messages, only."""
+        results = sum(isinstance(part, ToolResultInput) for part in self.content)
+        if self.role is Role.TOOL and results != len(self.content):
+            raise ConfigurationError(
+                "invalid Message: a tool message carries only tool results (build it with Message.tool_result)"
+            )
+        if self.role is not Role.TOOL and results:
+            raise ConfigurationError(
+                f"invalid Message: tool results go in a tool message, not a {self.role.value} message "
+                "(build it with Message.tool_result)"
+            )
+        if self.role is not Role.ASSISTANT and any(isinstance(part, ToolCallInput) for part in self.content):
+            raise ConfigurationError(
+                f"invalid Message: tool calls go in an assistant message, not a {self.role.value} message "
+                "(build it with Message.from_response)"
+            )
+
     @classmethod
     def system(cls, content: str | Sequence[Input]) -> Message:
         """A system (instruction) message."""
@@ -48,6 +71,60 @@ class Message(FrozenModel):
     def assistant(cls, content: str | Sequence[Input]) -> Message:
         """An earlier reply of the model, for multi-turn history."""
         return cls(role=Role.ASSISTANT, content=_as_inputs(content))
+
+    @classmethod
+    def from_response(cls, response: GenerateResponse) -> Message:
+        """The assistant turn for a response, to put in the history of the next request.
+
+        It carries the answer text and every tool call, with the provider's call
+        signatures (Gemini 3 refuses a follow-up turn whose calls lost them).
+
+        Examples:
+            >>> from botticelli_core import GenerateResponse, TextOutput, ToolCallOutput
+            >>> reply = GenerateResponse(
+            ...     outputs=[ToolCallOutput(id="call_1", name="add", arguments={"a": 2, "b": 3})],
+            ...     finish_reason="tool_use",
+            ... )
+            >>> turn = Message.from_response(reply)
+            >>> turn.role.value, turn.tool_calls[0].name, turn.tool_calls[0].arguments
+            ('assistant', 'add', {'a': 2, 'b': 3})
+        """
+        parts: list[Input] = []
+        if response.text:
+            parts.append(TextInput(text=response.text))
+        parts.extend(
+            ToolCallInput(id=call.id, name=call.name, arguments=call.arguments, signature=call.signature)
+            for call in response.tool_calls
+        )
+        return cls(role=Role.ASSISTANT, content=tuple(parts) or (TextInput(text=""),))
+
+    @classmethod
+    def tool_result(
+        cls, tool_call_id: str, content: object, *, name: str | None = None, is_error: bool = False
+    ) -> Message:
+        """A ``tool`` message with what running one tool call returned.
+
+        ``content`` is sent as text: a string as it is, anything else JSON-encoded.
+
+        Examples:
+            >>> msg = Message.tool_result("call_1", {"sum": 5}, name="add")
+            >>> msg.role.value, msg.content[0].content
+            ('tool', '{"sum": 5}')
+        """
+        if not isinstance(content, str):
+            try:
+                content = json.dumps(content, ensure_ascii=False)
+            except (TypeError, ValueError) as exc:
+                raise ConfigurationError(
+                    f"invalid Message: Message.tool_result's content must be a string or JSON-encodable ({exc})"
+                ) from None
+        result = ToolResultInput(tool_call_id=tool_call_id, content=content, name=name, is_error=is_error)
+        return cls(role=Role.TOOL, content=(result,))
+
+    @property
+    def tool_calls(self) -> tuple[ToolCallInput, ...]:
+        """The tool calls replayed in this (assistant) message, in order."""
+        return tuple(part for part in self.content if isinstance(part, ToolCallInput))
 
     @property
     def text(self) -> str:

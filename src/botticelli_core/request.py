@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from botticelli_core._base import FrozenModel
 from botticelli_core._text import NotBool, UnicodeText
 from botticelli_core.message import Message
+from botticelli_core.thinking import ThinkingConfig
+from botticelli_core.tools import TOOL_CHOICE_MODES, ToolChoice, ToolDefinition
 from botticelli_error import ConfigurationError
 
 __all__ = ["MAX_TOKENS_LIMIT", "GenerateRequest"]
@@ -31,6 +33,16 @@ class GenerateRequest(FrozenModel):
         model: The model to ask for; ``None`` means the backend's configured default.
         routing_hint: For routers such as the hybrid provider: ``"cheap"`` prefers the
             local backend, ``"complex"`` the more capable one. Single backends ignore it.
+        tools: Functions the model may call (see :class:`ToolDefinition`).
+        tool_choice: ``"auto"``, ``"none"``, ``"required"`` or the name of one of ``tools``;
+            ``None`` leaves it to the backend (``"auto"`` wherever tools are given).
+        output_schema: Ask for JSON following this JSON Schema; a pydantic model class is
+            taken as its schema. Read the result with :meth:`GenerateResponse.parse`.
+        thinking: Thinking budget or effort, and whether thoughts come back.
+        adapter: The name of a LoRA adapter the server has loaded, for this request only.
+
+    A backend that cannot honour ``tools``, ``output_schema``, ``thinking`` or ``adapter``
+    raises :class:`~botticelli_error.UnsupportedInputError` naming it; none is dropped silently.
 
     Invalid values raise :class:`~botticelli_error.ConfigurationError` naming the field.
     The numeric fields refuse booleans (``max_tokens=True`` is a mistake, not 1), and
@@ -53,6 +65,35 @@ class GenerateRequest(FrozenModel):
     seed: Annotated[int, NotBool] | None = Field(default=None, ge=-(2**63), le=2**63 - 1)
     model: UnicodeText | None = Field(default=None, min_length=1)
     routing_hint: Literal["cheap", "complex"] | None = None
+    tools: tuple[ToolDefinition, ...] | None = None
+    tool_choice: ToolChoice | None = None
+    output_schema: dict[str, Any] | None = None
+    thinking: ThinkingConfig | None = None
+    adapter: UnicodeText | None = Field(default=None, min_length=1)
+
+    @field_validator("output_schema", mode="before")
+    @classmethod
+    def _schema_of_model(cls, schema: object) -> object:
+        if isinstance(schema, type) and issubclass(schema, BaseModel):
+            return schema.model_json_schema()
+        return schema
+
+    def model_post_init(self, __context: object) -> None:
+        """Tool names are unique, and a named ``tool_choice`` names a declared tool."""
+        names = [tool.name for tool in self.tools or ()]
+        if len(set(names)) != len(names):
+            repeated = sorted({n for n in names if names.count(n) > 1})
+            raise ConfigurationError(f"invalid GenerateRequest: tool names must be unique (repeated: {repeated})")
+        choice = self.tool_choice
+        if choice is None or choice in ("auto", "none"):
+            return
+        if not names:
+            raise ConfigurationError(f"invalid GenerateRequest: tool_choice={choice!r} needs tools")
+        if choice not in TOOL_CHOICE_MODES and choice not in names:
+            raise ConfigurationError(
+                f"invalid GenerateRequest: tool_choice={choice!r} is neither auto, none, required "
+                f"nor a declared tool ({', '.join(names)})"
+            )
 
     @field_validator("stop")
     @classmethod

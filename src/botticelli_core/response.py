@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from botticelli_core._base import FrozenModel
-from botticelli_core.content import Output, ReasoningOutput, TextOutput, ToolCallOutput
+from botticelli_core.content import JsonOutput, Output, ReasoningOutput, TextOutput, ToolCallDelta, ToolCallOutput
+from botticelli_error import OutputValidationError
+
+M = TypeVar("M", bound=BaseModel)
 
 __all__ = ["FinishReason", "GenerateResponse", "StreamChunk", "Usage"]
 
@@ -55,6 +59,8 @@ class Usage(FrozenModel):
     total_tokens: int = Field(default=-1, ge=-1)
     reasoning_tokens: int | None = Field(default=None, ge=0)
     """Thinking tokens, where the provider counts them separately."""
+    cached_tokens: int | None = Field(default=None, ge=0)
+    """Input tokens served from the provider's prompt cache (part of ``input_tokens``)."""
 
     def model_post_init(self, __context: object) -> None:
         """Fill ``total_tokens`` when the provider did not report it."""
@@ -93,6 +99,42 @@ class GenerateResponse(FrozenModel):
         """The tool calls the model asked for, in order."""
         return tuple(o for o in self.outputs if isinstance(o, ToolCallOutput))
 
+    def parse(self, model: type[M]) -> M:
+        """The structured answer, validated as ``model`` (ask for it with ``output_schema``).
+
+        Validation happens here, on the client, because constrained decoding does not
+        enforce every schema keyword (numeric bounds, string formats).
+
+        Raises:
+            OutputValidationError: If the answer is not JSON or does not validate; it carries
+                the raw text and pydantic's error list.
+
+        Examples:
+            >>> class Point(BaseModel):
+            ...     x: int
+            >>> GenerateResponse(outputs=[TextOutput(text='{"x": 3}')], finish_reason="stop").parse(Point)
+            Point(x=3)
+            >>> GenerateResponse(outputs=[TextOutput(text='{"x": "three"}')], finish_reason="stop").parse(Point)
+            ... # doctest: +ELLIPSIS
+            Traceback (most recent call last):
+            ...
+            botticelli_error.output.OutputValidationError: [botticelli] the answer does not validate as Point: ...
+        """
+        values = [o.value for o in self.outputs if isinstance(o, JsonOutput)]
+        try:
+            if values:
+                return model.model_validate(values[0])
+            return model.model_validate_json(self.text)
+        except ValidationError as exc:
+            problems = exc.errors(include_url=False, include_input=False)
+            where = "; ".join(f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['msg']}" for e in problems[:5])
+            raise OutputValidationError(
+                f"the answer does not validate as {model.__name__}: {where}",
+                raw_text=self.text,
+                problems=tuple(dict(e) for e in problems),
+                finish_reason=self.finish_reason.value,
+            ) from None
+
 
 # What StreamChunk.delta uses to build a model without validation: object's allocator and
 # setattr, and BaseModel's own slot descriptors, each cheaper than a generic setattr.
@@ -121,6 +163,10 @@ class StreamChunk(FrozenModel):
     is_final: bool = False
     finish_reason: FinishReason | None = None
     usage: Usage | None = None
+    tool_calls: tuple[ToolCallOutput, ...] = ()
+    """On the final chunk: every tool call of the answer, assembled from its fragments."""
+    tool_call_deltas: tuple[ToolCallDelta, ...] = ()
+    """On non-final chunks, where the provider streams calls in pieces: the new fragments."""
 
     @classmethod
     def delta(cls, text: str, reasoning: str = "") -> StreamChunk:
@@ -137,7 +183,15 @@ class StreamChunk(FrozenModel):
         _set_dict(
             chunk,
             "__dict__",
-            {"text": text, "reasoning": reasoning, "is_final": False, "finish_reason": None, "usage": None},
+            {
+                "text": text,
+                "reasoning": reasoning,
+                "is_final": False,
+                "finish_reason": None,
+                "usage": None,
+                "tool_calls": (),
+                "tool_call_deltas": (),
+            },
         )
         _set_fields_set(chunk, {"text", "reasoning"})
         _set_extra(chunk, None)

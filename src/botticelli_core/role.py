@@ -16,3 +16,5 @@ class Role(StrEnum):
     SYSTEM = "system"
     USER = "user"
     ASSISTANT = "assistant"
+    TOOL = "tool"
+    """The results of tool calls, sent back to the model (see :meth:`Message.tool_result`)."""

@@ -19,6 +19,7 @@ from botticelli_core import FinishReason, GenerateRequest, GenerateResponse, Str
 from botticelli_core.content import Output, ReasoningOutput, TextOutput
 from botticelli_embedded.config import PROVIDER
 from botticelli_error import UnsupportedInputError
+from botticelli_interface.capabilities import Feature, require_features
 
 __all__ = [
     "EngineChunk",
@@ -31,6 +32,9 @@ __all__ = [
     "to_engine_request",
     "usage",
 ]
+
+SUPPORTED_FEATURES: frozenset[Feature] = frozenset()
+"""The optional request features this backend honours (see :mod:`botticelli_interface.capabilities`)."""
 
 # mistral.rs follows OpenAI's names; only the tool-call reason is spelt differently in botticelli.
 # Anything else unknown becomes FinishReason.OTHER through the enum itself.
@@ -113,6 +117,7 @@ def to_engine_request(request: GenerateRequest) -> dict[str, Any]:
         >>> to_engine_request(req)
         {'messages': [{'role': 'user', 'content': 'Hi'}], 'max_tokens': 8, 'stop_seqs': ['\\n']}
     """
+    require_features(request, SUPPORTED_FEATURES, provider=PROVIDER)
     messages = []
     for index, message in enumerate(request.messages):
         for part in message.content:

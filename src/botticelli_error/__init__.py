@@ -33,6 +33,7 @@ from botticelli_error.errors import (
     TransportError,
     UnsupportedInputError,
 )
+from botticelli_error.output import OutputValidationError
 from botticelli_error.reply import ErrorResponse, error_for_status, loads_json
 from botticelli_error.request_id import REQUEST_ID_HEADERS, request_id
 from botticelli_error.retry_after import MAX_RETRY_AFTER, parse_retry_after, wait_seconds
@@ -60,6 +61,7 @@ __all__ = [
     "ErrorResponse",
     "InputTooLongError",
     "NotFoundError",
+    "OutputValidationError",
     "RateLimitError",
     "RequestTimeoutError",
     "ResponseDecodeError",

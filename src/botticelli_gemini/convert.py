@@ -26,7 +26,7 @@ from botticelli_core import (
     ToolCallOutput,
     Usage,
 )
-from botticelli_core.content import Input
+from botticelli_core.content import Input, ToolCallInput, ToolResultInput
 from botticelli_error import ContentBlockedError, ResponseDecodeError, UnsupportedInputError
 from botticelli_gemini.config import PROVIDER
 from botticelli_gemini.request import (
@@ -44,6 +44,7 @@ from botticelli_gemini.response import (
     WirePromptFeedback,
     WireUsageMetadata,
 )
+from botticelli_interface.capabilities import Feature, require_features
 
 __all__ = [
     "check_blocked",
@@ -54,6 +55,9 @@ __all__ = [
     "to_usage",
     "to_wire_request",
 ]
+
+SUPPORTED_FEATURES: frozenset[Feature] = frozenset()
+"""The optional request features this backend honours (see :mod:`botticelli_interface.capabilities`)."""
 
 _FINISH_REASONS = {
     "STOP": FinishReason.STOP,
@@ -88,6 +92,7 @@ def to_wire_request(request: GenerateRequest, *, max_request_bytes: int) -> Wire
         >>> wire.generation_config.max_output_tokens
         8
     """
+    require_features(request, SUPPORTED_FEATURES, provider=PROVIDER)
     _check_size(request, max_request_bytes)
     system_parts: list[WirePart] = []
     contents: list[WireContent] = []
@@ -119,6 +124,10 @@ def to_wire_request(request: GenerateRequest, *, max_request_bytes: int) -> Wire
 def _to_part(part: Input) -> WirePart:
     if isinstance(part, TextInput):
         return WirePart(text=part.text)
+    if isinstance(part, ToolCallInput | ToolResultInput):
+        raise UnsupportedInputError(
+            f"the {PROVIDER} backend does not support tools yet", provider=PROVIDER, input_type="tools"
+        )
     if part.source.url is not None:
         return WirePart(file_data=WireFileData(mime_type=part.mime, file_uri=part.source.url))
     return WirePart(inline_data=WireBlob(mime_type=part.mime, data=part.source.to_base64()))
@@ -146,6 +155,8 @@ def _check_size(request: GenerateRequest, limit: int) -> None:
         for part in message.content:
             if isinstance(part, TextInput):
                 total += len(part.text)
+                continue
+            if isinstance(part, ToolCallInput | ToolResultInput):
                 continue
             size = part.source.inline_size()
             total += size

@@ -1,5 +1,6 @@
 """The protocols botticelli backends implement: :class:`GenerativeModel` and its capabilities."""
 
+from botticelli_interface.capabilities import ALL_FEATURES, Feature, features_of, require_features
 from botticelli_interface.protocols import (
     ChunkStream,
     GenerativeModel,
@@ -13,8 +14,10 @@ from botticelli_interface.request_log import LOGGER_NAME, Operation, Reply, Requ
 from botticelli_interface.stream import ManagedStream
 
 __all__ = [
+    "ALL_FEATURES",
     "LOGGER_NAME",
     "ChunkStream",
+    "Feature",
     "GenerativeModel",
     "ManagedStream",
     "Operation",
@@ -25,5 +28,7 @@ __all__ = [
     "SupportsEmbed",
     "SupportsHealth",
     "SupportsListModels",
+    "features_of",
     "log_event",
+    "require_features",
 ]

@@ -13,7 +13,7 @@ Examples:
 from typing import TYPE_CHECKING, Any
 
 from botticelli_server.client import ServerClient
-from botticelli_server.config import ServerConfig
+from botticelli_server.config import DialectName, ServerConfig
 from botticelli_server.convert import (
     chunk_to_stream_chunk,
     finish_reason_from_wire,
@@ -78,6 +78,7 @@ __all__ = [
     "ContentPart",
     "Delta",
     "DeltaView",
+    "DialectName",
     "EmbeddingData",
     "EmbeddingList",
     "EmbeddingRequest",

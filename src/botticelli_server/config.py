@@ -10,11 +10,16 @@ from pydantic import Field, SecretStr, field_validator
 from botticelli_core import ConfigSection, FrozenModel, Requirement
 from botticelli_transport import BaseUrl, HttpSettings, TransportOptions
 
-__all__ = ["DEFAULT_BASE_URL", "PROVIDER", "SECTION", "ServerConfig"]
+__all__ = ["DEFAULT_BASE_URL", "PROVIDER", "SECTION", "DialectName", "ServerConfig"]
 
 PROVIDER = "local"
 """The provider name of the local-server backend, in errors, logs and ``botticelli.toml``."""
 DEFAULT_BASE_URL = "http://localhost:8080"
+
+DialectName = Literal["openai", "llama-cpp-python", "llama.cpp", "mistral.rs", "vllm", "ollama", "auto"]
+"""Which OpenAI-compatible server is on the other end, for the features they spell differently
+(structured output, thinking, adapters). ``"openai"`` is the plain protocol; ``"auto"`` asks
+the server once what it is."""
 
 
 class ServerConfig(FrozenModel, TransportOptions):
@@ -39,6 +44,8 @@ class ServerConfig(FrozenModel, TransportOptions):
     model: str = Field(min_length=1)
     """The model to request when a request names none (mistral.rs accepts ``"default"``)."""
     api_key: SecretStr | None = None
+    dialect: DialectName = "openai"
+    """The server's dialect of the protocol (see :data:`DialectName`)."""
     include_usage: bool = True
     """Send ``stream_options.include_usage`` so servers report usage on streams (a few reject it)."""
     log_content: bool = False
@@ -89,6 +96,7 @@ SECTION = ConfigSection(
         "INFERENCE_SERVER_BASE_URL": "base_url",
         "INFERENCE_SERVER_MODEL": "model",
         "INFERENCE_SERVER_API_KEY": "api_key",
+        "INFERENCE_SERVER_DIALECT": "dialect",
     },
     required=(Requirement(("model",), "name the model the server serves (mistral.rs accepts 'default')"),),
     client="botticelli_server.client:ServerClient",

@@ -18,8 +18,9 @@ from botticelli_core import (
     ToolCallOutput,
     Usage,
 )
-from botticelli_core.content import Output
+from botticelli_core.content import Output, ToolCallInput, ToolResultInput
 from botticelli_error import ResponseDecodeError, UnsupportedInputError
+from botticelli_interface.capabilities import Feature, require_features
 from botticelli_server.config import PROVIDER
 from botticelli_server.request import (
     ChatCompletionRequest,
@@ -41,6 +42,9 @@ __all__ = [
     "to_chat_request",
     "usage_from_wire",
 ]
+
+SUPPORTED_FEATURES: frozenset[Feature] = frozenset()
+"""The optional request features this backend honours (see :mod:`botticelli_interface.capabilities`)."""
 
 _FINISH_REASONS = {
     "stop": FinishReason.STOP,
@@ -64,6 +68,7 @@ def to_chat_request(
         >>> to_chat_request(req, default_model="tiny").to_json()
         b'{"model":"tiny","messages":[{"role":"user","content":"Hi"}],"max_tokens":5}'
     """
+    require_features(request, SUPPORTED_FEATURES, provider=PROVIDER)
     wire = ChatCompletionRequest(
         model=request.model or default_model,
         messages=[to_chat_message(m) for m in request.messages],
@@ -99,6 +104,10 @@ def to_chat_message(message: Message) -> ChatMessage:
     for part in message.content:
         if isinstance(part, TextInput):
             parts.append(TextPart(text=part.text))
+        elif isinstance(part, ToolCallInput | ToolResultInput):
+            raise UnsupportedInputError(
+                f"the {PROVIDER} backend does not support tools yet", provider=PROVIDER, input_type="tools"
+            )
         elif isinstance(part, ImageInput):
             src = part.source
             url = src.url if src.url is not None else f"data:{part.mime};base64,{src.to_base64()}"
