@@ -4,14 +4,18 @@ Requests: user turns keep the role ``user``, assistant turns become ``model``, a
 system messages are gathered into ``systemInstruction``. Media given as bytes or
 base64 goes inline (``inlineData``), media given as a URL by reference (``fileData``).
 
+Tool calls go out as ``functionCall`` parts of ``model`` turns, and consecutive ``tool``
+messages are one ``user`` turn of ``functionResponse`` parts (see
+:mod:`botticelli_gemini._tools`); ``generationConfig`` comes from
+:mod:`botticelli_gemini._generation`.
+
 Responses: text parts are joined, ``thought`` parts become
 :class:`~botticelli_core.ReasoningOutput` and function calls become
-:class:`~botticelli_core.ToolCallOutput` with generated ids, since Gemini sends none.
+:class:`~botticelli_core.ToolCallOutput` with their ``thoughtSignature``, and an id
+generated when Gemini sends none.
 """
 
 from __future__ import annotations
-
-import uuid
 
 from botticelli_core import (
     FinishReason,
@@ -28,13 +32,14 @@ from botticelli_core import (
 )
 from botticelli_core.content import Input, ToolCallInput, ToolResultInput
 from botticelli_error import ContentBlockedError, ResponseDecodeError, UnsupportedInputError
+from botticelli_gemini._generation import to_generation_config
+from botticelli_gemini._tools import call_output, call_part, new_tool_call_id, result_part, to_tool_config, to_tools
 from botticelli_gemini.config import PROVIDER
 from botticelli_gemini.request import (
     WireBlob,
     WireContent,
     WireFileData,
     WireGenerateContentRequest,
-    WireGenerationConfig,
     WirePart,
 )
 from botticelli_gemini.response import (
@@ -56,8 +61,10 @@ __all__ = [
     "to_wire_request",
 ]
 
-SUPPORTED_FEATURES: frozenset[Feature] = frozenset()
-"""The optional request features this backend honours (see :mod:`botticelli_interface.capabilities`)."""
+SUPPORTED_FEATURES: frozenset[Feature] = frozenset({"tools", "output_schema", "thinking"})
+"""The optional request features this backend honours (see :mod:`botticelli_interface.capabilities`).
+
+Gemini's API has no per-request LoRA adapter, so ``adapter`` is refused."""
 
 _FINISH_REASONS = {
     "STOP": FinishReason.STOP,
@@ -96,7 +103,18 @@ def to_wire_request(request: GenerateRequest, *, max_request_bytes: int) -> Wire
     _check_size(request, max_request_bytes)
     system_parts: list[WirePart] = []
     contents: list[WireContent] = []
+    # Results name their function through the call they answer (Gemini wants the name).
+    names = {call.id: call.name for message in request.messages for call in message.tool_calls}
     for message in request.messages:
+        if message.role is Role.TOOL:
+            parts = [result_part(p, names) for p in message.content if isinstance(p, ToolResultInput)]
+            previous = contents[-1] if contents else None
+            if previous is not None and previous.parts and previous.parts[0].function_response is not None:
+                # Parallel calls are answered together: consecutive tool messages are one turn.
+                previous.parts.extend(parts)
+            else:
+                contents.append(WireContent(role="user", parts=parts))
+            continue
         if message.role is Role.SYSTEM:
             for part in message.content:
                 if not isinstance(part, TextInput):
@@ -117,33 +135,22 @@ def to_wire_request(request: GenerateRequest, *, max_request_bytes: int) -> Wire
     return WireGenerateContentRequest(
         contents=contents,
         system_instruction=WireContent(parts=system_parts) if system_parts else None,
-        generation_config=_generation_config(request),
+        generation_config=to_generation_config(request),
+        tools=to_tools(request),
+        tool_config=to_tool_config(request),
     )
 
 
 def _to_part(part: Input) -> WirePart:
     if isinstance(part, TextInput):
         return WirePart(text=part.text)
-    if isinstance(part, ToolCallInput | ToolResultInput):
-        raise UnsupportedInputError(
-            f"the {PROVIDER} backend does not support tools yet", provider=PROVIDER, input_type="tools"
-        )
+    if isinstance(part, ToolCallInput):
+        return call_part(part)
+    if isinstance(part, ToolResultInput):  # pragma: no cover - Message keeps results in tool messages
+        raise AssertionError("tool results are converted with their tool message")
     if part.source.url is not None:
         return WirePart(file_data=WireFileData(mime_type=part.mime, file_uri=part.source.url))
     return WirePart(inline_data=WireBlob(mime_type=part.mime, data=part.source.to_base64()))
-
-
-def _generation_config(request: GenerateRequest) -> WireGenerationConfig | None:
-    params = (request.max_tokens, request.temperature, request.top_p, request.stop, request.seed)
-    if all(p is None for p in params):
-        return None
-    return WireGenerationConfig(
-        max_output_tokens=request.max_tokens,
-        temperature=request.temperature,
-        top_p=request.top_p,
-        stop_sequences=list(request.stop) if request.stop is not None else None,
-        seed=request.seed,
-    )
 
 
 def _check_size(request: GenerateRequest, limit: int) -> None:
@@ -156,7 +163,10 @@ def _check_size(request: GenerateRequest, limit: int) -> None:
             if isinstance(part, TextInput):
                 total += len(part.text)
                 continue
-            if isinstance(part, ToolCallInput | ToolResultInput):
+            if isinstance(part, ToolResultInput):
+                total += len(part.content)
+                continue
+            if isinstance(part, ToolCallInput):
                 continue
             size = part.source.inline_size()
             total += size
@@ -203,13 +213,9 @@ def to_usage(usage: WireUsageMetadata) -> Usage:
         input_tokens=usage.prompt_token_count,
         output_tokens=usage.candidates_token_count,
         reasoning_tokens=usage.thoughts_token_count,
+        cached_tokens=usage.cached_content_token_count,
         total_tokens=usage.total_token_count if usage.total_token_count is not None else -1,
     )
-
-
-def new_tool_call_id() -> str:
-    """A fresh id for a function call (Gemini's calls carry none)."""
-    return f"call_{uuid.uuid4().hex[:24]}"
 
 
 def check_blocked(response: WireGenerateContentResponse, *, request_id: str | None = None) -> None:
@@ -277,8 +283,7 @@ def _outputs(candidate: WireCandidate) -> tuple[Output, ...]:
     outputs: list[Output] = []
     for part in candidate.content.parts:
         if part.function_call is not None:
-            call = part.function_call
-            outputs.append(ToolCallOutput(id=new_tool_call_id(), name=call.name, arguments=call.args or {}))
+            outputs.append(call_output(part.function_call, part.thought_signature))
         elif part.text is not None:
             _append_text(outputs, part.text, thought=bool(part.thought))
     return tuple(outputs)

@@ -11,7 +11,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
@@ -22,9 +22,16 @@ __all__ = [
     "WireCountTokensRequest",
     "WireCountedRequest",
     "WireFileData",
+    "WireFunctionCallPart",
+    "WireFunctionCallingConfig",
+    "WireFunctionDeclaration",
+    "WireFunctionResponse",
     "WireGenerateContentRequest",
     "WireGenerationConfig",
     "WirePart",
+    "WireThinkingConfig",
+    "WireTool",
+    "WireToolConfig",
     "dump_request",
 ]
 
@@ -49,12 +56,35 @@ class WireFileData(_WireModel):
     file_uri: str
 
 
+class WireFunctionCallPart(_WireModel):
+    """``functionCall`` replayed in a ``model`` turn: the name, the arguments and Gemini's id, if it sent one."""
+
+    name: str
+    args: dict[str, Any]
+    id: str | None = None
+
+
+class WireFunctionResponse(_WireModel):
+    """``functionResponse``: what running a call returned; ``response`` is always a JSON object."""
+
+    name: str
+    response: dict[str, Any]
+    id: str | None = None
+
+
 class WirePart(_WireModel):
-    """One part of a turn; exactly one of its fields is set."""
+    """One part of a turn; exactly one of its content fields is set.
+
+    ``thought_signature`` rides beside a ``functionCall``: Gemini signs the calls it makes
+    and wants the signature back, on the same part, in the next request.
+    """
 
     text: str | None = None
     inline_data: WireBlob | None = None
     file_data: WireFileData | None = None
+    function_call: WireFunctionCallPart | None = None
+    function_response: WireFunctionResponse | None = None
+    thought_signature: str | None = None
 
 
 class WireContent(_WireModel):
@@ -64,14 +94,52 @@ class WireContent(_WireModel):
     parts: list[WirePart]
 
 
+class WireThinkingConfig(_WireModel):
+    """``thinkingConfig``: a token budget (Gemini 2.5) or a level (Gemini 3), never both."""
+
+    thinking_budget: int | None = None
+    thinking_level: Literal["LOW", "MEDIUM", "HIGH"] | None = None
+    include_thoughts: bool | None = None
+
+
 class WireGenerationConfig(_WireModel):
-    """Sampling settings (``generationConfig``)."""
+    """Sampling settings, structured output and thinking (``generationConfig``)."""
 
     max_output_tokens: int | None = None
     temperature: float | None = None
     top_p: float | None = None
     stop_sequences: list[str] | None = None
     seed: int | None = None
+    response_mime_type: str | None = None
+    response_json_schema: dict[str, Any] | None = None
+    thinking_config: WireThinkingConfig | None = None
+
+
+class WireFunctionDeclaration(_WireModel):
+    """One declared function; its arguments as full JSON Schema (``parametersJsonSchema``)."""
+
+    name: str
+    description: str | None = None
+    parameters_json_schema: dict[str, Any] | None = None
+
+
+class WireTool(_WireModel):
+    """``tools[]`` entry: botticelli sends one, holding every function declaration."""
+
+    function_declarations: list[WireFunctionDeclaration]
+
+
+class WireFunctionCallingConfig(_WireModel):
+    """``functionCallingConfig``: ``AUTO``, ``NONE`` or ``ANY`` (optionally limited to some names)."""
+
+    mode: Literal["AUTO", "NONE", "ANY"]
+    allowed_function_names: list[str] | None = None
+
+
+class WireToolConfig(_WireModel):
+    """``toolConfig``: how the model may use the declared tools."""
+
+    function_calling_config: WireFunctionCallingConfig
 
 
 class WireGenerateContentRequest(_WireModel):
@@ -80,6 +148,8 @@ class WireGenerateContentRequest(_WireModel):
     contents: list[WireContent]
     system_instruction: WireContent | None = None
     generation_config: WireGenerationConfig | None = None
+    tools: list[WireTool] | None = None
+    tool_config: WireToolConfig | None = None
 
 
 class WireCountTokensRequest(_WireModel):

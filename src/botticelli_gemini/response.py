@@ -55,14 +55,20 @@ class WireFunctionCall(_WireModel):
 
     name: str
     args: dict[str, Any] | None = None
+    id: str | None = None
 
 
 class WireResponsePart(_WireModel):
-    """One part of the model's turn: text (maybe a thought) or a function call."""
+    """One part of the model's turn: text (maybe a thought) or a function call.
+
+    ``thoughtSignature`` is Gemini's opaque signature of the part; on a function call it
+    must be sent back with the call in the next turn.
+    """
 
     text: str | None = None
     thought: bool | None = None
     function_call: WireFunctionCall | None = None
+    thought_signature: str | None = None
 
 
 class WireParsedContent(_WireModel):

@@ -34,8 +34,9 @@ from typing_extensions import TypedDict
 
 from botticelli_core import FinishReason, StreamChunk, ToolCallOutput, Usage
 from botticelli_error import ResponseDecodeError, StreamInterruptedError
+from botticelli_gemini._tools import call_output
 from botticelli_gemini.config import PROVIDER
-from botticelli_gemini.convert import check_blocked, finish_reason, new_tool_call_id, to_usage
+from botticelli_gemini.convert import check_blocked, finish_reason, to_usage
 from botticelli_gemini.errors import stream_error
 from botticelli_gemini.response import WireError, WireFunctionCall, WireUsageMetadata, parse_generate_response
 from botticelli_transport.sse import ServerSentEvent
@@ -52,6 +53,7 @@ class _Part(TypedDict, total=False):
     text: str | None
     thought: bool | None
     functionCall: WireFunctionCall | None
+    thoughtSignature: str | None
 
 
 class _Content(TypedDict, total=False):
@@ -88,8 +90,10 @@ class GeminiStreamDecoder:
     Feed every event to :meth:`decode`; at the end of the stream call :meth:`finish`
     for the final chunk. One decoder serves one stream.
 
-    Function calls in a stream are collected in :attr:`tool_calls` (a stream chunk has
-    no field for them); they make the finish reason ``tool_use``.
+    Gemini streams each function call whole, as one part: the calls are collected in
+    :attr:`tool_calls` and given, with their ``thoughtSignature``, on the final chunk
+    (:attr:`StreamChunk.tool_calls <botticelli_core.StreamChunk.tool_calls>`); they make
+    the finish reason ``tool_use``.
     """
 
     __slots__ = ("_finish_reason", "_parse", "_pieces", "_request_id", "_usage", "model_version", "tool_calls")
@@ -178,7 +182,7 @@ class GeminiStreamDecoder:
         for part in parts:
             call = part.get("functionCall")
             if call is not None:
-                self.tool_calls.append(ToolCallOutput(id=new_tool_call_id(), name=call.name, arguments=call.args or {}))
+                self.tool_calls.append(call_output(call, part.get("thoughtSignature")))
                 calls = True
             elif piece := part.get("text"):
                 if part.get("thought"):
@@ -208,7 +212,7 @@ class GeminiStreamDecoder:
                 partial_text=self.text,
             )
         reason: FinishReason = finish_reason(self._finish_reason, has_tool_calls=bool(self.tool_calls))
-        return StreamChunk(is_final=True, finish_reason=reason, usage=self.usage)
+        return StreamChunk(is_final=True, finish_reason=reason, usage=self.usage, tool_calls=tuple(self.tool_calls))
 
 
 def _text(data: bytes) -> str:
