@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from botticelli_core import FinishReason, GenerateRequest, GenerateResponse, StreamChunk, TextInput, Usage
 from botticelli_core.content import Output, ReasoningOutput, TextOutput
+from botticelli_embedded._features import feature_options
 from botticelli_embedded.config import PROVIDER
 from botticelli_error import UnsupportedInputError
 from botticelli_interface.capabilities import Feature, require_features
@@ -33,8 +34,10 @@ __all__ = [
     "usage",
 ]
 
-SUPPORTED_FEATURES: frozenset[Feature] = frozenset()
-"""The optional request features this backend honours (see :mod:`botticelli_interface.capabilities`)."""
+SUPPORTED_FEATURES: frozenset[Feature] = frozenset({"output_schema", "thinking"})
+"""The optional request features this backend honours (see :mod:`botticelli_interface.capabilities`).
+
+Tools and LoRA adapters are refused; why is in :mod:`botticelli_embedded._features`."""
 
 # mistral.rs follows OpenAI's names; only the tool-call reason is spelt differently in botticelli.
 # Anything else unknown becomes FinishReason.OTHER through the enum itself.
@@ -105,11 +108,13 @@ class EngineChunk(Protocol):
 def to_engine_request(request: GenerateRequest) -> dict[str, Any]:
     r"""The keyword arguments of a mistral.rs ``ChatCompletionRequest`` for ``request``.
 
-    Messages become ``{"role", "content"}`` pairs rendered by the model's own chat template.
+    Messages become ``{"role", "content"}`` pairs rendered by the model's own chat template;
+    ``output_schema`` and ``thinking`` become the engine's grammar and thinking options.
 
     Raises:
-        UnsupportedInputError: A message holds an image, audio, video or document input;
-            the engine runs text-only GGUF models.
+        UnsupportedInputError: A message holds an image, audio, video or document input
+            (the engine runs text-only GGUF models), or the request uses tools, an adapter
+            or a thinking budget, which the engine cannot honour.
 
     Examples:
         >>> from botticelli_core import Message
@@ -137,6 +142,7 @@ def to_engine_request(request: GenerateRequest) -> dict[str, Any]:
         kwargs["top_p"] = request.top_p
     if request.stop:
         kwargs["stop_seqs"] = list(request.stop)
+    kwargs.update(feature_options(request))
     return kwargs
 
 

@@ -22,6 +22,9 @@ __all__ = ["engine_message", "load_error", "request_error"]
 _BAD_REQUEST_MARKERS = (
     "Prompt sequence length is greater than",
     "max_tokens must be",
+    # An output_schema the grammar compiler cannot take.
+    "Invalid grammar",
+    "Failed to parse JSON schema",
 )
 
 
