@@ -27,6 +27,7 @@ __all__ = [
     "DEFAULT_FAILURE_THRESHOLD",
     "DEFAULT_MAX_TOKENS_THRESHOLD",
     "DEFAULT_PROMPT_TOKENS_THRESHOLD",
+    "FEATURES_REASON",
     "EmbedBackend",
     "HybridPolicy",
     "Route",
@@ -57,6 +58,9 @@ _FALLBACK_ERRORS: tuple[type[BotticelliError], ...] = (
     StreamStalledError,
     UnsupportedInputError,
 )
+
+FEATURES_REASON = "features:"
+"""The reason prefix of a route decided by the request's optional features."""
 
 Target = Literal["preferred", "fallback"]
 EmbedBackend = Literal["auto", "preferred", "fallback"]
@@ -110,12 +114,23 @@ class Route(BaseModel):
     Examples:
         >>> Route(target="fallback", reason="media")
         Route(target='fallback', reason='media')
+        >>> Route(target="fallback", reason="features:tools").exclusive
+        True
     """
 
     model_config = ConfigDict(frozen=True)
 
     target: Target
     reason: str
+
+    @property
+    def exclusive(self) -> bool:
+        """Whether only this target can serve the request, so it never falls back.
+
+        True when the request uses a feature only that backend honours (see
+        :mod:`botticelli._feature_routing`).
+        """
+        return self.reason.startswith(FEATURES_REASON)
 
 
 def estimate_prompt_tokens(request: GenerateRequest) -> int:
@@ -167,13 +182,13 @@ def choose_route(request: GenerateRequest, policy: HybridPolicy, *, prompt_token
 
 
 def decided_without_size(route: Route) -> bool:
-    """Whether ``route`` was decided before the prompt's size was looked at (hint or media).
+    """Whether ``route`` was decided before the prompt's size was looked at (features, hint or media).
 
     Examples:
         >>> decided_without_size(Route(target="fallback", reason="media"))
         True
     """
-    return route.reason == "media" or route.reason.startswith("hint:")
+    return route.exclusive or route.reason == "media" or route.reason.startswith("hint:")
 
 
 def falls_back_on(error: BaseException) -> bool:

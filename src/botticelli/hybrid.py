@@ -20,7 +20,11 @@ A backend failing repeatedly is skipped for a cool-down by its circuit breaker
 (:class:`~botticelli._breaker.CircuitBreaker`). Each decision is logged as
 ``botticelli.route`` with a ``reason``: ``"cheap"``, ``"hint:complex"``, ``"media"``,
 ``"prompt_tokens>2000"``, ``"max_tokens>2048"``, ``"breaker_open:local"``,
-``"fallback:ServerUnavailableError"``.
+``"fallback:ServerUnavailableError"``, ``"features:tools"``.
+
+Before any of those rules, a request's optional features (tools, ``output_schema``,
+``thinking``, ``adapter``) decide: one only a backend honours goes to it, with no
+fallback, and one neither honours is refused (see :mod:`botticelli._feature_routing`).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import anyio
 
 from botticelli import _hybrid_capabilities
 from botticelli._breaker import CircuitBreaker, Permit
+from botticelli._feature_routing import feature_route, union_of_features
 from botticelli._hybrid_capabilities import sized_route
 from botticelli._routing import HybridPolicy, Route, choose_route, counts_against_backend, falls_back_on
 from botticelli_core import (
@@ -49,6 +54,7 @@ from botticelli_core import (
 from botticelli_error import BotticelliError
 from botticelli_interface import (
     ChunkStream,
+    Feature,
     GenerativeModel,
     ManagedStream,
     SupportsAclose,
@@ -122,9 +128,21 @@ class HybridModel:
         """The circuit breaker of one of the two backends."""
         return self.breakers[id(backend)]
 
+    @property
+    def supported_features(self) -> frozenset[Feature]:
+        """The optional request features either backend honours; each request goes to one that does."""
+        return union_of_features(self.preferred, self.fallback)
+
     def route(self, request: GenerateRequest) -> Route:
-        """Where ``request`` would go first, by the policy alone (breakers not consulted)."""
-        return choose_route(request, self.policy)
+        """Where ``request`` would go first, by its features and the policy (breakers not consulted).
+
+        A request using a feature (tools, ``output_schema``, ``thinking``, ``adapter``) that
+        only one backend honours goes there, exclusively: it never falls back to the other.
+
+        Raises:
+            UnsupportedInputError: Neither backend honours every feature the request uses.
+        """
+        return feature_route(request, self.preferred, self.fallback) or choose_route(request, self.policy)
 
     # -- generation ---------------------------------------------------------------------
 
@@ -221,6 +239,10 @@ class HybridModel:
             (self.preferred, self.fallback) if route.target == "preferred" else (self.fallback, self.preferred)
         )
         permit = self.breaker(first).acquire()
+        if route.exclusive:
+            # The other backend would refuse the request: try this one even while it cools down.
+            self._log_route(first, route.reason, operation)
+            return first, permit, None
         if permit is not None:
             self._log_route(first, route.reason, operation)
             return first, permit, second

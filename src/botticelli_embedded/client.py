@@ -13,7 +13,7 @@ from anyio import to_thread
 from botticelli_core import GenerateRequest, GenerateResponse, HealthStatus, ModelInfo, StreamChunk
 from botticelli_embedded._engine import Engine, EngineStream
 from botticelli_embedded.config import PROVIDER, EmbeddedConfig
-from botticelli_embedded.convert import response_from_chunks, stream_chunk, to_engine_request
+from botticelli_embedded.convert import SUPPORTED_FEATURES, response_from_chunks, stream_chunk, to_engine_request
 from botticelli_embedded.errors import request_error
 from botticelli_error import (
     BotticelliError,
@@ -22,7 +22,7 @@ from botticelli_error import (
     ResponseDecodeError,
     StreamInterruptedError,
 )
-from botticelli_interface import ManagedStream
+from botticelli_interface import Feature, ManagedStream
 from botticelli_interface.request_log import Operation, RequestLog
 
 __all__ = ["EmbeddedModel"]
@@ -72,6 +72,11 @@ class EmbeddedModel:
     def model_name(self) -> str:
         """The configured model name (by default the GGUF file's stem)."""
         return self._config.model
+
+    @property
+    def supported_features(self) -> frozenset[Feature]:
+        """``output_schema`` and ``thinking``; tools and adapters are refused (see docs/tools-backends.md)."""
+        return SUPPORTED_FEATURES
 
     @property
     def config(self) -> EmbeddedConfig:

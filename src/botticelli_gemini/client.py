@@ -30,7 +30,7 @@ from botticelli_error import (
     redact_url,
 )
 from botticelli_gemini.config import PROVIDER, GeminiConfig
-from botticelli_gemini.convert import to_model_info, to_response, to_wire_request
+from botticelli_gemini.convert import SUPPORTED_FEATURES, to_model_info, to_response, to_wire_request
 from botticelli_gemini.embeddings import (
     TASK_TYPES,
     batch_body,
@@ -48,7 +48,7 @@ from botticelli_gemini.response import (
     parse_model,
 )
 from botticelli_gemini.streaming import GeminiStreamDecoder
-from botticelli_interface import ManagedStream
+from botticelli_interface import Feature, ManagedStream
 from botticelli_interface.request_log import RequestLog
 from botticelli_transport import HttpTransport
 
@@ -98,6 +98,11 @@ class GeminiClient:
     def model_name(self) -> str:
         """The model used when a request names none."""
         return self.config.model
+
+    @property
+    def supported_features(self) -> frozenset[Feature]:
+        """``tools``, ``output_schema`` and ``thinking``; Gemini takes no LoRA ``adapter``."""
+        return SUPPORTED_FEATURES
 
     async def __aenter__(self) -> Self:
         return self

@@ -1,6 +1,13 @@
 """The protocols botticelli backends implement: :class:`GenerativeModel` and its capabilities."""
 
-from botticelli_interface.capabilities import ALL_FEATURES, Feature, features_of, require_features
+from botticelli_interface.capabilities import (
+    ALL_FEATURES,
+    Feature,
+    SupportsFeatures,
+    declared_features,
+    features_of,
+    require_features,
+)
 from botticelli_interface.protocols import (
     ChunkStream,
     GenerativeModel,
@@ -26,8 +33,10 @@ __all__ = [
     "SupportsAclose",
     "SupportsCountTokens",
     "SupportsEmbed",
+    "SupportsFeatures",
     "SupportsHealth",
     "SupportsListModels",
+    "declared_features",
     "features_of",
     "log_event",
     "require_features",

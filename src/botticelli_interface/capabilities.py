@@ -4,23 +4,55 @@ A request may ask for features that not every backend has (tools, structured out
 thinking, a LoRA adapter). Each backend declares the set it supports and calls
 :func:`require_features` before sending anything, so an unsupported feature is a typed
 :class:`~botticelli_error.UnsupportedInputError` naming it, never silently dropped; routers
-read :func:`features_of` to send a request where it can be served.
+read :func:`features_of` and each backend's :class:`SupportsFeatures` to send a request
+where it can be served.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Protocol, runtime_checkable
 
 from botticelli_core import GenerateRequest, ToolCallInput, ToolResultInput
 from botticelli_error import UnsupportedInputError
 
-__all__ = ["ALL_FEATURES", "Feature", "features_of", "require_features"]
+__all__ = ["ALL_FEATURES", "Feature", "SupportsFeatures", "declared_features", "features_of", "require_features"]
 
 Feature = Literal["tools", "output_schema", "thinking", "adapter"]
 """An optional feature of a request: ``"tools"`` covers declared tools and tool calls or results
 in the history; the others are the :class:`~botticelli_core.GenerateRequest` fields of that name."""
 
 ALL_FEATURES: frozenset[Feature] = frozenset({"tools", "output_schema", "thinking", "adapter"})
+
+
+@runtime_checkable
+class SupportsFeatures(Protocol):
+    """A backend that says which optional request features it honours."""
+
+    @property
+    def supported_features(self) -> frozenset[Feature]:
+        """The features a request may use with this backend; others raise ``UnsupportedInputError``."""
+        ...
+
+
+def declared_features(model: object) -> frozenset[Feature]:
+    """The features ``model`` declares, or :data:`ALL_FEATURES` if it declares none.
+
+    A backend that does not say is assumed able to try: it still refuses what it cannot
+    honour, with its own :class:`~botticelli_error.UnsupportedInputError`.
+
+    Examples:
+        >>> class Plain:
+        ...     pass
+        >>> declared_features(Plain()) == ALL_FEATURES
+        True
+        >>> class Json:
+        ...     supported_features = frozenset({"output_schema"})
+        >>> sorted(declared_features(Json()))
+        ['output_schema']
+    """
+    if isinstance(model, SupportsFeatures):
+        return model.supported_features
+    return ALL_FEATURES
 
 
 def features_of(request: GenerateRequest) -> frozenset[Feature]:

@@ -22,10 +22,11 @@ from botticelli_core import (
 )
 from botticelli_core._base import parse_wire
 from botticelli_error import BotticelliError, InputTooLongError, ResponseDecodeError, StreamError, redact_url
-from botticelli_interface import ManagedStream
+from botticelli_interface import Feature, ManagedStream
 from botticelli_interface.request_log import Operation, RequestLog
 from botticelli_server.config import PROVIDER, ServerConfig
 from botticelli_server.convert import (
+    SUPPORTED_FEATURES,
     from_chat_response,
     streamed,
     to_chat_request,
@@ -93,6 +94,11 @@ class ServerClient:
     def model_name(self) -> str:
         """The model used when a request names none."""
         return self.config.model
+
+    @property
+    def supported_features(self) -> frozenset[Feature]:
+        """The optional request features this client honours (routers read it)."""
+        return SUPPORTED_FEATURES
 
     async def __aenter__(self) -> Self:
         return self
