@@ -159,3 +159,15 @@ async def test_counting_tokens_for_routing_is_skipped_once_features_decided(rout
     hybrid = HybridModel(local(), gemini(), policy=policy)
     assert (await hybrid.generate(TOOLS)).text == "gemini"
     assert reasons(routes) == ["features:tools"]
+
+
+@pytest.mark.anyio
+async def test_a_complex_request_stays_on_the_preferred_backend_when_only_it_honours_a_feature(
+    routes: pytest.LogCaptureFixture,
+) -> None:
+    preferred = FeaturedModel("local", {"adapter"})
+    fallback = gemini()
+    request = GenerateRequest.from_prompt("x" * 400, adapter="sql-lora")
+    assert (await make(preferred, fallback).generate(request)).text == "local"
+    assert fallback.calls == []
+    assert reasons(routes) == ["features:adapter"]
