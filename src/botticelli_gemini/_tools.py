@@ -170,11 +170,24 @@ def _response_object(result: ToolResultInput) -> dict[str, Any]:
 def call_output(call: WireFunctionCall, signature: str | None) -> ToolCallOutput:
     """Gemini's ``functionCall`` as a :class:`~botticelli_core.ToolCallOutput`.
 
-    Example:
+    Arguments that are not a JSON object leave ``arguments`` empty and are kept, as JSON,
+    in ``raw_arguments``.
+
+    Examples:
         >>> out = call_output(WireFunctionCall(name="now", args=None, id="fc-9"), "c2ln")
         >>> out.id, out.arguments, out.signature
         ('fc-9', {}, 'c2ln')
+        >>> out = call_output(WireFunctionCall(name="now", args=["utc"]), None)
+        >>> out.arguments, out.raw_arguments
+        ({}, '["utc"]')
     """
+    args = call.args
+    arguments: dict[str, Any] = args if isinstance(args, dict) else {}
+    raw = None if args is None or isinstance(args, dict) else json.dumps(args, ensure_ascii=False)
     return ToolCallOutput(
-        id=call.id or new_tool_call_id(), name=call.name, arguments=call.args or {}, signature=signature
+        id=call.id or new_tool_call_id(),
+        name=call.name,
+        arguments=arguments,
+        raw_arguments=raw,
+        signature=signature,
     )

@@ -51,10 +51,14 @@ class _WireModel(BaseModel):
 
 
 class WireFunctionCall(_WireModel):
-    """``functionCall``: a tool name and its arguments as a JSON object (never a string)."""
+    """``functionCall``: a tool name and its arguments, documented as a JSON object.
+
+    ``args`` is read as any JSON value: a model that writes something else must not make
+    the whole answer unreadable (the call keeps it as ``raw_arguments``).
+    """
 
     name: str
-    args: dict[str, Any] | None = None
+    args: Any = None
     id: str | None = None
 
 

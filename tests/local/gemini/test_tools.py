@@ -280,3 +280,24 @@ async def test_a_stream_gives_thoughts_as_reasoning_and_the_calls_on_the_final_c
     assert final.tool_calls[0].id != final.tool_calls[1].id
     assert final.usage is not None
     assert final.usage.reasoning_tokens == 9
+
+
+@pytest.mark.anyio
+async def test_arguments_that_are_not_an_object_are_kept_raw_whole_and_streamed(api: respx.MockRouter) -> None:
+    odd = {
+        "candidates": [
+            {
+                "content": {"role": "model", "parts": [{"functionCall": {"name": "now", "args": "utc"}}]},
+                "finishReason": "STOP",
+            }
+        ]
+    }
+    api.post(wire.GENERATE_PATH).mock(return_value=httpx.Response(200, json=odd))
+    api.post(wire.STREAM_PATH).mock(return_value=httpx.Response(200, headers=SSE, content=wire.sse(odd)))
+    request = GenerateRequest.from_prompt("Time?", tools=[NOW])
+    async with client() as gemini:
+        whole = await gemini.generate(request)
+        async with gemini.generate_stream(request) as stream:
+            final = [chunk async for chunk in stream][-1]
+    for call in (whole.tool_calls[0], final.tool_calls[0]):
+        assert (call.name, call.arguments, call.raw_arguments) == ("now", {}, '"utc"')
