@@ -79,10 +79,10 @@ def test_a_field_accepts_the_text_form_and_names_its_key_when_wrong() -> None:
     class Settings(BaseModel):
         model: ModelRef
 
-    assert Settings(model="hf:org/repo/m.gguf").model.kind == "hub-file"  # type: ignore[arg-type]
+    assert Settings(model="hf:org/repo/m.gguf").model.kind == "hub-file"
     assert Settings.model_validate({"model": {"kind": "hub-repo", "repo_id": "o/r"}}).model.repo_id == "o/r"
     with pytest.raises(ValidationError) as caught:
-        Settings(model="hf:org")  # type: ignore[arg-type]
+        Settings(model="hf:org")
     assert caught.value.errors()[0]["loc"] == ("model",)
     with pytest.raises(ValidationError, match="do not fit"):
         Settings.model_validate({"model": {"kind": "path", "repo_id": "o/r"}})
