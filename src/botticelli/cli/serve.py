@@ -44,6 +44,11 @@ def add_parser(commands: Any) -> None:
     )
     parser.add_argument("--config", metavar="PATH", help="the configuration file (default: searched for)")
     parser.add_argument("--port", type=int, help="override server.port")
+    parser.add_argument(
+        "--model",
+        metavar="REF",
+        help="override server.model_path: a path, hf:org/repo/file.gguf[@revision] (downloaded first) or org/repo",
+    )
     # A failed start is explained by the server's own last words, so they are shown without -v too.
     parser.set_defaults(handler=run, full_errors=True)
 
@@ -64,7 +69,7 @@ async def run(args: argparse.Namespace) -> int:
     try:
         server = InferenceServer(
             command,
-            model=section.model_path,
+            model=args.model if args.model is not None else section.model_ref,
             model_name=section.alias,
             host=section.host,
             port=args.port if args.port is not None else section.port,
@@ -72,6 +77,8 @@ async def run(args: argparse.Namespace) -> int:
             startup_timeout=section.startup_timeout,
         )
     except ConfigurationError as exc:
+        if args.model is not None:
+            raise ConfigurationError(f"--model {args.model}: {exc.message}") from None
         raise config_error(settings, key, f"cannot be used: {exc.message}") from None
     received: list[signal.Signals] = []
     with anyio.CancelScope() as scope, _stopping_on(STOP_SIGNALS, scope, received):

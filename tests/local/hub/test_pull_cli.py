@@ -7,6 +7,7 @@ import json
 import os
 import pty
 import select
+import signal
 import struct
 import subprocess
 import sys
@@ -104,3 +105,23 @@ def test_models_local_lists_the_cache(hub: FakeHub, gguf_bytes: bytes) -> None:
     (entry,) = json.loads(_run("models", "--local", "--json").stdout)
     assert (entry["repo_id"], entry["filename"], entry["size"]) == (REPO, FILE, len(gguf_bytes))
     assert entry["ref"] == f"{REF}@{COMMIT}"
+
+
+def test_serve_accepts_a_reference_and_fetches_it_before_starting(hub: FakeHub, tmp_path: Path) -> None:
+    stub = Path(__file__).parents[1] / "server" / "_stub_server.py"
+    argv = ["{python}", str(stub), "--host", "{host}", "--port", "{port}", "--model-name", "{model_name}"]
+    command = json.dumps(argv)
+    config = tmp_path / "serve.toml"
+    config.write_text(f'[server]\ncommand = {command}\nmodel_path = "./absent.gguf"\nstartup_timeout = 20\n')
+    with subprocess.Popen(
+        _botticelli("serve", "--config", str(config), "--model", REF),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(TIMEOUT) == 143
+    assert first.startswith("serving 'tiny.Q8_0' at http://127.0.0.1:")
+    assert _snapshot(tmp_path).is_file()
