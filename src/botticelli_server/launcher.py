@@ -320,7 +320,8 @@ class InferenceServer:
         from botticelli_server.hub import ensure_model  # noqa: PLC0415 - only hf: models need it
 
         log_event(logging.INFO, "inference_server_fetching_model", model=str(ref))
-        path = await anyio.to_thread.run_sync(ensure_model, ref)
+        # A cancelled start returns at once; the transfer itself runs on in its thread until it ends.
+        path = await anyio.to_thread.run_sync(ensure_model, ref, abandon_on_cancel=True)
         self._model = str(path)
 
     async def _wait_ready(self, argv: list[str], started: float) -> None:

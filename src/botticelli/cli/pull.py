@@ -40,10 +40,10 @@ async def run_pull(args: argparse.Namespace) -> int:
     """Download the file (unless cached) and print its path."""
     from botticelli_server.hub import ensure_model  # noqa: PLC0415 - only this command downloads
 
-    ref: str = args.ref
-    progress: bool | None = args.progress
-    # The download blocks; in a worker thread, Ctrl-C still reaches the event loop.
-    path = await anyio.to_thread.run_sync(lambda: ensure_model(ref, progress=progress), abandon_on_cancel=True)
+    # In this thread, not a worker: nothing else runs meanwhile, and Ctrl-C then interrupts the
+    # transfer itself (huggingface_hub removes its partial file) instead of leaving a worker
+    # thread that the interpreter would wait for at exit.
+    path = ensure_model(args.ref, progress=args.progress)
     stdout().write(f"{path}\n")
     return 0
 

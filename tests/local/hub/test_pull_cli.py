@@ -15,6 +15,8 @@ import termios
 import time
 from pathlib import Path
 
+import pytest
+
 from botticelli.cli.pull import human_size
 from tests.local.hub._fake_hub import COMMIT, FakeHub
 from tests.local.hub.conftest import FILE, GATED, REPO
@@ -39,13 +41,23 @@ def test_pull_on_a_pipe_prints_the_path_and_draws_no_bar(hub: FakeHub, tmp_path:
     assert _snapshot(tmp_path).read_bytes() == gguf_bytes
 
 
-def test_pull_on_a_terminal_draws_a_progress_bar(hub: FakeHub, tmp_path: Path) -> None:
+def test_pull_draws_a_bar_on_a_pipe_when_told(hub: FakeHub) -> None:
+    result = subprocess.run(
+        _botticelli("pull", "--progress", REF), capture_output=True, text=True, timeout=TIMEOUT, check=True
+    )
+    assert "100%" in result.stderr
+
+
+@pytest.mark.parametrize(("flags", "bar"), [((), True), (("--no-progress",), False)])
+def test_pull_on_a_terminal_draws_a_progress_bar_unless_told_not_to(
+    hub: FakeHub, tmp_path: Path, flags: tuple[str, ...], bar: bool
+) -> None:
     controller, terminal = pty.openpty()
     # A fresh pseudo-terminal is 0 columns wide, and tqdm draws nothing in 0 columns.
     fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
     try:
         with subprocess.Popen(
-            _botticelli("pull", REF), stdout=subprocess.PIPE, stderr=terminal, stdin=subprocess.DEVNULL
+            _botticelli("pull", *flags, REF), stdout=subprocess.PIPE, stderr=terminal, stdin=subprocess.DEVNULL
         ) as process:
             os.close(terminal)
             terminal = -1
@@ -72,8 +84,7 @@ def test_pull_on_a_terminal_draws_a_progress_bar(hub: FakeHub, tmp_path: Path) -
             os.close(terminal)
     assert out == f"{_snapshot(tmp_path)}\n"
     text = screen.decode(errors="replace")
-    assert FILE in text
-    assert "100%" in text
+    assert (FILE in text and "100%" in text) is bar
 
 
 def test_pull_of_a_gated_repo_fails_with_one_typed_line(hub: FakeHub) -> None:
@@ -98,9 +109,9 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_models_local_lists_the_cache(hub: FakeHub, gguf_bytes: bytes) -> None:
-    assert _run("models", "--local").stdout.split() == ["REPO", "FILE", "SIZE", "REVISION"]
     _run("pull", REF)
-    row = _run("models", "--local").stdout.splitlines()[1]
+    header, row = _run("models", "--local").stdout.splitlines()
+    assert header.split() == ["REPO", "FILE", "SIZE", "REVISION"]
     assert row.split() == [REPO, FILE, *human_size(len(gguf_bytes)).split(), "main"]
     (entry,) = json.loads(_run("models", "--local", "--json").stdout)
     assert (entry["repo_id"], entry["filename"], entry["size"]) == (REPO, FILE, len(gguf_bytes))
@@ -125,3 +136,33 @@ def test_serve_accepts_a_reference_and_fetches_it_before_starting(hub: FakeHub, 
         assert process.wait(TIMEOUT) == 143
     assert first.startswith("serving 'tiny.Q8_0' at http://127.0.0.1:")
     assert _snapshot(tmp_path).is_file()
+
+
+def test_serve_reports_a_failed_fetch_in_one_line_and_starts_nothing(hub: FakeHub, tmp_path: Path) -> None:
+    config = tmp_path / "serve.toml"
+    config.write_text('[server]\npreset = "llama-server"\n')
+    result = subprocess.run(
+        _botticelli("serve", "--config", str(config), "--model", f"hf:{GATED}/{FILE}"),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("botticelli: ModelAccessError (huggingface): ")
+    assert hub.requests("GET") == []
+
+
+def test_serve_refuses_a_reference_its_preset_cannot_load_before_any_download(hub: FakeHub, tmp_path: Path) -> None:
+    config = tmp_path / "serve.toml"
+    config.write_text('[server]\npreset = "llama-server"\n')
+    result = subprocess.run(
+        _botticelli("serve", "--config", str(config), "--model", "microsoft/Phi-3.5-mini-instruct"),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "--model microsoft/Phi-3.5-mini-instruct: the 'llama-server' server preset loads a local" in result.stderr
+    assert hub.seen == []
