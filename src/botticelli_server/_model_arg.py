@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import os
+
+import anyio
 
 from botticelli_core import ModelRef
 from botticelli_error import ConfigurationError
+from botticelli_interface.request_log import log_event
 
-__all__ = ["command_model", "parse_server_model"]
+__all__ = ["command_model", "fetch_model", "parse_server_model"]
 
 
 def parse_server_model(model: str | os.PathLike[str] | ModelRef | None) -> tuple[ModelRef | None, str | None]:
@@ -45,3 +49,12 @@ def command_model(ref: ModelRef | None, resolved: str | None) -> tuple[str | Non
     if ref is None:
         return None, False
     return (resolved if resolved is not None else str(ref)), ref.kind == "hub-repo"
+
+
+async def fetch_model(ref: ModelRef) -> str:
+    """The local path of an ``hf:`` file, downloaded into the cache by a worker thread if needed."""
+    from botticelli_server.hub import ensure_model  # noqa: PLC0415 - only hf: models need it
+
+    log_event(logging.INFO, "inference_server_fetching_model", model=str(ref))
+    # A cancelled start returns at once; the transfer itself runs on in its thread until it ends.
+    return str(await anyio.to_thread.run_sync(ensure_model, ref, abandon_on_cancel=True))

@@ -38,7 +38,7 @@ from botticelli_core import HealthStatus, ModelRef
 from botticelli_error import ConfigurationError, ServerUnavailableError, register_secret
 from botticelli_interface.request_log import log_event
 from botticelli_server._child import OutputTail, kill_group, signal_group, wait_exit
-from botticelli_server._model_arg import command_model, parse_server_model
+from botticelli_server._model_arg import command_model, fetch_model, parse_server_model
 from botticelli_server._ports import find_free_port, foreign_listener, port_in_use
 from botticelli_server._presets import ServerPreset, fill_argv, get_preset, redact_argv, secret_values, shell_line
 from botticelli_server.client import ServerClient
@@ -74,11 +74,9 @@ class InferenceServer:
             ``"mistralrs-server"``, ``"vllm"``) or a custom argv whose arguments may hold
             ``{host}``, ``{port}``, ``{model}``, ``{model_dir}``, ``{model_file}``,
             ``{model_name}`` and ``{python}`` placeholders.
-        model: The model, for commands that take one: a path, or a model reference
-            (:class:`~botticelli_core.ModelRef` or its text). An ``hf:org/repo/file`` is
-            downloaded into the Hugging Face cache by :meth:`start` (with
-            :func:`~botticelli_server.hub.ensure_model`); a repository id ``org/repo`` is
-            passed to presets that load from the hub themselves (``vllm``, ``mistralrs``).
+        model: A path or a :class:`~botticelli_core.ModelRef` (or its text): :meth:`start`
+            downloads an ``hf:org/repo/file`` first; a repository id ``org/repo`` goes to
+            presets that load from the hub themselves (``vllm``, ``mistralrs``).
         model_name: The name clients send as ``model``. Presets pass it to the server as
             its alias; it defaults to the model's file or repository name without a model
             file suffix (``Phi-3.5-mini-instruct``), or ``"default"`` (what mistral.rs
@@ -260,7 +258,8 @@ class InferenceServer:
         """
         if self._process is not None and not self._stopped:
             raise ConfigurationError("this inference server is already running; stop it before starting again")
-        await self._fetch_model()
+        if self._model is None and self._ref is not None:
+            self._model = await fetch_model(self._ref)
         self._port = self._requested_port if self._requested_port is not None else find_free_port(self.host)
         argv = self._build_argv(self._port)
         if port_in_use(self.host, self._port):
@@ -311,18 +310,6 @@ class InferenceServer:
             port=self._port,
             seconds_to_ready=round(time.monotonic() - started, 3),
         )
-
-    async def _fetch_model(self) -> None:
-        """Download an ``hf:`` model file into the cache (once), so the command can name its path."""
-        ref = self._ref
-        if ref is None or not ref.needs_download or self._model is not None:
-            return
-        from botticelli_server.hub import ensure_model  # noqa: PLC0415 - only hf: models need it
-
-        log_event(logging.INFO, "inference_server_fetching_model", model=str(ref))
-        # A cancelled start returns at once; the transfer itself runs on in its thread until it ends.
-        path = await anyio.to_thread.run_sync(ensure_model, ref, abandon_on_cancel=True)
-        self._model = str(path)
 
     async def _wait_ready(self, argv: list[str], started: float) -> None:
         deadline = started + self.startup_timeout
