@@ -26,6 +26,7 @@ import hashlib
 import os
 import re
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,7 +70,7 @@ class HubSettings:
         )
 
 
-def hub_settings(environ: dict[str, str] | None = None) -> HubSettings:
+def hub_settings(environ: Mapping[str, str] | None = None) -> HubSettings:
     """Read the ``HF_*`` variables, the way huggingface_hub does, at the time of the call.
 
     Args:
