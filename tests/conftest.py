@@ -1,9 +1,14 @@
 """Shared test configuration: every async test runs on asyncio through anyio's plugin."""
 
+import os
 from collections.abc import Iterator
 
 import pytest
 import structlog
+
+# huggingface_hub reads this once, on import: without it, building its user agent fetches a
+# registry from the real hub (the tests must never leave 127.0.0.1).
+os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 
 
 @pytest.fixture(scope="session")

@@ -31,6 +31,7 @@ from botticelli_core.content import (
 from botticelli_core.embedding import EmbedResponse, TokenCount
 from botticelli_core.media import MediaSource
 from botticelli_core.message import Message
+from botticelli_core.model_ref import ModelRef, ModelRefKind
 from botticelli_core.request import GenerateRequest
 from botticelli_core.response import FinishReason, GenerateResponse, StreamChunk, Usage
 from botticelli_core.role import Role
@@ -53,6 +54,8 @@ __all__ = [
     "MediaSource",
     "Message",
     "ModelInfo",
+    "ModelRef",
+    "ModelRefKind",
     "Output",
     "ReasoningOutput",
     "Requirement",

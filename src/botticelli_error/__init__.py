@@ -10,9 +10,17 @@ Catch a category, whatever the backend::
 One module per job: ``errors`` (the class tree), ``status`` (status -> class and
 retryability), ``request_id`` (which headers carry it), ``retry_after`` (how long a
 server asked us to wait), ``reply`` (an error reply and the error its status calls
-for) and ``scrub`` (the registry of secrets no error may show).
+for) and ``scrub`` (the registry of secrets no error may show); ``download`` holds the errors
+of fetching a model into the cache.
 """
 
+from botticelli_error.download import (
+    ModelAccessError,
+    ModelChecksumError,
+    ModelDownloadError,
+    ModelNotCachedError,
+    ModelNotFoundError,
+)
 from botticelli_error.embedding import EmbeddingShapeError, InputTooLongError, TruncationUnsupportedError
 from botticelli_error.errors import (
     APIStatusError,
@@ -60,6 +68,11 @@ __all__ = [
     "ErrorKind",
     "ErrorResponse",
     "InputTooLongError",
+    "ModelAccessError",
+    "ModelChecksumError",
+    "ModelDownloadError",
+    "ModelNotCachedError",
+    "ModelNotFoundError",
     "NotFoundError",
     "OutputValidationError",
     "RateLimitError",

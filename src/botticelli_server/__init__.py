@@ -67,6 +67,7 @@ from botticelli_server.tokens import TokenizerProbe, TokenRoute, prompt_text
 
 __all__ = [
     "AssistantMessage",
+    "CachedModelFile",
     "ChatCompletionChunk",
     "ChatCompletionRequest",
     "ChatCompletionResponse",
@@ -85,6 +86,7 @@ __all__ = [
     "EmbeddingUsage",
     "ErrorFields",
     "FunctionCall",
+    "HubSettings",
     "ImagePart",
     "ImageURL",
     "InferenceServer",
@@ -103,14 +105,18 @@ __all__ = [
     "assemble",
     "chunk_to_stream_chunk",
     "embed_batches",
+    "ensure_model",
     "error_fields",
     "error_from_response",
     "find_free_port",
     "finish_reason_from_wire",
     "from_chat_response",
+    "hub_settings",
     "is_over_context",
+    "list_cached_models",
     "parse_embeddings",
     "prompt_text",
+    "sha256_of",
     "stream_error",
     "streamed",
     "to_chat_message",
@@ -121,11 +127,22 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from botticelli_server.hub import HubSettings, ensure_model, hub_settings, sha256_of
     from botticelli_server.launcher import InferenceServer, find_free_port
+    from botticelli_server.model_cache import CachedModelFile, list_cached_models
 
-# Starting servers is a job of its own (subprocess, signals, port checks): a program that only
-# talks to a server does not import it.
-_LAZY = {"InferenceServer": "botticelli_server.launcher", "find_free_port": "botticelli_server.launcher"}
+# Starting servers is a job of its own (subprocess, signals, port checks), and so is fetching
+# models: a program that only talks to a server imports neither.
+_LAZY = {
+    "InferenceServer": "botticelli_server.launcher",
+    "find_free_port": "botticelli_server.launcher",
+    "HubSettings": "botticelli_server.hub",
+    "ensure_model": "botticelli_server.hub",
+    "hub_settings": "botticelli_server.hub",
+    "sha256_of": "botticelli_server.hub",
+    "CachedModelFile": "botticelli_server.model_cache",
+    "list_cached_models": "botticelli_server.model_cache",
+}
 
 
 def __getattr__(name: str) -> Any:

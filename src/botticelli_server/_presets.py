@@ -7,6 +7,11 @@ An argv template is a list of strings with ``{placeholders}``, filled in by
 - ``{host}``, ``{port}``: where the server must listen
 - ``{model}``: the model path as given; ``{model_dir}``, ``{model_file}``: its directory and file name
 - ``{model_name}``: the name clients send as ``model``
+
+A preset that can load a Hugging Face repository by its id (``vllm serve org/repo``,
+``mistralrs serve -m org/repo``) has a second template, ``repo_argv``, used when the
+model reference is a repository id; there ``{model}`` is that id, and ``{model_dir}`` and
+``{model_file}`` have no value.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ class ServerPreset(BaseModel):
         fixed_model_name: The model name the server always uses, whatever it is told
             (mistral.rs answers to ``"default"``); ``None`` when the preset passes
             ``{model_name}`` to the server.
+        repo_argv: The template for a model given as a hub repository id, which the server
+            downloads itself; ``None`` when the server needs a local file.
         needs_model: Whether ``{model}`` appears, so a model path is required.
         description: One line for error messages and docs.
 
@@ -49,6 +56,7 @@ class ServerPreset(BaseModel):
     name: str
     argv: tuple[str, ...]
     fixed_model_name: str | None = None
+    repo_argv: tuple[str, ...] | None = None
     description: str = ""
 
     @property
@@ -56,28 +64,48 @@ class ServerPreset(BaseModel):
         """Whether the command needs a model path."""
         return any("{model" in part and "{model_name}" not in part for part in self.argv)
 
-    def argv_for(self, *, model: str | None, model_name: str, host: str, port: int) -> list[str]:
+    def argv_for(
+        self, *, model: str | None, model_name: str, host: str, port: int, hub_repo: bool = False
+    ) -> list[str]:
         """Fill in the template for one launch.
 
         Args:
-            model: Path to the model file, or ``None`` when the preset needs none.
+            model: Path to the model file (or, with ``hub_repo``, a repository id), or ``None``
+                when the preset needs none.
             model_name: The name clients will send as ``model``.
             host: The address to listen on.
             port: The port to listen on.
+            hub_repo: Whether ``model`` is a hub repository id for the server to load itself.
 
         Returns:
             The command line, ready for ``subprocess``.
 
         Raises:
-            ConfigurationError: If the preset needs a model and none was given.
+            ConfigurationError: If the preset needs a model and none was given, or cannot
+                load a repository by its id.
+
+        Examples:
+            >>> get_preset("mistralrs").argv_for(
+            ...     model="microsoft/Phi-3.5-mini-instruct", model_name="default", host="h", port=1, hub_repo=True
+            ... )[-2:]
+            ['-m', 'microsoft/Phi-3.5-mini-instruct']
         """
         if self.needs_model and model is None:
             raise ConfigurationError(f"the {self.name!r} server preset needs a model path (model=...)")
         values = {"host": host, "port": str(port), "model_name": model_name, "python": sys.executable}
+        what = f"the {self.name!r} server preset"
+        if hub_repo:
+            if self.repo_argv is None:
+                raise ConfigurationError(
+                    f"{what} loads a local model file, not the hub repository {model!r}; name one of its files "
+                    f"as hf:{model}/FILE (botticelli downloads it), or use a preset that loads repositories "
+                    f"({', '.join(sorted(n for n, p in PRESETS.items() if p.repo_argv is not None))})"
+                )
+            return fill_argv(self.repo_argv, values | {"model": str(model)}, what=what)
         if model is not None:
             path = Path(model)
             values |= {"model": str(model), "model_dir": str(path.parent), "model_file": path.name}
-        return fill_argv(self.argv, values, what=f"the {self.name!r} server preset")
+        return fill_argv(self.argv, values, what=what)
 
 
 def fill_argv(template: Sequence[str], values: Mapping[str, str], *, what: str) -> list[str]:
@@ -149,8 +177,13 @@ PRESETS: Mapping[str, ServerPreset] = {
                 "mistralrs", "serve", "--host", "{host}", "-p", "{port}",
                 "--format", "gguf", "-m", "{model_dir}", "-f", "{model_file}",
             ),
+            # A repository id: mistral.rs fetches it; quantize in place with extra_args ["--isq", "q4k"].
+            repo_argv=("mistralrs", "serve", "--host", "{host}", "-p", "{port}", "-m", "{model}"),
             fixed_model_name="default",
-            description="mistral.rs's current CLI (mistralrs serve) with a local GGUF file",
+            description=(
+                "mistral.rs's current CLI (mistralrs serve) with a local GGUF file, or a hub repository id "
+                "(-m org/repo; add --isq q4k in extra_args)"
+            ),
         ),
         ServerPreset(
             name="mistralrs-server",
@@ -167,7 +200,11 @@ PRESETS: Mapping[str, ServerPreset] = {
                 "vllm", "serve", "{model}", "--host", "{host}", "--port", "{port}",
                 "--served-model-name", "{model_name}",
             ),
-            description="vLLM's OpenAI-compatible server",
+            repo_argv=(
+                "vllm", "serve", "{model}", "--host", "{host}", "--port", "{port}",
+                "--served-model-name", "{model_name}",
+            ),
+            description="vLLM's OpenAI-compatible server (a local model or a hub repository id)",
         ),
     )
 }  # fmt: skip

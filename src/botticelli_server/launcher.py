@@ -34,10 +34,11 @@ from typing import Self
 import anyio
 from pydantic import SecretStr
 
-from botticelli_core import HealthStatus
+from botticelli_core import HealthStatus, ModelRef
 from botticelli_error import ConfigurationError, ServerUnavailableError, register_secret
 from botticelli_interface.request_log import log_event
 from botticelli_server._child import OutputTail, kill_group, signal_group, wait_exit
+from botticelli_server._model_arg import command_model, fetch_model, parse_server_model
 from botticelli_server._ports import find_free_port, foreign_listener, port_in_use
 from botticelli_server._presets import ServerPreset, fill_argv, get_preset, redact_argv, secret_values, shell_line
 from botticelli_server.client import ServerClient
@@ -73,10 +74,13 @@ class InferenceServer:
             ``"mistralrs-server"``, ``"vllm"``) or a custom argv whose arguments may hold
             ``{host}``, ``{port}``, ``{model}``, ``{model_dir}``, ``{model_file}``,
             ``{model_name}`` and ``{python}`` placeholders.
-        model: Path to the model file, for commands that take one.
+        model: A path or a :class:`~botticelli_core.ModelRef` (or its text): :meth:`start`
+            downloads an ``hf:org/repo/file`` first; a repository id ``org/repo`` goes to
+            presets that load from the hub themselves (``vllm``, ``mistralrs``).
         model_name: The name clients send as ``model``. Presets pass it to the server as
-            its alias; it defaults to the model file's stem, or ``"default"`` (what
-            mistral.rs answers to, and the only name a mistral.rs preset can use).
+            its alias; it defaults to the model's file or repository name without a model
+            file suffix (``Phi-3.5-mini-instruct``), or ``"default"`` (what mistral.rs
+            answers to, and the only name a mistral.rs preset can use).
         host: The address the server listens on.
         port: The port; ``None`` picks a free one when the server starts.
         extra_args: Appended to the command line (e.g. ``["--n_ctx", "512"]``).
@@ -100,7 +104,7 @@ class InferenceServer:
         self,
         command: str | Sequence[str],
         *,
-        model: str | os.PathLike[str] | None = None,
+        model: str | os.PathLike[str] | ModelRef | None = None,
         model_name: str | None = None,
         host: str = DEFAULT_HOST,
         port: int | None = None,
@@ -117,7 +121,8 @@ class InferenceServer:
             raise ConfigurationError("InferenceServer needs a preset name or a non-empty argv")
         if startup_timeout <= 0 or stop_grace < 0 or poll_interval <= 0:
             raise ConfigurationError("startup_timeout and poll_interval must be positive, stop_grace non-negative")
-        self._model = os.fspath(model) if model is not None else None
+        # The path (or repository id) the command is given; an hf: file has none until start() fetches it.
+        self._ref, self._model = parse_server_model(model)
         self.model_name = self._pick_model_name(model_name)
         """The name clients send as ``model``."""
         self.host = host
@@ -151,11 +156,15 @@ class InferenceServer:
             return self._preset.fixed_model_name
         if requested is not None:
             return requested
-        return Path(self._model).stem if self._model is not None else "default"
+        # Not Path.stem: it would cut "Phi-3.5-mini-instruct" at the ".5".
+        return self._ref.default_name if self._ref is not None else "default"
 
     def _build_argv(self, port: int) -> list[str]:
+        model, hub_repo = command_model(self._ref, self._model)
         if self._preset is not None:
-            argv = self._preset.argv_for(model=self._model, model_name=self.model_name, host=self.host, port=port)
+            argv = self._preset.argv_for(
+                model=model, model_name=self.model_name, host=self.host, port=port, hub_repo=hub_repo
+            )
         else:
             values = {
                 "host": self.host,
@@ -163,9 +172,11 @@ class InferenceServer:
                 "model_name": self.model_name,
                 "python": sys.executable,
             }
-            if self._model is not None:
-                path = Path(self._model)
-                values |= {"model": self._model, "model_dir": str(path.parent), "model_file": path.name}
+            if model is not None:
+                values["model"] = model
+            if model is not None and not hub_repo:
+                path = Path(model)
+                values |= {"model_dir": str(path.parent), "model_file": path.name}
             argv = fill_argv(self._template, values, what="the inference server command")
         return [*argv, *self._extra_args]
 
@@ -238,6 +249,8 @@ class InferenceServer:
 
         Raises:
             ConfigurationError: If it is already running or its executable cannot be run.
+            ModelDownloadError: If an ``hf:`` model cannot be fetched (its subclasses say why:
+                not found, gated, offline without a cached copy, checksum mismatch).
             ServerUnavailableError: If the port is already in use (nothing is started
                 then), the server exits before becoming ready, another process answers
                 in its place, or it is not ready within ``startup_timeout``; the message
@@ -245,6 +258,8 @@ class InferenceServer:
         """
         if self._process is not None and not self._stopped:
             raise ConfigurationError("this inference server is already running; stop it before starting again")
+        if self._model is None and self._ref is not None:
+            self._model = await fetch_model(self._ref)
         self._port = self._requested_port if self._requested_port is not None else find_free_port(self.host)
         argv = self._build_argv(self._port)
         if port_in_use(self.host, self._port):

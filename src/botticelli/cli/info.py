@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from botticelli.cli._common import add_config_options, emit_json, open_client, provider_from_args, stdout
+from botticelli.cli.pull import run_local_models
 from botticelli.hybrid import HybridModel
 from botticelli_core import HealthStatus
 from botticelli_error import ConfigurationError
@@ -20,6 +21,9 @@ def add_parsers(commands: Any) -> None:
         "models", help="list the models the backend serves; a local server needs only its base URL"
     )
     models.add_argument("--json", action="store_true", help="machine output")
+    models.add_argument(
+        "--local", action="store_true", help="list the model files in the Hugging Face cache instead (no backend)"
+    )
     add_config_options(models)
     models.set_defaults(handler=run_models)
 
@@ -33,7 +37,9 @@ def add_parsers(commands: Any) -> None:
 
 
 async def run_models(args: argparse.Namespace) -> int:
-    """Print one model per line: id, owner, status."""
+    """Print one model per line: id, owner, status (with ``--local``: the cached model files)."""
+    if args.local:
+        return await run_local_models(args)
     provider = provider_from_args(args, needs_model=False)
     async with open_client(provider) as client:
         if not isinstance(client, SupportsListModels):

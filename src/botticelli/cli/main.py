@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, NoReturn
 
-from botticelli.cli import bench, embed, generate, info, serve
+from botticelli.cli import bench, embed, generate, info, pull, serve
 from botticelli.cli._common import UsageError, stdout
 from botticelli.cli._output import OutputError, silence_stdout
 from botticelli_error import BotticelliError, ConfigurationError, UnsupportedInputError
@@ -69,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_parsers(commands)
     info.add_parsers(commands)
     serve.add_parser(commands)
+    pull.add_parser(commands)
     bench.add_parser(commands)
     demo = commands.add_parser("demo", help="stream from a tiny model written on the spot; needs no server or key")
     demo.add_argument(

@@ -18,6 +18,7 @@ import anyio
 
 from botticelli.cli._common import stdout
 from botticelli.config import config_error, load_settings
+from botticelli_core import ModelRef
 from botticelli_error import ConfigurationError, ServerUnavailableError
 
 if TYPE_CHECKING:
@@ -44,12 +45,18 @@ def add_parser(commands: Any) -> None:
     )
     parser.add_argument("--config", metavar="PATH", help="the configuration file (default: searched for)")
     parser.add_argument("--port", type=int, help="override server.port")
+    parser.add_argument(
+        "--model",
+        metavar="REF",
+        help="override server.model_path: a path, hf:org/repo/file.gguf[@revision] (downloaded first) or org/repo",
+    )
     # A failed start is explained by the server's own last words, so they are shown without -v too.
     parser.set_defaults(handler=run, full_errors=True)
 
 
 async def run(args: argparse.Namespace) -> int:
     """Start the server, report where it listens, and watch it until interrupted."""
+    from botticelli_server.hub import ensure_model  # noqa: PLC0415 - only this command needs it
     from botticelli_server.launcher import InferenceServer  # noqa: PLC0415 - only this command needs it
 
     settings = load_settings(args.config)
@@ -59,20 +66,31 @@ async def run(args: argparse.Namespace) -> int:
         raise ConfigurationError(
             f"{where}: the [server] table is missing; add one with preset (e.g. 'llama-cpp-python') and model_path"
         )
+    model = ModelRef.parse(args.model) if args.model is not None else section.model_ref
     command: str | list[str] = section.preset if section.preset is not None else list(section.command or ())
     key = "server.preset" if section.preset is not None else "server.command"
-    try:
-        server = InferenceServer(
-            command,
-            model=section.model_path,
-            model_name=section.alias,
-            host=section.host,
-            port=args.port if args.port is not None else section.port,
-            extra_args=section.extra_args,
-            startup_timeout=section.startup_timeout,
-        )
-    except ConfigurationError as exc:
-        raise config_error(settings, key, f"cannot be used: {exc.message}") from None
+
+    def build(model: ModelRef | None) -> InferenceServer:
+        try:
+            return InferenceServer(
+                command,
+                model=model,
+                model_name=section.alias,
+                host=section.host,
+                port=args.port if args.port is not None else section.port,
+                extra_args=section.extra_args,
+                startup_timeout=section.startup_timeout,
+            )
+        except ConfigurationError as exc:
+            if args.model is not None:
+                raise ConfigurationError(f"--model {args.model}: {exc.message}") from None
+            raise config_error(settings, key, f"cannot be used: {exc.message}") from None
+
+    server = build(model)  # a mistake in the table is reported before any download
+    if model is not None and model.needs_download:
+        # Fetched here, before the signal handlers and the server: Ctrl-C then stops the transfer
+        # itself, and a failed download is reported without a server ever starting.
+        server = build(ModelRef.parse(ensure_model(model)))
     received: list[signal.Signals] = []
     with anyio.CancelScope() as scope, _stopping_on(STOP_SIGNALS, scope, received):
         await _serve(server)

@@ -12,6 +12,7 @@ from botticelli.config._backends import backend_section, backend_sections
 from botticelli.config._secrets import warn_secrets_in_file
 from botticelli.config._tables import deep_copy, get_path, leaf_keys, set_path
 from botticelli.config.schema import BotticelliSettings, validate_tables
+from botticelli_core import ModelRef
 from botticelli_core._base import validate_settings
 from botticelli_error import ConfigurationError
 
@@ -33,6 +34,9 @@ ENV_PROVIDER = "BOTTICELLI_PROVIDER"
 
 # Keys of botticelli's own tables holding paths; each backend declares its own (ConfigSection.path_keys).
 _SERVER_PATH_KEYS: tuple[tuple[str, ...], ...] = (("server", "model_path"),)
+# Of those, the keys holding a model reference: only a local path is resolved against the file's
+# folder; "org/repo" and "hf:..." are kept as written.
+_MODEL_REF_KEYS: frozenset[tuple[str, ...]] = frozenset({("server", "model_path")})
 
 
 def env_overrides() -> dict[str, tuple[str, ...]]:
@@ -213,5 +217,14 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> None:
         table = get_path(data, path_keys[:-1])
         value = table.get(path_keys[-1]) if isinstance(table, dict) else None
         if isinstance(value, str) and value:
+            if path_keys in _MODEL_REF_KEYS and not _names_a_local_path(value):
+                continue
             path = Path(value).expanduser()
             table[path_keys[-1]] = str(path if path.is_absolute() else base / path)
+
+
+def _names_a_local_path(value: str) -> bool:
+    try:
+        return ModelRef.parse(value).is_local
+    except ConfigurationError:
+        return False  # left as written; validating the table names the key and the problem

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 
 from botticelli._routing import HybridPolicy
 from botticelli.config._tables import origin_of, set_path
+from botticelli_core import ModelRef
 from botticelli_core._base import validate_settings
 from botticelli_error import ConfigurationError, redact_url
 
@@ -135,8 +136,11 @@ class ServerSection(_Settings):
     preset: str | None = Field(default=None, min_length=1)
     command: tuple[str, ...] | None = Field(default=None, min_length=1)
     model_path: Path | None = None
+    """A model reference (read as one by :attr:`model_ref`): a local path,
+    ``hf:org/repo/file.gguf[@revision]`` (fetched before the server starts) or ``org/repo``
+    for servers that load from the hub (``vllm``, ``mistralrs``)."""
     alias: str | None = Field(default=None, min_length=1)
-    """The model name clients send; presets pass it to the server (default: the file's stem)."""
+    """The model name clients send; presets pass it to the server (default: the file or repository name)."""
     host: str = "127.0.0.1"
     port: int | None = Field(default=None, ge=1, le=65535)
     extra_args: tuple[str, ...] = ()
@@ -147,6 +151,26 @@ class ServerSection(_Settings):
         if (self.preset is None) == (self.command is None):
             raise ValueError("give exactly one of preset (a known server) or command (an argv)")
         return self
+
+    @field_validator("model_path")
+    @classmethod
+    def _a_model_reference(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            try:
+                ModelRef.parse(str(value))
+            except ConfigurationError as exc:
+                raise ValueError(exc.message) from None
+        return value
+
+    @property
+    def model_ref(self) -> ModelRef | None:
+        """``model_path`` read as a model reference (``"org/repo"`` is a repository, not a path).
+
+        Examples:
+            >>> ServerSection(preset="vllm", model_path="microsoft/Phi-3.5-mini-instruct").model_ref
+            ModelRef('microsoft/Phi-3.5-mini-instruct')
+        """
+        return ModelRef.parse(str(self.model_path)) if self.model_path is not None else None
 
 
 class BotticelliSettings(_Settings):
