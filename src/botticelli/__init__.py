@@ -68,6 +68,7 @@ if TYPE_CHECKING:
     )
     from botticelli_gemini import GeminiClient, GeminiConfig
     from botticelli_interface import (
+        CallOptions,
         ChunkStream,
         GenerativeModel,
         ManagedStream,
@@ -76,6 +77,7 @@ if TYPE_CHECKING:
         SupportsEmbed,
         SupportsHealth,
         SupportsListModels,
+        call_options,
     )
     from botticelli_server import InferenceServer, ServerClient, ServerConfig
 
@@ -132,6 +134,7 @@ _EXPORTS: dict[str, str] = {
     ),
     **dict.fromkeys(
         [
+            "CallOptions",
             "ChunkStream",
             "GenerativeModel",
             "ManagedStream",
@@ -140,6 +143,7 @@ _EXPORTS: dict[str, str] = {
             "SupportsEmbed",
             "SupportsHealth",
             "SupportsListModels",
+            "call_options",
         ],
         "botticelli_interface",
     ),
@@ -195,6 +199,7 @@ __all__ = [  # noqa: RUF022 - kept in the same groups as _EXPORTS
     "TransportError",
     "UnsupportedInputError",
     # botticelli_interface
+    "CallOptions",
     "ChunkStream",
     "GenerativeModel",
     "ManagedStream",
@@ -203,6 +208,7 @@ __all__ = [  # noqa: RUF022 - kept in the same groups as _EXPORTS
     "SupportsEmbed",
     "SupportsHealth",
     "SupportsListModels",
+    "call_options",
     # backends
     "EmbeddedConfig",
     "EmbeddedModel",

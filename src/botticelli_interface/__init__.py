@@ -1,5 +1,6 @@
 """The protocols botticelli backends implement: :class:`GenerativeModel` and its capabilities."""
 
+from botticelli_interface.call_options import UNSET, CallOptions, call_options, current_call_options
 from botticelli_interface.capabilities import ALL_FEATURES, Feature, features_of, require_features
 from botticelli_interface.protocols import (
     ChunkStream,
@@ -16,6 +17,8 @@ from botticelli_interface.stream import ManagedStream
 __all__ = [
     "ALL_FEATURES",
     "LOGGER_NAME",
+    "UNSET",
+    "CallOptions",
     "ChunkStream",
     "Feature",
     "GenerativeModel",
@@ -28,6 +31,8 @@ __all__ = [
     "SupportsEmbed",
     "SupportsHealth",
     "SupportsListModels",
+    "call_options",
+    "current_call_options",
     "features_of",
     "log_event",
     "require_features",
