@@ -18,6 +18,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from botticelli.batch import Batch, BatchResult, generate_many
     from botticelli.config import BotticelliSettings, load_settings, settings_from_dict
     from botticelli.hybrid import HybridModel, HybridPolicy
     from botticelli.provider import ModelClient, ModelProvider
@@ -152,6 +153,7 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(["GeminiClient", "GeminiConfig"], "botticelli_gemini"),
     **dict.fromkeys(["ModelClient", "ModelProvider"], "botticelli.provider"),
     **dict.fromkeys(["HybridModel", "HybridPolicy"], "botticelli.hybrid"),
+    **dict.fromkeys(["Batch", "BatchResult", "generate_many"], "botticelli.batch"),
     **dict.fromkeys(["BotticelliSettings", "load_settings", "settings_from_dict"], "botticelli.config"),
 }
 
@@ -217,12 +219,15 @@ __all__ = [  # noqa: RUF022 - kept in the same groups as _EXPORTS
     "InferenceServer",
     "ServerClient",
     "ServerConfig",
-    # provider factory, configuration, routing
+    # provider factory, configuration, routing, batches
+    "Batch",
+    "BatchResult",
     "BotticelliSettings",
     "HybridModel",
     "HybridPolicy",
     "ModelClient",
     "ModelProvider",
+    "generate_many",
     "load_settings",
     "settings_from_dict",
 ]
