@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from botticelli.config import BotticelliSettings, load_settings, settings_from_dict
     from botticelli.hybrid import HybridModel, HybridPolicy
     from botticelli.provider import ModelClient, ModelProvider
+    from botticelli.sync import BlockingCallInEventLoopError, SyncModel, SyncStream
     from botticelli_core import (
         AudioInput,
         DocumentInput,
@@ -154,6 +155,7 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(["ModelClient", "ModelProvider"], "botticelli.provider"),
     **dict.fromkeys(["HybridModel", "HybridPolicy"], "botticelli.hybrid"),
     **dict.fromkeys(["Batch", "BatchResult", "generate_many"], "botticelli.batch"),
+    **dict.fromkeys(["BlockingCallInEventLoopError", "SyncModel", "SyncStream"], "botticelli.sync"),
     **dict.fromkeys(["BotticelliSettings", "load_settings", "settings_from_dict"], "botticelli.config"),
 }
 
@@ -219,14 +221,17 @@ __all__ = [  # noqa: RUF022 - kept in the same groups as _EXPORTS
     "InferenceServer",
     "ServerClient",
     "ServerConfig",
-    # provider factory, configuration, routing, batches
+    # provider factory, configuration, routing, batches, sync use
     "Batch",
     "BatchResult",
+    "BlockingCallInEventLoopError",
     "BotticelliSettings",
     "HybridModel",
     "HybridPolicy",
     "ModelClient",
     "ModelProvider",
+    "SyncModel",
+    "SyncStream",
     "generate_many",
     "load_settings",
     "settings_from_dict",
