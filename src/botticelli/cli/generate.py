@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from botticelli.cli._common import UsageError, add_config_options, emit_json, open_client, provider_from_args, stdout
+from botticelli.cli.batch import DEFAULT_CONCURRENCY, run_batch
 from botticelli_core import GenerateRequest, GenerateResponse, Usage
 
 __all__ = ["add_parser", "run"]
@@ -30,6 +31,16 @@ def add_parser(commands: Any) -> None:
     )
     parser.add_argument(
         "--json", action="store_true", help="machine output: one JSON object (with --stream: one per chunk)"
+    )
+    batch = parser.add_argument_group("batches", "many prompts from a JSON Lines file (see docs/batch.md)")
+    batch.add_argument("--batch", metavar="IN.jsonl", help="answer every line of this file instead of one prompt")
+    batch.add_argument("--out", metavar="OUT.jsonl", help="with --batch: append the answers here; reruns skip them")
+    batch.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=DEFAULT_CONCURRENCY,
+        metavar="N",
+        help=f"with --batch: requests in flight at once (default {DEFAULT_CONCURRENCY})",
     )
     add_config_options(parser)
     parser.set_defaults(handler=run)
@@ -106,15 +117,18 @@ def _not_utf8(what: str, data: bytes, offset: int) -> str:
 
 
 async def run(args: argparse.Namespace) -> int:
-    """Generate once and print the result."""
-    prompt = read_prompt(args.prompt)
+    """Generate once and print the result (or, with ``--batch``, answer a whole file)."""
     system = utf8_argument(args.system, "--system") if args.system is not None else None
-    provider = provider_from_args(args)
     params: dict[str, Any] = {
         "max_tokens": args.max_tokens,
         "temperature": args.temperature,
         "routing_hint": args.hint,
     }
+    if args.batch is not None:
+        defaults = {k: v for k, v in {**params, "system": system}.items() if v is not None}
+        return await run_batch(args, defaults)
+    prompt = read_prompt(args.prompt)
+    provider = provider_from_args(args)
     request = GenerateRequest.from_prompt(prompt, system=system, **{k: v for k, v in params.items() if v is not None})
     async with open_client(provider) as client:
         started = time.monotonic()
