@@ -1,9 +1,12 @@
 """Blocking use of any model, from ordinary synchronous code: :class:`SyncModel`.
 
-The model runs on an event loop of its own, in a thread anyio's blocking portal starts
-(:func:`anyio.from_thread.start_blocking_portal`); each method sends its coroutine
-there and waits for the result. Any number of threads may call one ``SyncModel`` at
-once: their calls run concurrently on that loop and share the model's connection pool::
+The model runs on an event loop of its own, in a daemon thread serving an anyio
+:class:`~anyio.from_thread.BlockingPortal`; each method sends its coroutine there and
+waits for the result. Close the facade (``with`` or :meth:`SyncModel.close`) to close
+the model's connections; one left open does not keep the process from exiting.
+
+Any number of threads may call one ``SyncModel`` at once: their calls run concurrently
+on that loop and share the model's connection pool::
 
     with SyncModel.from_config() as model:
         print(model.generate(GenerateRequest.from_prompt("Say hi")).text)
@@ -28,15 +31,15 @@ import os
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
-from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Self, TypeVar
 
 import anyio
 from anyio.abc import TaskStatus
-from anyio.from_thread import BlockingPortal, start_blocking_portal
+from anyio.from_thread import BlockingPortal
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from botticelli._portal import DaemonPortal
 from botticelli.batch import BatchResult, generate_many
 from botticelli_core import EmbedResponse, GenerateRequest, GenerateResponse, HealthStatus, StreamChunk, TokenCount
 from botticelli_error import ConfigurationError, UnsupportedInputError
@@ -101,8 +104,8 @@ class SyncModel:
 
     def __init__(self, model: GenerativeModel, *, backend: str = "asyncio") -> None:
         self._model = model
-        self._portal_cm: AbstractContextManager[BlockingPortal] = start_blocking_portal(backend)
-        self._portal: BlockingPortal = self._portal_cm.__enter__()
+        self._loop = DaemonPortal(backend)
+        self._portal: BlockingPortal = self._loop.portal
         self._lock = threading.Lock()
         self._streams: set[SyncStream] = set()
         self._closed = False
@@ -235,7 +238,7 @@ class SyncModel:
             if isinstance(self._model, SupportsAclose):
                 self._portal.call(self._model.aclose)
         finally:
-            self._portal_cm.__exit__(None, None, None)
+            self._loop.stop()
 
     def _forget(self, stream: SyncStream) -> None:
         with self._lock:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections.abc import AsyncGenerator, Iterator
 from pathlib import Path
@@ -169,3 +171,14 @@ def test_from_config_builds_the_configured_client(tmp_path: Path) -> None:
     config.write_text('[model.local]\nbase_url = "http://127.0.0.1:9"\nmodel = "phi"\n')
     with SyncModel.from_config(config) as model:
         assert (model.provider_name, model.model_name) == ("local", "phi")
+
+
+def test_a_facade_nobody_closed_does_not_keep_the_process_alive() -> None:
+    script = (
+        "from botticelli.sync import SyncModel\n"
+        "from botticelli_server import ServerClient, ServerConfig\n"
+        "model = SyncModel(ServerClient(ServerConfig(base_url='http://127.0.0.1:9', model='x')))\n"
+        "print(model.model_name)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=False)
+    assert (done.returncode, done.stdout) == (0, "x\n")
