@@ -13,6 +13,8 @@ import respx
 
 from botticelli_error import RequestTimeoutError, ServerUnavailableError
 from botticelli_interface import UNSET, call_options, current_call_options
+from botticelli_transport import TransportOptions
+from botticelli_transport._deadline import call_limits
 from tests.local.server import wire
 from tests.local.server.support import REQUEST, Exchange, collect_text, loopback, make_client, record_sleeps
 
@@ -141,3 +143,24 @@ async def test_a_scope_does_not_reach_tasks_already_running() -> None:
 def test_bad_values_are_refused(timeout: float, retries: int) -> None:
     with pytest.raises(ValueError, match="must be"), call_options(timeout=timeout, max_retries=retries):
         pass
+
+
+async def test_a_probe_keeps_its_own_limit_unless_the_scope_is_shorter() -> None:
+    async with loopback(slow_headers) as server, make_client(server.url, max_retries=0) as client:
+        started = time.monotonic()
+        with anyio.fail_after(4), call_options(timeout=0.2):
+            health = await client.health()
+        assert not health.ready
+        assert time.monotonic() - started < 2.0
+
+
+def test_call_limits_combine_the_settings_the_scope_and_a_probe() -> None:
+    settings = TransportOptions(base_url="http://127.0.0.1:8080", total_timeout=900.0, max_retries=2)
+    assert call_limits(settings) == (900.0, 2)
+    assert call_limits(settings, probe_timeout=5.0) == (5.0, 2)
+    with call_options(timeout=60.0, max_retries=0):
+        assert call_limits(settings) == (60.0, 0)
+        assert call_limits(settings, probe_timeout=5.0) == (5.0, 0)
+    with call_options(timeout=None):
+        assert call_limits(settings) == (None, 2)
+        assert call_limits(settings, probe_timeout=5.0) == (5.0, 2)
