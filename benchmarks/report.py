@@ -132,19 +132,22 @@ def print_whole(rows: list[dict[str, Any]], baseline: str) -> None:
 
 def print_batch(rows: list[dict[str, Any]], baseline: str) -> None:
     """generate_many against a hand-written gather loop: CPU per request and requests per second."""
-    base = next((r for r in rows if r["name"] == baseline), None)
-    b_cpu = base["cpu_us_per_request"] if base else None
-    b_rate = base["requests_per_s"] if base else None
-    out = [
-        [
-            r["name"],
-            f"{r['cpu_us_per_request']:.0f}",
-            ratio(r["cpu_us_per_request"], b_cpu),
-            f"{r['requests_per_s']:,.0f}",
-            ratio(r["requests_per_s"], b_rate),
-        ]
-        for r in rows
-    ]
+    out = []
+    for r in rows:
+        # Each row is compared with the gather loop over the same model (served or instant).
+        suffix = r["name"][r["name"].find(" (") :] if " (" in r["name"] else ""
+        base = next((b for b in rows if b["name"] == baseline + suffix), None)
+        b_cpu = base["cpu_us_per_request"] if base else None
+        b_rate = base["requests_per_s"] if base else None
+        out.append(
+            [
+                r["name"],
+                f"{r['cpu_us_per_request']:.1f}",
+                ratio(r["cpu_us_per_request"], b_cpu),
+                f"{r['requests_per_s']:,.0f}",
+                ratio(r["requests_per_s"], b_rate),
+            ]
+        )
     headers = ["batch of non-streamed calls", "CPU µs/request", "x gather CPU", "requests/s", "x gather throughput"]
     first = rows[0] if rows else {"requests": 0, "concurrency": 0}
     title = f"## Batches ({first['requests']} requests, {first['concurrency']} at once)"

@@ -110,10 +110,28 @@ class Batch:
         return self._collect().__await__()
 
     async def _collect(self) -> list[BatchResult]:
-        async with self._run(ordered=False) as results:
-            collected = [result async for result in results]
+        # No stream to a reader here: the workers append to the list directly, which halves
+        # what the batch itself costs per request (measured with an instant model).
+        self._start()
+        collected: list[BatchResult] = []
+        fatal: list[BaseException] = []
+
+        async def keep(result: BatchResult) -> None:
+            collected.append(result)
+
+        items = enumerate(self._requests)
+        async with anyio.create_task_group() as tg:
+            for _ in range(self._concurrency):
+                tg.start_soon(self._worker, items, keep, tg, fatal)
+        if fatal:
+            raise fatal[0]
         collected.sort(key=lambda result: result.index)
         return collected
+
+    def _start(self) -> None:
+        if self._started:
+            raise ConfigurationError("this batch has already run; call generate_many again")
+        self._started = True
 
     async def __aenter__(self) -> AsyncIterator[BatchResult]:
         self._running = self._run(ordered=self._ordered)
@@ -130,9 +148,7 @@ class Batch:
 
     @asynccontextmanager
     async def _run(self, *, ordered: bool) -> AsyncIterator[AsyncIterator[BatchResult]]:
-        if self._started:
-            raise ConfigurationError("this batch has already run; call generate_many again")
-        self._started = True
+        self._start()
         fatal: list[BaseException] = []
         caller_error: Exception | None = None
         # One item at a time from a shared iterator: a lazy input is never read ahead.
@@ -141,7 +157,7 @@ class Batch:
         async with anyio.create_task_group() as tg:
             async with send:
                 for _ in range(self._concurrency):
-                    tg.start_soon(self._worker, items, send.clone(), tg, fatal)
+                    tg.start_soon(self._stream_worker, items, send.clone(), tg, fatal)
             try:
                 yield _Results(receive, ordered=ordered)
             except Exception as exc:  # noqa: BLE001 - re-raised below, outside the task group
@@ -157,7 +173,7 @@ class Batch:
         if fatal:
             raise fatal[0]
 
-    async def _worker(
+    async def _stream_worker(
         self,
         items: Iterator[tuple[int, GenerateRequest]],
         send: MemoryObjectSendStream[BatchResult],
@@ -166,20 +182,32 @@ class Batch:
     ) -> None:
         async with send:
             try:
-                for index, request in items:
-                    result = await _one(self._model, index, request)
-                    if self._on_result is not None:
-                        done = self._on_result(result)
-                        if inspect.isawaitable(done):
-                            await done
-                    await send.send(result)
+                await self._worker(items, send.send, tg, fatal)
             except (anyio.BrokenResourceError, anyio.ClosedResourceError):
                 return  # the reader left: the batch is being torn down
-            except Exception as exc:  # noqa: BLE001 - a bug, not a failed call: re-raised by _run
-                # Not a per-item error: it ends the batch, and is raised bare rather than
-                # inside the task group's ExceptionGroup.
-                fatal.append(exc)
-                tg.cancel_scope.cancel()
+
+    async def _worker(
+        self,
+        items: Iterator[tuple[int, GenerateRequest]],
+        deliver: Callable[[BatchResult], Awaitable[None]],
+        tg: TaskGroup,
+        fatal: list[BaseException],
+    ) -> None:
+        try:
+            for index, request in items:
+                result = await _one(self._model, index, request)
+                if self._on_result is not None:
+                    done = self._on_result(result)
+                    if inspect.isawaitable(done):
+                        await done
+                await deliver(result)
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug, not a failed call: re-raised by the batch
+            # Not a per-item error: it ends the batch, and is raised bare rather than
+            # inside the task group's ExceptionGroup.
+            fatal.append(exc)
+            tg.cancel_scope.cancel()
 
 
 async def _one(model: GenerativeModel, index: int, request: GenerateRequest) -> BatchResult:
