@@ -14,6 +14,7 @@ import respx
 
 from botticelli.cli import main
 from botticelli.cli._progress import Progress
+from botticelli_interface import current_call_options
 from tests.local.hybrid.fakes import completion
 
 BASE = "http://batch.test"
@@ -198,3 +199,26 @@ def test_the_progress_bar_shows_on_a_terminal_only() -> None:
     quiet.close()
     assert piped.getvalue() == ""
     assert (quiet.done, quiet.failed, quiet.tokens) == (1, 0, 10)
+
+
+def test_timeout_and_max_retries_are_per_call_options(tmp_path: Path) -> None:
+    config = tmp_path / "botticelli.toml"
+    config.write_text(f'[model.local]\nbase_url = "{BASE}"\nmodel = "phi"\nmax_retries = 3\nbackoff_max = 0\n')
+    seen: list[object] = []
+
+    def busy(request: httpx.Request) -> httpx.Response:
+        seen.append(current_call_options().timeout)
+        return httpx.Response(503, json={"error": {"message": "busy"}})
+
+    with respx.mock(base_url=BASE, assert_all_mocked=True) as router:
+        route = router.post("/v1/chat/completions").mock(side_effect=busy)
+        assert main(["generate", "hi", "--max-retries", "0", "--timeout", "2.5"]) == 1
+        assert route.call_count == 1
+        assert seen == [2.5]
+        assert main(["generate", "hi"]) == 1
+        assert route.call_count == 5  # the configured three retries are back
+
+
+@pytest.mark.parametrize("flag", [["--timeout", "0"], ["--timeout", "soon"], ["--max-retries", "-1"]])
+def test_bad_per_call_options_are_usage_errors(config: Path, flag: list[str]) -> None:
+    assert main(["generate", "hi", *flag]) == 2
