@@ -34,7 +34,10 @@ async def run_batch(args: argparse.Namespace, defaults: dict[str, Any]) -> int:
     items, bad = parse_input(_read_input(source), defaults)
     for line in bad:
         _say(f"botticelli: {source.name} line {line.line}: {line.reason}")
-    finished = read_finished(target)
+    try:
+        finished = read_finished(target)
+    except OSError as exc:
+        raise UsageError(f"cannot read the answers already in {target}: {exc.strerror or exc}") from None
     pending = [item for item in items if item.id not in finished]
     provider = provider_from_args(args)
     progress = Progress(len(pending))

@@ -171,6 +171,15 @@ def test_usage_mistakes_exit_2(tmp_path: Path, config: Path, extra: list[str]) -
     assert main(["generate", "--batch", str(source), *extra]) == 2
 
 
+def test_an_output_path_that_is_a_directory_is_a_usage_error(
+    tmp_path: Path, config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = write_lines(tmp_path / "in.jsonl", [{"prompt": "x"}])
+    (tmp_path / "out").mkdir()
+    assert main(["generate", "--batch", str(source), "--out", str(tmp_path / "out")]) == 2
+    assert "cannot read the answers already in" in capsys.readouterr().err
+
+
 def test_a_missing_batch_file_is_a_usage_error(
     tmp_path: Path, config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
