@@ -130,6 +130,30 @@ def print_whole(rows: list[dict[str, Any]], baseline: str) -> None:
     print(f"## Non-streamed chat completion\n\n{table(headers, out)}\n")
 
 
+def print_batch(rows: list[dict[str, Any]], baseline: str) -> None:
+    """generate_many against a hand-written gather loop: CPU per request and requests per second."""
+    out = []
+    for r in rows:
+        # Each row is compared with the gather loop over the same model (served or instant).
+        suffix = r["name"][r["name"].find(" (") :] if " (" in r["name"] else ""
+        base = next((b for b in rows if b["name"] == baseline + suffix), None)
+        b_cpu = base["cpu_us_per_request"] if base else None
+        b_rate = base["requests_per_s"] if base else None
+        out.append(
+            [
+                r["name"],
+                f"{r['cpu_us_per_request']:.1f}",
+                ratio(r["cpu_us_per_request"], b_cpu),
+                f"{r['requests_per_s']:,.0f}",
+                ratio(r["requests_per_s"], b_rate),
+            ]
+        )
+    headers = ["batch of non-streamed calls", "CPU µs/request", "x gather CPU", "requests/s", "x gather throughput"]
+    first = rows[0] if rows else {"requests": 0, "concurrency": 0}
+    title = f"## Batches ({first['requests']} requests, {first['concurrency']} at once)"
+    print(f"{title}\n\n{table(headers, out)}\n")
+
+
 def print_imports(rows: list[dict[str, Any]], baseline: str) -> None:
     """Cold import time in a fresh interpreter."""
     base = next((r["ms"] for r in rows if r["module"] == baseline), None)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import batch
 import measure
 import report
 from clients import FACTORIES, Case, Client
@@ -40,6 +41,7 @@ class Sizes:
     import_runs: int
     heavy_import_runs: int  # for peers that take seconds to import; 0 skips them
     memory: tuple[tuple[str, int], ...]  # (client, streams held open at once)
+    batch: int  # requests per generate_many / gather run
 
 
 FULL = Sizes(
@@ -50,6 +52,7 @@ FULL = Sizes(
     import_runs=5,
     heavy_import_runs=2,
     memory=(("httpx-sse", 1000), ("botticelli", 250), ("botticelli", 500), ("botticelli", 1000)),
+    batch=1024,
 )
 QUICK = Sizes(
     runs=2,
@@ -59,6 +62,7 @@ QUICK = Sizes(
     import_runs=3,
     heavy_import_runs=0,
     memory=(("botticelli", 250),),
+    batch=256,
 )
 
 
@@ -174,7 +178,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, help="runs per figure (median reported); default 5, quick 2")
     parser.add_argument("--quick", action="store_true", help="smaller sizes: a rough picture in under a minute")
     parser.add_argument("--chunks", type=int, default=256, help="content chunks per streamed reply")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["speed", "imports", "memory"])
+    parser.add_argument("--skip", nargs="*", default=[], choices=["speed", "imports", "memory", "batch"])
     args = parser.parse_args()
     sizes = QUICK if args.quick else FULL
     if args.runs:
@@ -189,6 +193,10 @@ def main() -> None:
             results["speed"] = asyncio.run(speed(server.base, server, sizes, args.chunks))
         if "memory" not in args.skip:
             results["memory"] = memory(server.base, sizes, args.chunks)
+        if "batch" not in args.skip:
+            results["batch"] = asyncio.run(
+                batch.compare(server.base, runs=sizes.runs, requests=sizes.batch, concurrency=measure.CONCURRENCY)
+            )
     if "imports" not in args.skip:
         results["imports"] = imports(sizes)
         results["startup"] = measure.startup_cpu(max(sizes.import_runs * 2, 6))
@@ -208,6 +216,8 @@ def main() -> None:
         report.print_startup(results["startup"], measure.STARTUP_BASELINE)
     if "memory" in results:
         report.print_memory(results["memory"], "httpx-sse")
+    if "batch" in results:
+        report.print_batch(results["batch"], batch.GATHER)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
         print(f"wrote {args.json}")

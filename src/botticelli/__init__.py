@@ -18,9 +18,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from botticelli.batch import Batch, BatchResult, generate_many
     from botticelli.config import BotticelliSettings, load_settings, settings_from_dict
     from botticelli.hybrid import HybridModel, HybridPolicy
     from botticelli.provider import ModelClient, ModelProvider
+    from botticelli.sync import BlockingCallInEventLoopError, SyncModel, SyncStream
     from botticelli_core import (
         AudioInput,
         DocumentInput,
@@ -68,6 +70,7 @@ if TYPE_CHECKING:
     )
     from botticelli_gemini import GeminiClient, GeminiConfig
     from botticelli_interface import (
+        CallOptions,
         ChunkStream,
         GenerativeModel,
         ManagedStream,
@@ -76,6 +79,7 @@ if TYPE_CHECKING:
         SupportsEmbed,
         SupportsHealth,
         SupportsListModels,
+        call_options,
     )
     from botticelli_server import InferenceServer, ServerClient, ServerConfig
 
@@ -132,6 +136,7 @@ _EXPORTS: dict[str, str] = {
     ),
     **dict.fromkeys(
         [
+            "CallOptions",
             "ChunkStream",
             "GenerativeModel",
             "ManagedStream",
@@ -140,6 +145,7 @@ _EXPORTS: dict[str, str] = {
             "SupportsEmbed",
             "SupportsHealth",
             "SupportsListModels",
+            "call_options",
         ],
         "botticelli_interface",
     ),
@@ -148,6 +154,8 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(["GeminiClient", "GeminiConfig"], "botticelli_gemini"),
     **dict.fromkeys(["ModelClient", "ModelProvider"], "botticelli.provider"),
     **dict.fromkeys(["HybridModel", "HybridPolicy"], "botticelli.hybrid"),
+    **dict.fromkeys(["Batch", "BatchResult", "generate_many"], "botticelli.batch"),
+    **dict.fromkeys(["BlockingCallInEventLoopError", "SyncModel", "SyncStream"], "botticelli.sync"),
     **dict.fromkeys(["BotticelliSettings", "load_settings", "settings_from_dict"], "botticelli.config"),
 }
 
@@ -195,6 +203,7 @@ __all__ = [  # noqa: RUF022 - kept in the same groups as _EXPORTS
     "TransportError",
     "UnsupportedInputError",
     # botticelli_interface
+    "CallOptions",
     "ChunkStream",
     "GenerativeModel",
     "ManagedStream",
@@ -203,6 +212,7 @@ __all__ = [  # noqa: RUF022 - kept in the same groups as _EXPORTS
     "SupportsEmbed",
     "SupportsHealth",
     "SupportsListModels",
+    "call_options",
     # backends
     "EmbeddedConfig",
     "EmbeddedModel",
@@ -211,12 +221,18 @@ __all__ = [  # noqa: RUF022 - kept in the same groups as _EXPORTS
     "InferenceServer",
     "ServerClient",
     "ServerConfig",
-    # provider factory, configuration, routing
+    # provider factory, configuration, routing, batches, sync use
+    "Batch",
+    "BatchResult",
+    "BlockingCallInEventLoopError",
     "BotticelliSettings",
     "HybridModel",
     "HybridPolicy",
     "ModelClient",
     "ModelProvider",
+    "SyncModel",
+    "SyncStream",
+    "generate_many",
     "load_settings",
     "settings_from_dict",
 ]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
+import anyio
 from anyio import to_thread
 
 from botticelli_core import GenerateRequest, GenerateResponse, HealthStatus, ModelInfo, StreamChunk
@@ -19,13 +20,16 @@ from botticelli_error import (
     BotticelliError,
     ConfigurationError,
     NotFoundError,
+    RequestTimeoutError,
     ResponseDecodeError,
     StreamInterruptedError,
 )
-from botticelli_interface import Feature, ManagedStream
+from botticelli_interface import Feature, ManagedStream, current_call_options
 from botticelli_interface.request_log import Operation, RequestLog
 
 __all__ = ["EmbeddedModel"]
+
+T = TypeVar("T")
 
 
 class EmbeddedModel:
@@ -44,6 +48,11 @@ class EmbeddedModel:
     mistral.rs logs through Rust's ``tracing``, to standard output, reading ``RUST_LOG`` once
     when it is imported; botticelli imports it with ``RUST_LOG=warn`` unless you set the
     variable yourself (``botticelli -v`` sets ``info``), so a generate prints nothing.
+
+    A per-call timeout (:func:`~botticelli_interface.call_options.call_options`) bounds a
+    generation (a stream: from its first chunk asked for to its last), loading included;
+    when it passes, the generation is stopped like a cancelled one and
+    :class:`~botticelli_error.RequestTimeoutError` is raised. There are no retries to override.
 
     Args:
         config: Which model to load.
@@ -164,16 +173,20 @@ class EmbeddedModel:
     async def _chunks(self, kwargs: dict[str, Any], *, operation: Operation) -> AsyncGenerator[StreamChunk, None]:
         delivered: list[str] = []  # one entry per chunk handed out, even an empty final one
         engine_stream: EngineStream | None = None
+        limit = current_call_options().total_timeout(None)
+        deadline = None if limit is None else anyio.current_time() + limit
         with RequestLog(PROVIDER, operation, model=self.model_name) as entry:
             try:
                 # Loading may be abandoned on cancellation: it completes in its thread and is kept.
-                await to_thread.run_sync(self._engine.load, abandon_on_cancel=True)
-                engine_stream = await to_thread.run_sync(self._engine.open_stream, kwargs)
+                await _in_thread(self._engine.load, deadline, limit, abandon=True)
+                engine_stream = await _in_thread(lambda: self._engine.open_stream(kwargs), deadline, limit)
                 while True:
                     # Not abandoned on cancellation: the thread returns within a token, and the
                     # iterator must not be dropped while another thread is inside it.
                     try:
-                        engine_chunk = await to_thread.run_sync(engine_stream.next)
+                        engine_chunk = await _in_thread(engine_stream.next, deadline, limit)
+                    except RequestTimeoutError:
+                        raise
                     except Exception as exc:
                         partial = "".join(delivered) if delivered else None
                         raise request_error(exc, partial_text=partial) from exc
@@ -204,3 +217,18 @@ class EmbeddedModel:
                 if engine_stream is not None:
                     # What aborts a generation nobody reads any more.
                     engine_stream.close()
+
+
+async def _in_thread(fn: Callable[[], T], deadline: float | None, limit: float | None, *, abandon: bool = False) -> T:
+    """``fn()`` in a worker thread, by the call's deadline (on anyio's clock) if it has one.
+
+    Raises:
+        RequestTimeoutError: The deadline passed first; the thread was cancelled like a task.
+    """
+    if deadline is None:
+        return await to_thread.run_sync(fn, abandon_on_cancel=abandon)
+    with anyio.move_on_after(max(deadline - anyio.current_time(), 0.0)):
+        return await to_thread.run_sync(fn, abandon_on_cancel=abandon)
+    raise RequestTimeoutError(
+        f"the call's total deadline of {limit:g} s passed", provider=PROVIDER, retryable=False, timeout=limit
+    )

@@ -1,5 +1,6 @@
 """The protocols botticelli backends implement: :class:`GenerativeModel` and its capabilities."""
 
+from botticelli_interface.call_options import UNSET, CallOptions, call_options, current_call_options
 from botticelli_interface.capabilities import (
     ALL_FEATURES,
     Feature,
@@ -23,6 +24,8 @@ from botticelli_interface.stream import ManagedStream
 __all__ = [
     "ALL_FEATURES",
     "LOGGER_NAME",
+    "UNSET",
+    "CallOptions",
     "ChunkStream",
     "Feature",
     "GenerativeModel",
@@ -36,6 +39,8 @@ __all__ = [
     "SupportsFeatures",
     "SupportsHealth",
     "SupportsListModels",
+    "call_options",
+    "current_call_options",
     "declared_features",
     "features_of",
     "log_event",

@@ -10,7 +10,38 @@ from types import TracebackType
 
 import anyio
 
-__all__ = ["deadline_after", "remaining", "timeout_scope"]
+from botticelli_interface.call_options import current_call_options
+from botticelli_transport.settings import TransportOptions
+
+__all__ = ["call_limits", "deadline_after", "min_limit", "or_limit", "remaining", "timeout_scope"]
+
+
+def call_limits(settings: TransportOptions, *, probe_timeout: float | None = None) -> tuple[float | None, int]:
+    """The total timeout and retry count of a call starting now.
+
+    The per-call options in force (:func:`botticelli_interface.call_options.call_options`)
+    replace the settings' ones; a probe's own short limit (``probe_timeout``) still bounds
+    the call when it is the shorter.
+    """
+    options = current_call_options()
+    limit = options.total_timeout(settings.total_timeout)
+    if probe_timeout is not None:
+        limit = min_limit(limit, probe_timeout)
+    return limit, options.retries(settings.max_retries)
+
+
+def min_limit(a: float | None, b: float | None) -> float | None:
+    """The shorter of two limits, where ``None`` is no limit."""
+    if a is None:
+        return b
+    return a if b is None else min(a, b)
+
+
+def or_limit(deadline: float | None, limit: float | None, fallback: float) -> tuple[float | None, float | None]:
+    """The call's deadline and limit, or ``fallback`` seconds from now when the call has none."""
+    if deadline is None:
+        return deadline_after(fallback), fallback
+    return deadline, limit
 
 
 def deadline_after(seconds: float | None) -> float | None:

@@ -93,12 +93,13 @@ class ReplyErrors:
         )
         return self._map(reply)
 
-    def deadline(self) -> RequestTimeoutError:
+    def deadline(self, limit: float | None) -> RequestTimeoutError:
+        shown = f" of {limit:g} s" if limit is not None else ""
         return RequestTimeoutError(
-            f"the call's total deadline of {self.settings.total_timeout:g} s passed",
+            f"the call's total deadline{shown} passed",
             provider=self.settings.provider,
             retryable=False,
-            timeout=self.settings.total_timeout,
+            timeout=limit,
         )
 
     def describe(self, exc: httpx.HTTPError) -> str:

@@ -10,7 +10,6 @@ exception holds the request, headers (API keys) included, so it is not even thei
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -27,11 +26,12 @@ from botticelli_error import (
     register_url_credentials,
     request_id,
 )
-from botticelli_transport._deadline import deadline_after, remaining, timeout_scope
+from botticelli_transport._deadline import call_limits, deadline_after, min_limit, or_limit, remaining, timeout_scope
 from botticelli_transport._encoding import ACCEPT_ENCODING, inflated, inflater_for
 from botticelli_transport._failures import ErrorMapper, ReplyErrors
 from botticelli_transport._retry import retry_after
 from botticelli_transport._stream import StreamResponse, read_items
+from botticelli_transport._tls import tls_context
 from botticelli_transport._watchdog import Watchdog
 from botticelli_transport.settings import HttpSettings
 from botticelli_transport.sse import ServerSentEvent, SSEDecoder
@@ -97,7 +97,7 @@ class HttpTransport:
         self._headers = headers
         self._pool: httpx.AsyncClient | None = None
         self._closed = False
-        stream_read = _min(settings.read_timeout, settings.stream_idle_timeout)
+        stream_read = min_limit(settings.read_timeout, settings.stream_idle_timeout)
         self._stream_read_timeout = stream_read
         self._stream_timeout = httpx.Timeout(
             connect=settings.connect_timeout, read=stream_read, write=settings.read_timeout, pool=None
@@ -135,7 +135,7 @@ class HttpTransport:
                 base_url=settings.base_url,
                 headers=self._headers,
                 timeout=self._timeout,
-                verify=_tls_context(settings.base_url),
+                verify=tls_context(settings.base_url),
                 limits=httpx.Limits(
                     max_connections=settings.max_connections,
                     max_keepalive_connections=min(settings.max_connections, 100),
@@ -165,12 +165,14 @@ class HttpTransport:
             content: JSON body, already encoded.
             params: Query parameters.
             retry: Whether retryable failures are retried.
-            total_timeout: A total deadline for this call instead of the settings' one.
+            total_timeout: A total deadline for this call instead of the settings' one (a
+                probe's short limit); a shorter per-call timeout still wins.
 
         Raises:
             BotticelliError: A typed error for anything but a 2xx reply.
         """
-        deadline = deadline_after(total_timeout if total_timeout is not None else self.settings.total_timeout)
+        limit, max_retries = call_limits(self.settings, probe_timeout=total_timeout)
+        deadline = deadline_after(limit)
         # A read timeout means the server has the request and may still be working on it:
         # only a request that changes nothing is sent again unless the settings opt in.
         retry_read_timeout = method in ("GET", "HEAD") or self.settings.retry_read_timeouts
@@ -197,7 +199,7 @@ class HttpTransport:
             return response, parts[0] if len(parts) == 1 else b"".join(parts)
 
         async def attempt() -> tuple[httpx.Response, bytes]:
-            return await self._guard(exchange(), deadline, retry_read_timeout=retry_read_timeout)
+            return await self._guard(exchange(), deadline, retry_read_timeout=retry_read_timeout, limit=limit)
 
         failure: BotticelliError | None = None
         try:
@@ -208,7 +210,9 @@ class HttpTransport:
                 raise
             failure = exc
         if failure is not None:
-            (response, body), retries = await retry_after(failure, attempt, self.settings, deadline)
+            (response, body), retries = await retry_after(
+                failure, attempt, self.settings, deadline, max_retries=max_retries
+            )
         return HttpResult(
             status_code=response.status_code,
             headers=response.headers,
@@ -237,19 +241,24 @@ class HttpTransport:
         them); after that, errors propagate. ``None`` results of ``decode`` are skipped.
         Leaving the block, an error or a cancellation closes the response.
 
+        The per-call options in force when the block is entered
+        (:func:`~botticelli_interface.call_options.call_options`) replace the settings'
+        total timeout (which covers the whole stream) and retry count.
+
         Raises:
             BotticelliError: Typed errors: a bad status or body, a stall, an interruption.
         """
-        deadline = deadline_after(self.settings.total_timeout)
+        limit, max_retries = call_limits(self.settings)
+        deadline = deadline_after(limit)
         headers = _STREAM_HEADERS
         request = self._client.build_request(
             "POST", path, content=content, params=params, headers=headers, timeout=self._stream_timeout
         )
 
         async def attempt() -> StreamResponse[R, T]:
-            response = await self._send_stream(request, deadline)
+            response = await self._send_stream(request, deadline, limit)
             try:
-                chunks = await self._event_stream_body(response, deadline)
+                chunks = await self._event_stream_body(response, deadline, limit)
                 sse = SSEDecoder(
                     provider=self.settings.provider,
                     max_line_chars=self.settings.max_sse_line_chars,
@@ -286,15 +295,25 @@ class HttpTransport:
         except BotticelliError as exc:
             failure = exc
         if failure is not None:
-            opened, retries = await retry_after(failure, attempt, self.settings, deadline)
+            opened, retries = await retry_after(failure, attempt, self.settings, deadline, max_retries=max_retries)
         opened.retries = retries
         try:
             yield opened
         finally:
             await opened.aclose()
 
-    async def _guard(self, work: Awaitable[T], deadline: float | None, *, retry_read_timeout: bool = True) -> T:
+    async def _guard(
+        self,
+        work: Awaitable[T],
+        deadline: float | None,
+        *,
+        retry_read_timeout: bool = True,
+        limit: float | None = None,
+    ) -> T:
         """Await ``work`` under the call's deadline, translating httpx's errors.
+
+        ``limit`` is the total timeout the deadline was set from, for the error's message
+        (``None``: the settings' one).
 
         The typed error is raised outside the ``except`` block, so that httpx's exception,
         whose request holds the headers (API keys included), is not even its ``__context__``.
@@ -304,19 +323,22 @@ class HttpTransport:
             async with timeout_scope(remaining(deadline)):
                 return await work
         except TimeoutError:
-            error = self._errors.deadline()
+            error = self._errors.deadline(self.settings.total_timeout if limit is None else limit)
         except httpx.HTTPError as exc:
             error = self._errors.from_httpx(exc, retry_read_timeout=retry_read_timeout)
         raise error
 
-    async def _send_stream(self, request: httpx.Request, deadline: float | None) -> httpx.Response:
+    async def _send_stream(self, request: httpx.Request, deadline: float | None, limit: float | None) -> httpx.Response:
         return await self._guard(
             self._client.send(request, stream=True),
             deadline,
             retry_read_timeout=self.settings.retry_read_timeouts,
+            limit=limit,
         )
 
-    async def _event_stream_body(self, response: httpx.Response, deadline: float | None) -> AsyncIterator[bytes]:
+    async def _event_stream_body(
+        self, response: httpx.Response, deadline: float | None, limit: float | None
+    ) -> AsyncIterator[bytes]:
         """The body as byte chunks, after checking that it is an event stream at all.
 
         A 2xx or 3xx that is not an event stream is not what was asked for: it is raised
@@ -327,10 +349,10 @@ class HttpTransport:
         if status < 300 and "event-stream" in content_type:
             return self._body(response)
         if status >= 400:
-            raise self._errors.from_reply(response, await self._read_capped(response, deadline))
+            raise self._errors.from_reply(response, await self._read_capped(response, deadline, limit))
         if status < 300:
             chunks = self._body(response)
-            first = await self._first_chunk(chunks, deadline)
+            first = await self._first_chunk(chunks, deadline, limit)
             if first.lstrip().startswith(_SSE_START):
                 # An event stream under the wrong content type (some proxies): decode it anyway.
                 return _prepend(first, chunks)
@@ -357,39 +379,20 @@ class HttpTransport:
             return response.aiter_raw()  # one generator layer less than aiter_bytes, per chunk
         return inflated(response.aiter_raw(), inflater, step=_INFLATE_STEP)
 
-    async def _first_chunk(self, chunks: AsyncIterator[bytes], deadline: float | None) -> bytes:
+    async def _first_chunk(self, chunks: AsyncIterator[bytes], deadline: float | None, limit: float | None) -> bytes:
         async def first() -> bytes:
             async for part in chunks:
                 if part.strip():
                     return part
             return b""
 
-        return await self._guard(first(), deadline_after(_ERROR_READ_LIMIT) if deadline is None else deadline)
+        guarded, shown = or_limit(deadline, limit, _ERROR_READ_LIMIT)
+        return await self._guard(first(), guarded, limit=shown)
 
-    async def _read_capped(self, response: httpx.Response, deadline: float | None) -> bytes:
+    async def _read_capped(self, response: httpx.Response, deadline: float | None, limit: float | None) -> bytes:
         """An error body, up to its cap: enough to say what went wrong, never a runaway page."""
-        guarded = deadline_after(_ERROR_READ_LIMIT) if deadline is None else deadline
-        return await self._guard(self._read_head(response), guarded)
-
-
-def _tls_context(base_url: str) -> ssl.SSLContext | bool:
-    """Certificate verification for ``base_url``: the default trust store for https.
-
-    A plain ``http://`` server (every local one) needs no TLS, and loading the trust
-    store costs tens of milliseconds per client. Requests only ever go to paths under
-    ``base_url`` and redirects are not followed, so such a client never speaks TLS; it
-    gets a context that trusts no certificate at all, so that if it ever did, it would
-    refuse rather than skip verification.
-    """
-    if base_url.startswith("https:"):
-        return True
-    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-
-
-def _min(a: float | None, b: float | None) -> float | None:
-    if a is None:
-        return b
-    return a if b is None else min(a, b)
+        guarded, shown = or_limit(deadline, limit, _ERROR_READ_LIMIT)
+        return await self._guard(self._read_head(response), guarded, limit=shown)
 
 
 async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncGenerator[bytes, None]:

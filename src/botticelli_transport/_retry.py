@@ -41,12 +41,12 @@ def _is_retryable(exc: BaseException) -> bool:
 class _Policy:
     """The wait and stop rules of one call, as tenacity callables."""
 
-    def __init__(self, settings: HttpSettings, deadline: float | None) -> None:
+    def __init__(self, settings: HttpSettings, deadline: float | None, max_retries: int) -> None:
         from tenacity import stop_after_attempt  # noqa: PLC0415 - see module doc
 
         self._settings = settings
         self._deadline = deadline
-        self._attempts = stop_after_attempt(settings.max_retries + 1)
+        self._attempts = stop_after_attempt(max_retries + 1)
 
     def wait(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
@@ -89,11 +89,14 @@ async def retry_after(
     attempt: Callable[[], Awaitable[T]],
     settings: HttpSettings,
     deadline: float | None,
+    *,
+    max_retries: int | None = None,
 ) -> tuple[T, int]:
     """Carry on after a first attempt failed with ``failure``: retry ``attempt`` per the settings.
 
     The caller runs the first attempt itself, so a call that succeeds at once passes
     through no retry machinery at all (each awaiting layer costs on every suspension).
+    ``max_retries`` replaces the settings' count (a per-call option); ``None`` keeps it.
 
     Returns:
         The result of the attempt that succeeded, and how many retries came before it.
@@ -102,14 +105,15 @@ async def retry_after(
         BotticelliError: ``failure`` when it is not retryable, else the last error once
             retries are spent; its ``retries`` says how many were made.
     """
-    if not failure.retryable or settings.max_retries == 0:
+    retries = settings.max_retries if max_retries is None else max_retries
+    if not failure.retryable or retries == 0:
         raise failure
     first_failure: list[BotticelliError] = [failure]
 
     # Imported here: most calls never fail, and tenacity adds ~40 ms to start-up.
     from tenacity import AsyncRetrying, retry_if_exception  # noqa: PLC0415
 
-    policy = _Policy(settings, deadline)
+    policy = _Policy(settings, deadline, retries)
     retrying = AsyncRetrying(
         stop=policy.stop,
         wait=policy.wait,

@@ -8,7 +8,9 @@ import time
 from typing import Any
 
 from botticelli.cli._common import UsageError, add_config_options, emit_json, open_client, provider_from_args, stdout
+from botticelli.cli.batch import DEFAULT_CONCURRENCY, run_batch
 from botticelli_core import GenerateRequest, GenerateResponse, Usage
+from botticelli_interface import call_options
 
 __all__ = ["add_parser", "run"]
 
@@ -31,6 +33,25 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "--json", action="store_true", help="machine output: one JSON object (with --stream: one per chunk)"
     )
+    parser.add_argument(
+        "--timeout",
+        type=_positive_float,
+        metavar="SECONDS",
+        help="total time each request may take, retries included (overrides total_timeout)",
+    )
+    parser.add_argument(
+        "--max-retries", type=_non_negative_int, metavar="N", help="retries per request (overrides max_retries)"
+    )
+    batch = parser.add_argument_group("batches", "many prompts from a JSON Lines file (see docs/batch.md)")
+    batch.add_argument("--batch", metavar="IN.jsonl", help="answer every line of this file instead of one prompt")
+    batch.add_argument("--out", metavar="OUT.jsonl", help="with --batch: append the answers here; reruns skip them")
+    batch.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=DEFAULT_CONCURRENCY,
+        metavar="N",
+        help=f"with --batch: requests in flight at once (default {DEFAULT_CONCURRENCY})",
+    )
     add_config_options(parser)
     parser.set_defaults(handler=run)
 
@@ -39,6 +60,23 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {text}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
     return value
 
 
@@ -106,15 +144,28 @@ def _not_utf8(what: str, data: bytes, offset: int) -> str:
 
 
 async def run(args: argparse.Namespace) -> int:
-    """Generate once and print the result."""
-    prompt = read_prompt(args.prompt)
+    """Generate once and print the result (or, with ``--batch``, answer a whole file).
+
+    ``--timeout`` and ``--max-retries`` are per-call options (:func:`botticelli.call_options`)
+    over every request the command sends.
+    """
+    options = {"timeout": args.timeout, "max_retries": args.max_retries}
+    with call_options(**{k: v for k, v in options.items() if v is not None}):
+        return await _generate(args)
+
+
+async def _generate(args: argparse.Namespace) -> int:
     system = utf8_argument(args.system, "--system") if args.system is not None else None
-    provider = provider_from_args(args)
     params: dict[str, Any] = {
         "max_tokens": args.max_tokens,
         "temperature": args.temperature,
         "routing_hint": args.hint,
     }
+    if args.batch is not None:
+        defaults = {k: v for k, v in {**params, "system": system}.items() if v is not None}
+        return await run_batch(args, defaults)
+    prompt = read_prompt(args.prompt)
+    provider = provider_from_args(args)
     request = GenerateRequest.from_prompt(prompt, system=system, **{k: v for k, v in params.items() if v is not None})
     async with open_client(provider) as client:
         started = time.monotonic()
