@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from botticelli.config import BotticelliSettings, load_settings, settings_from_dict
     from botticelli.hybrid import HybridModel, HybridPolicy
     from botticelli.provider import ModelClient, ModelProvider
+    from botticelli.routing import FallbackModel, MemberStats, ReplicaPool
     from botticelli_core import (
         AudioInput,
         DocumentInput,
@@ -48,10 +49,12 @@ if TYPE_CHECKING:
     )
     from botticelli_embedded import EmbeddedConfig, EmbeddedModel
     from botticelli_error import (
+        AllModelsFailedError,
         APIStatusError,
         AuthenticationError,
         BadRequestError,
         BotticelliError,
+        CircuitOpenError,
         ConfigurationError,
         ContentBlockedError,
         ErrorKind,
@@ -110,10 +113,12 @@ _EXPORTS: dict[str, str] = {
     ),
     **dict.fromkeys(
         [
+            "AllModelsFailedError",
             "APIStatusError",
             "AuthenticationError",
             "BadRequestError",
             "BotticelliError",
+            "CircuitOpenError",
             "ConfigurationError",
             "ContentBlockedError",
             "ErrorKind",
@@ -148,6 +153,7 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(["GeminiClient", "GeminiConfig"], "botticelli_gemini"),
     **dict.fromkeys(["ModelClient", "ModelProvider"], "botticelli.provider"),
     **dict.fromkeys(["HybridModel", "HybridPolicy"], "botticelli.hybrid"),
+    **dict.fromkeys(["FallbackModel", "MemberStats", "ReplicaPool"], "botticelli.routing"),
     **dict.fromkeys(["BotticelliSettings", "load_settings", "settings_from_dict"], "botticelli.config"),
 }
 
@@ -177,10 +183,12 @@ __all__ = [  # noqa: RUF022 - kept in the same groups as _EXPORTS
     "Usage",
     "VideoInput",
     # botticelli_error
+    "AllModelsFailedError",
     "APIStatusError",
     "AuthenticationError",
     "BadRequestError",
     "BotticelliError",
+    "CircuitOpenError",
     "ConfigurationError",
     "ContentBlockedError",
     "ErrorKind",
@@ -213,10 +221,13 @@ __all__ = [  # noqa: RUF022 - kept in the same groups as _EXPORTS
     "ServerConfig",
     # provider factory, configuration, routing
     "BotticelliSettings",
+    "FallbackModel",
     "HybridModel",
     "HybridPolicy",
     "ModelClient",
+    "MemberStats",
     "ModelProvider",
+    "ReplicaPool",
     "load_settings",
     "settings_from_dict",
 ]

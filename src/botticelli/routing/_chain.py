@@ -20,8 +20,9 @@ what they raise when it runs out (:class:`Rules`).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import anyio
 
@@ -29,10 +30,12 @@ from botticelli._breaker import Permit
 from botticelli.routing._member import Attempt, Member
 from botticelli_core import GenerateRequest, GenerateResponse, StreamChunk
 from botticelli_error import BotticelliError, CircuitOpenError
-from botticelli_interface import ChunkStream
+from botticelli_interface import ChunkStream, GenerativeModel
 from botticelli_interface.request_log import log_event
 
-__all__ = ["ErrorRule", "Rules", "Walk", "generate_over", "stream_over"]
+__all__ = ["ErrorRule", "Rules", "Walk", "call_over", "generate_over", "stream_over"]
+
+T = TypeVar("T")
 
 ErrorRule = Callable[[BotticelliError], bool]
 """A predicate over an error: whether to fall back on it, or whether it counts against a member."""
@@ -143,11 +146,21 @@ async def generate_over(walk: Walk, request: GenerateRequest) -> GenerateRespons
         BotticelliError: An error not worth falling back on, or what ``Rules.exhausted`` makes
             of the last one.
     """
+    return await call_over(walk, lambda model: model.generate(request))
+
+
+async def call_over(walk: Walk, call: Callable[[GenerativeModel], Awaitable[T]]) -> T:
+    """Run ``call`` on the walk's members in turn until one answers (any operation, not only generate).
+
+    Raises:
+        BotticelliError: An error not worth falling back on, or what ``Rules.exhausted`` makes
+            of the last one.
+    """
     member, permit = walk.first()
     while True:
         attempt = member.begin(permit)
         try:
-            response = await member.model.generate(request)
+            response = await call(member.model)
         except BotticelliError as exc:
             walk.settle(attempt, exc)
             step = walk.after(member, exc)
