@@ -107,7 +107,9 @@ class ReplicaPool:
             counts_against=counts_against_backend,
             exhausted=self._exhausted,
         )
-        self._turn = 0
+        # When each replica was last the first choice; before any request, in the order given.
+        self._picked = [position - len(replicas) for position in range(len(replicas))]
+        self._picks = 0
         self._group: TaskGroup | None = None
 
     @classmethod
@@ -171,16 +173,16 @@ class ReplicaPool:
     def order(self) -> list[str]:
         """The replicas' names in the order the next request would try them (takes that request's turn).
 
-        Fewest in flight first; among equals, the turn rotates by one each request.
+        Fewest in flight first; among equals, the one that was first choice longest ago.
         """
         return [m.name for m in self._ordered()]
 
     def _ordered(self) -> list[Member]:
-        count = len(self.members)
-        start = self._turn
-        self._turn = (start + 1) % count
-        ranked = sorted(enumerate(self.members), key=lambda pair: (pair[1].in_flight, (pair[0] - start) % count))
-        return [member for _, member in ranked]
+        # Ties go to the replica chosen first longest ago: a strict turn among the equally busy.
+        ranked = sorted(range(len(self.members)), key=lambda i: (self.members[i].in_flight, self._picked[i]))
+        self._picks += 1
+        self._picked[ranked[0]] = self._picks
+        return [self.members[i] for i in ranked]
 
     def _walk(self, operation: str) -> Walk:
         return Walk(self._ordered(), self.rules, reason="least_outstanding", operation=operation)
