@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncGenerator, Callable, Sequence
-from contextlib import aclosing
+from contextlib import AsyncExitStack, aclosing
 from types import TracebackType
 from typing import Self
 
@@ -88,6 +88,10 @@ def _exhausted(errors: dict[str, BotticelliError], last: BotticelliError) -> Bot
     return AllModelsFailedError.from_errors(errors, provider=PROVIDER)
 
 
+def _enterable(model: GenerativeModel) -> bool:
+    return hasattr(model, "__aenter__") and hasattr(model, "__aexit__")
+
+
 def member_names(models: Sequence[GenerativeModel]) -> list[str]:
     """``provider:model`` for each model, with ``#2``, ``#3``... added where two would be the same.
 
@@ -148,6 +152,7 @@ class FallbackModel:
             Member(name, model, failure_threshold=failure_threshold, cooldown=cooldown, clock=clock)
             for name, model in zip(member_names(models), models, strict=True)
         )
+        self._entered: AsyncExitStack | None = None
         self.rules = Rules(
             provider=PROVIDER,
             fallback_on=_rule(fallback_on),
@@ -285,9 +290,21 @@ class FallbackModel:
 
     async def aclose(self) -> None:
         """Close every member (the later ones even if closing one fails). Safe to call twice."""
-        await close_all(self.models)
+        stack, self._entered = self._entered, None
+        try:
+            if stack is not None:
+                await stack.aclose()  # leaves (and so closes) each member it entered
+        finally:
+            await close_all([m for m in self.models if stack is None or not _enterable(m)])
 
     async def __aenter__(self) -> Self:
+        """Enter every member that is an async context manager: a replica pool starts its health checks then."""
+        stack = AsyncExitStack()
+        async with stack:
+            for model in self.models:
+                if _enterable(model):
+                    await stack.enter_async_context(model)  # type: ignore[arg-type]
+            self._entered = stack.pop_all()
         return self
 
     async def __aexit__(

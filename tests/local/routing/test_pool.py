@@ -235,3 +235,13 @@ async def test_a_pool_of_servers_from_one_config_fails_over_a_refused_connection
     assert stats["http://127.0.0.1:9801"].failures == 2
     assert stats["http://127.0.0.1:9801"].ejected
     assert stats["http://127.0.0.1:9802"].successes == 4
+
+
+async def test_a_pool_inside_an_entered_chain_runs_its_health_checks() -> None:
+    from botticelli import FallbackModel  # noqa: PLC0415 - only this test needs the chain
+
+    a = FakeModel("r", ready=False)
+    inner = ReplicaPool(a, FakeModel("r"), health_interval=0.01)
+    async with FallbackModel(inner, FakeModel("api")):
+        assert await soon(lambda: inner.stats()["replica-1"].ejected)
+    assert a.closed == 1
