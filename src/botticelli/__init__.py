@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from botticelli.config import BotticelliSettings, load_settings, settings_from_dict
     from botticelli.hybrid import HybridModel, HybridPolicy
     from botticelli.provider import ModelClient, ModelProvider
+    from botticelli.routing import FallbackModel, MemberStats, ReplicaPool
     from botticelli.sync import BlockingCallInEventLoopError, SyncModel, SyncStream
     from botticelli_core import (
         AudioInput,
@@ -50,10 +51,12 @@ if TYPE_CHECKING:
     )
     from botticelli_embedded import EmbeddedConfig, EmbeddedModel
     from botticelli_error import (
+        AllModelsFailedError,
         APIStatusError,
         AuthenticationError,
         BadRequestError,
         BotticelliError,
+        CircuitOpenError,
         ConfigurationError,
         ContentBlockedError,
         ErrorKind,
@@ -114,10 +117,12 @@ _EXPORTS: dict[str, str] = {
     ),
     **dict.fromkeys(
         [
+            "AllModelsFailedError",
             "APIStatusError",
             "AuthenticationError",
             "BadRequestError",
             "BotticelliError",
+            "CircuitOpenError",
             "ConfigurationError",
             "ContentBlockedError",
             "ErrorKind",
@@ -156,6 +161,7 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(["HybridModel", "HybridPolicy"], "botticelli.hybrid"),
     **dict.fromkeys(["Batch", "BatchResult", "generate_many"], "botticelli.batch"),
     **dict.fromkeys(["BlockingCallInEventLoopError", "SyncModel", "SyncStream"], "botticelli.sync"),
+    **dict.fromkeys(["FallbackModel", "MemberStats", "ReplicaPool"], "botticelli.routing"),
     **dict.fromkeys(["BotticelliSettings", "load_settings", "settings_from_dict"], "botticelli.config"),
 }
 
@@ -185,10 +191,12 @@ __all__ = [  # noqa: RUF022 - kept in the same groups as _EXPORTS
     "Usage",
     "VideoInput",
     # botticelli_error
+    "AllModelsFailedError",
     "APIStatusError",
     "AuthenticationError",
     "BadRequestError",
     "BotticelliError",
+    "CircuitOpenError",
     "ConfigurationError",
     "ContentBlockedError",
     "ErrorKind",
@@ -226,13 +234,16 @@ __all__ = [  # noqa: RUF022 - kept in the same groups as _EXPORTS
     "BatchResult",
     "BlockingCallInEventLoopError",
     "BotticelliSettings",
+    "FallbackModel",
     "HybridModel",
     "HybridPolicy",
     "ModelClient",
+    "MemberStats",
     "ModelProvider",
     "SyncModel",
     "SyncStream",
     "generate_many",
+    "ReplicaPool",
     "load_settings",
     "settings_from_dict",
 ]

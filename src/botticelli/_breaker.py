@@ -116,6 +116,25 @@ class CircuitBreaker:
         if permit == "trial":
             self._trial_running = False
 
+    @property
+    def retry_in(self) -> float:
+        """Seconds until an open breaker lets a trial through; 0 when it is not open."""
+        if self._opened_at is None:
+            return 0.0
+        return max(0.0, self.cooldown - (self._clock() - self._opened_at))
+
+    def trip(self) -> None:
+        """Open the breaker now, whatever the count: a health check found the backend down.
+
+        A running trial keeps its slot until its permit is handed back.
+        """
+        self._failures = max(self._failures, self.failure_threshold)
+        self._open()
+
+    def reset(self) -> None:
+        """Close the breaker now: a health check found the backend ready again."""
+        self.record_success(None)
+
     def _open(self) -> None:
         self._opened_at = self._clock()
         log_event(

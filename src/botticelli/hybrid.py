@@ -29,9 +29,9 @@ fallback, and one neither honours is refused (see :mod:`botticelli._feature_rout
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from contextlib import aclosing
 from types import TracebackType
 from typing import Self
 
@@ -42,6 +42,8 @@ from botticelli._breaker import CircuitBreaker, Permit
 from botticelli._feature_routing import feature_route, union_of_features
 from botticelli._hybrid_capabilities import sized_route
 from botticelli._routing import HybridPolicy, Route, choose_route, counts_against_backend, falls_back_on
+from botticelli.routing._chain import Rules, Walk, generate_over, stream_over
+from botticelli.routing._member import Member
 from botticelli_core import (
     EmbedResponse,
     GenerateRequest,
@@ -53,7 +55,6 @@ from botticelli_core import (
 )
 from botticelli_error import BotticelliError
 from botticelli_interface import (
-    ChunkStream,
     Feature,
     GenerativeModel,
     ManagedStream,
@@ -61,11 +62,13 @@ from botticelli_interface import (
     SupportsHealth,
     SupportsListModels,
 )
-from botticelli_interface.request_log import log_event
 
 __all__ = ["PROVIDER", "HybridModel", "HybridPolicy"]
 
 PROVIDER = "hybrid"
+
+# The hybrid raises the last backend's own error (the first one chained to it), not a summary.
+_RULES = Rules(provider=PROVIDER, fallback_on=falls_back_on, counts_against=counts_against_backend)
 
 
 class HybridModel:
@@ -101,15 +104,17 @@ class HybridModel:
         self.preferred = preferred
         self.fallback = fallback
         self.policy = policy if policy is not None else HybridPolicy()
-        self.breakers = {
-            id(backend): CircuitBreaker(
+        self._members = tuple(
+            Member(
                 backend.provider_name,
+                backend,
                 failure_threshold=self.policy.failure_threshold,
                 cooldown=self.policy.cooldown,
                 clock=clock,
             )
             for backend in (preferred, fallback)
-        }
+        )
+        self.breakers = {id(member.model): member.breaker for member in self._members}
 
     def __repr__(self) -> str:
         return f"HybridModel(preferred={self.preferred!r}, fallback={self.fallback!r})"
@@ -152,24 +157,7 @@ class HybridModel:
         Raises:
             BotticelliError: The error of the last backend tried.
         """
-        backend, permit, spare = self._plan(await sized_route(self, request), "generate")
-        failed: BotticelliError | None = None
-        while True:
-            try:
-                response = await backend.generate(request)
-            except BotticelliError as exc:
-                self.record_error(backend, permit, exc)
-                switch = self._switch(spare, backend, exc, "generate")
-                if switch is None:
-                    _chain(exc, failed)
-                    raise
-                backend, permit, spare, failed = (*switch, None, exc)
-                continue
-            except BaseException:
-                self.breaker(backend).release(permit)
-                raise
-            self.breaker(backend).record_success(permit)
-            return response
+        return await generate_over(self._walk(await sized_route(self, request), "generate"), request)
 
     def generate_stream(self, request: GenerateRequest) -> ManagedStream[StreamChunk]:
         """Stream from the routed backend; before the first chunk, fall back like :meth:`generate`.
@@ -179,102 +167,21 @@ class HybridModel:
         return ManagedStream(self._stream(request))
 
     async def _stream(self, request: GenerateRequest) -> AsyncGenerator[StreamChunk, None]:
-        backend, permit, spare = self._plan(await sized_route(self, request), "generate_stream")
-        failed: BotticelliError | None = None
-        while True:
-            # Opening the stream is inside the try: a backend may raise from generate_stream()
-            # itself (an input it checks up front), and that must hand the permit back and fall
-            # back exactly as an error from the first chunk does.
-            opened: ChunkStream | None = None
-            try:
-                opened = stream = backend.generate_stream(request)
-                first = await stream.__anext__()
-            except StopAsyncIteration:
-                self.breaker(backend).record_success(permit)
-                await _close(opened)
-                return
-            except BotticelliError as exc:
-                # The permit is settled before the close: a close that fails or is cancelled
-                # must not keep a trial marked as running.
-                self.record_error(backend, permit, exc)
-                await _close(opened)
-                switch = self._switch(spare, backend, exc, "generate_stream")
-                if switch is None:
-                    _chain(exc, failed)
-                    raise
-                backend, permit, spare, failed = (*switch, None, exc)
-                continue
-            except BaseException:
-                self.breaker(backend).release(permit)
-                with anyio.CancelScope(shield=True):
-                    await _close(opened)
-                raise
-            break
-        # The backend answered; from here on the caller holds its text, so nothing falls back.
-        breaker = self.breaker(backend)
-        if permit == "trial":
-            # A trial that answered closes the breaker now instead of holding the trial slot to the end.
-            breaker.record_success(permit)
-            permit = None
-        # Otherwise the outcome is known only at the end: counting the first chunk as a success
-        # would reset the count each time, so a backend that always broke mid-stream never tripped.
-        broke = False
-        try:
-            yield first
-            async for chunk in stream:
+        walk = self._walk(await sized_route(self, request), "generate_stream")
+        # aclosing: a caller leaving early must close the walk too, so it settles its breaker permit.
+        async with aclosing(stream_over(walk, request)) as chunks:
+            async for chunk in chunks:
                 yield chunk
-        except BotticelliError as exc:
-            broke = True
-            self.record_error(backend, permit, exc)
-            raise
-        finally:
-            if not broke:
-                breaker.record_success(permit)
-            with anyio.CancelScope(shield=True):
-                await stream.aclose()
 
-    def _plan(self, route: Route, operation: str) -> tuple[GenerativeModel, Permit | None, GenerativeModel | None]:
-        """The backend to try first with its breaker permit, and the spare to fall back to; logs the choice."""
-        first, second = (
-            (self.preferred, self.fallback) if route.target == "preferred" else (self.fallback, self.preferred)
-        )
-        permit = self.breaker(first).acquire()
-        if route.exclusive:
-            # The other backend would refuse the request: try this one even while it cools down.
-            self._log_route(first, route.reason, operation)
-            return first, permit, None
-        if permit is not None:
-            self._log_route(first, route.reason, operation)
-            return first, permit, second
-        permit = self.breaker(second).acquire()
-        if permit is not None:
-            self._log_route(second, f"breaker_open:{first.provider_name}", operation)
-            return second, permit, None
-        # Both are cooling down: better to try the routed one than to fail without trying.
-        self._log_route(first, f"breaker_open:{first.provider_name},{second.provider_name}", operation)
-        return first, None, None
+    def _walk(self, route: Route, operation: str) -> Walk:
+        """The routed backend first, the other one second: the hybrid is a two-member fallback chain.
 
-    def _switch(
-        self, spare: GenerativeModel | None, failed: GenerativeModel, exc: BotticelliError, operation: str
-    ) -> tuple[GenerativeModel, Permit | None] | None:
-        """The spare backend and its permit, if ``exc`` warrants a fallback and the spare is not cooling down."""
-        if spare is None or not falls_back_on(exc):
-            return None
-        # The spare's permit is taken only now: a trial slot must not be held while the first one runs.
-        permit = self.breaker(spare).acquire()
-        if permit is None:
-            return None
-        log_event(
-            logging.WARNING,
-            "botticelli.route",
-            provider=PROVIDER,
-            backend=spare.provider_name,
-            model=spare.model_name,
-            reason=f"fallback:{type(exc).__name__}",
-            failed_backend=failed.provider_name,
-            operation=operation,
-        )
-        return spare, permit
+        A route that is exclusive (only that backend honours the request's features) has no
+        second member: the other backend would refuse it, so it is tried even while it cools down.
+        """
+        first, second = (self._members[0], self._members[1]) if route.target == "preferred" else self._members[::-1]
+        members = (first,) if route.exclusive else (first, second)
+        return Walk(members, _RULES, reason=route.reason, operation=operation)
 
     def record_error(self, backend: GenerativeModel, permit: Permit | None, exc: BotticelliError) -> None:
         """Settle ``backend``'s breaker permit after ``exc``: a failure only if it says the backend is unwell."""
@@ -284,17 +191,6 @@ class HybridModel:
         else:
             # The backend answered (a 400, a refusal): it is up, whatever the request's fault.
             breaker.record_success(permit)
-
-    def _log_route(self, backend: GenerativeModel, reason: str, operation: str) -> None:
-        log_event(
-            logging.INFO,
-            "botticelli.route",
-            provider=PROVIDER,
-            backend=backend.provider_name,
-            model=backend.model_name,
-            reason=reason,
-            operation=operation,
-        )
 
     # -- capabilities -------------------------------------------------------------------
 
@@ -397,18 +293,6 @@ class HybridModel:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
-
-
-async def _close(stream: ChunkStream | None) -> None:
-    """Close a backend's stream, if opening it got that far."""
-    if stream is not None:
-        await stream.aclose()
-
-
-def _chain(error: BaseException, earlier: BaseException | None) -> None:
-    """Attach the first backend's error to the fallback's, so a traceback shows both failures."""
-    if earlier is not None and error.__context__ is None:
-        error.__context__ = earlier
 
 
 async def _close_all(closers: list[Callable[[], Awaitable[None]]]) -> None:

@@ -13,8 +13,8 @@ from typing import Any, Protocol, Self
 
 from pydantic import BaseModel
 
+from botticelli._clients import create_backend, create_chain
 from botticelli.config import PROVIDERS, BotticelliSettings, build_backend_config, load_settings, settings_from_dict
-from botticelli.config._backends import backend_section
 from botticelli_error import ConfigurationError
 from botticelli_interface import GenerativeModel
 
@@ -40,7 +40,7 @@ class ModelClient(GenerativeModel, Protocol):
 
 
 class ModelProvider:
-    """Chooses and builds the configured backend: ``local``, ``gemini``, ``embedded`` or ``hybrid``.
+    """Chooses and builds the configured backend: ``local``, ``gemini``, ``embedded``, ``hybrid`` or ``fallback``.
 
     Every backend setting the chosen provider needs is checked when the provider is made,
     so configuration mistakes surface at once, before any connection. The clients it
@@ -144,6 +144,8 @@ class ModelProvider:
         if self.provider_name == "hybrid":
             hybrid = self.settings.model.hybrid
             return (hybrid.prefer, hybrid.fallback)
+        if self.provider_name == "fallback":
+            return self.settings.model.fallback.backends()
         return (self.provider_name,)
 
     def backend_config(self, name: str) -> BaseModel:
@@ -166,21 +168,26 @@ class ModelProvider:
         Raises:
             ConfigurationError: The backend's optional extra is not installed.
         """
+        if self.provider_name == "fallback":
+            return create_chain(self.settings.model.fallback, self._configs)
         if self.provider_name != "hybrid":
-            return self._create(self.provider_name)
+            return create_backend(self.provider_name, self._configs[self.provider_name])
         from botticelli.hybrid import HybridModel  # noqa: PLC0415 - imported only when chosen
 
         prefer, fallback = self.backends
-        return HybridModel(self._create(prefer), self._create(fallback), policy=self.settings.model.hybrid.policy())
-
-    def _create(self, name: str) -> ModelClient:
-        # The client's module is imported here, so that only the chosen backends are ever loaded.
-        client: ModelClient = backend_section(name).create_client(self._configs[name])
-        return client
+        return HybridModel(
+            create_backend(prefer, self._configs[prefer]),
+            create_backend(fallback, self._configs[fallback]),
+            policy=self.settings.model.hybrid.policy(),
+        )
 
     def _backend_config(self, name: str) -> BaseModel:
         config: BaseModel = build_backend_config(self.settings, name)
         return config
+
+
+# How many backends a provider over several uses, for the message refusing a model override.
+_SEVERAL = {"hybrid": "two", "fallback": "a chain of them"}
 
 
 def _overridden(settings: BotticelliSettings, *, provider: str | None, model: str | None) -> BotticelliSettings:
@@ -191,10 +198,10 @@ def _overridden(settings: BotticelliSettings, *, provider: str | None, model: st
         values["model.provider"] = provider
     chosen = provider or settings.model.provider
     if model is not None:
-        if chosen == "hybrid":
+        if chosen in ("hybrid", "fallback"):
             raise ConfigurationError(
-                "a model override names one backend's model, and hybrid uses two: set model.<backend>.model "
-                "in the configuration file instead"
+                f"a model override names one backend's model, and {chosen} uses {_SEVERAL[chosen]}: "
+                "set model.<backend>.model in the configuration file instead"
             )
         values[f"model.{chosen}.model"] = model
     return settings.with_values(values, origin="command line") if values else settings

@@ -45,6 +45,7 @@ from botticelli_error.output import OutputValidationError
 from botticelli_error.reply import ErrorResponse, error_for_status, loads_json
 from botticelli_error.request_id import REQUEST_ID_HEADERS, request_id
 from botticelli_error.retry_after import MAX_RETRY_AFTER, parse_retry_after, wait_seconds
+from botticelli_error.routing import AllModelsFailedError, CircuitOpenError
 from botticelli_error.scrub import (
     redact_url,
     register_secret,
@@ -59,9 +60,11 @@ __all__ = [
     "REQUEST_ID_HEADERS",
     "RETRYABLE_STATUSES",
     "APIStatusError",
+    "AllModelsFailedError",
     "AuthenticationError",
     "BadRequestError",
     "BotticelliError",
+    "CircuitOpenError",
     "ConfigurationError",
     "ContentBlockedError",
     "EmbeddingShapeError",

@@ -41,6 +41,15 @@ class ServerConfig(FrozenModel, TransportOptions):
     error_provider: ClassVar[str] = PROVIDER
 
     base_url: BaseUrl = DEFAULT_BASE_URL
+    base_urls: tuple[BaseUrl, ...] = ()
+    """Several servers of the same model: botticelli's provider then builds a replica pool
+    (``botticelli.routing.ReplicaPool``) over them, and ``base_url`` is not used."""
+    health_check_interval: float | None = Field(default=10.0, gt=0)
+    """With ``base_urls``: seconds between active health checks of each replica (``None``: none)."""
+    eject_after: int = Field(default=3, ge=1)
+    """With ``base_urls``: consecutive failures that eject a replica (open its breaker)."""
+    eject_cooldown: float = Field(default=30.0, ge=0)
+    """With ``base_urls``: seconds an ejected replica waits before one trial request."""
     model: str = Field(min_length=1)
     """The model to request when a request names none (mistral.rs accepts ``"default"``)."""
     api_key: SecretStr | None = None
@@ -65,6 +74,21 @@ class ServerConfig(FrozenModel, TransportOptions):
     def _without_v1(cls, url: str) -> str:
         # The client appends /v1/...; accept the URL servers print, which often ends in /v1.
         return url.removesuffix("/v1")
+
+    @field_validator("base_urls")
+    @classmethod
+    def _each_without_v1(cls, urls: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(url.removesuffix("/v1") for url in urls)
+
+    def replica_configs(self) -> tuple[Self, ...]:
+        """One configuration per entry of ``base_urls``, each with that URL as its ``base_url``.
+
+        Examples:
+            >>> cfg = ServerConfig(model="phi", base_urls=["http://127.0.0.1:8080/v1", "http://127.0.0.1:8081"])
+            >>> [c.base_url for c in cfg.replica_configs()]
+            ['http://127.0.0.1:8080', 'http://127.0.0.1:8081']
+        """
+        return tuple(self.model_copy(update={"base_url": url, "base_urls": ()}) for url in self.base_urls)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Self:

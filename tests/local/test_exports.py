@@ -11,6 +11,7 @@ import pytest
 PACKAGES = [
     "botticelli",
     "botticelli.config",
+    "botticelli.routing",
     "botticelli.testing",
     "botticelli_core",
     "botticelli_embedded",

@@ -8,9 +8,10 @@ from typing import Any
 from botticelli.cli._common import add_config_options, emit_json, open_client, provider_from_args, stdout
 from botticelli.cli.pull import run_local_models
 from botticelli.hybrid import HybridModel
+from botticelli.routing import FallbackModel, ReplicaPool
 from botticelli_core import HealthStatus
 from botticelli_error import ConfigurationError
-from botticelli_interface import SupportsHealth, SupportsListModels
+from botticelli_interface import GenerativeModel, SupportsHealth, SupportsListModels
 
 __all__ = ["add_parsers", "run_health", "run_models"]
 
@@ -56,13 +57,16 @@ async def run_models(args: argparse.Namespace) -> int:
 
 
 async def run_health(args: argparse.Namespace) -> int:
-    """Print readiness (for hybrid: each backend's); exit 1 when not ready."""
+    """Print readiness (of each backend, member or replica for a client over several); exit 1 when not ready."""
     provider = provider_from_args(args, needs_model=False)
     async with open_client(provider) as client:
         if not isinstance(client, SupportsHealth):
             raise ConfigurationError(f"the {client.provider_name} backend has no health check")
         overall = await client.health()
-        parts = await client.backend_health() if isinstance(client, HybridModel) else {client.provider_name: overall}
+        parts = await _parts(client)
+        several = parts is not None
+        if parts is None:
+            parts = {client.provider_name: overall}
     if args.json:
         emit_json(
             {
@@ -75,9 +79,20 @@ async def run_health(args: argparse.Namespace) -> int:
         out = stdout()
         for name, status in parts.items():
             out.write(f"{name}: {_describe(status)}\n")
-        if isinstance(client, HybridModel):
-            out.write(f"hybrid: {overall.status}\n")
+        if several:
+            out.write(f"{provider.provider_name}: {overall.status}\n")
     return 0 if overall.ready else 1
+
+
+async def _parts(client: GenerativeModel) -> dict[str, HealthStatus] | None:
+    """Each backend's, member's or replica's health, for a client over several; ``None`` for one backend."""
+    if isinstance(client, HybridModel):
+        return await client.backend_health()
+    if isinstance(client, FallbackModel):
+        return await client.member_health()
+    if isinstance(client, ReplicaPool):
+        return await client.replica_health()
+    return None
 
 
 def _describe(status: HealthStatus) -> str:

@@ -3,10 +3,10 @@
 A file looks like this (every key is optional except each backend's model)::
 
     [model]
-    provider = "local"              # local | gemini | embedded | hybrid
+    provider = "local"              # local | gemini | embedded | hybrid | fallback
 
     [model.local]                   # any other ServerConfig setting too (timeouts, retries...)
-    base_url = "http://localhost:8080"
+    base_url = "http://localhost:8080"  # or base_urls = [...]: a pool of replicas
     model = "microsoft/Phi-3.5-mini-instruct"
 
     [model.gemini]                  # the key comes from GEMINI_API_KEY
@@ -18,6 +18,9 @@ A file looks like this (every key is optional except each backend's model)::
     [model.hybrid]
     prefer = "local"                # cheap requests: local or embedded
     fallback = "gemini"             # complex requests, and when the preferred one fails
+
+    [model.fallback]                # backends tried in order; "<backend>:<model>" picks a model
+    chain = ["local", "gemini:gemini-2.5-flash", "gemini:gemini-2.5-pro"]
 
     [server]                        # what `botticelli serve` starts
     preset = "llama-cpp-python"
@@ -63,6 +66,7 @@ from botticelli.config.schema import (
     PROVIDERS,
     BotticelliSettings,
     EmbeddedSection,
+    FallbackSection,
     GeminiSection,
     HybridSection,
     LocalSection,
@@ -79,6 +83,7 @@ __all__ = [
     "PROVIDERS",
     "BotticelliSettings",
     "EmbeddedSection",
+    "FallbackSection",
     "GeminiSection",
     "HybridSection",
     "LocalSection",

@@ -9,6 +9,7 @@ from typing import Any, Literal, Self, get_args
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from botticelli._routing import HybridPolicy
+from botticelli.config._chain import FallbackSection
 from botticelli.config._tables import origin_of, set_path
 from botticelli_core import ModelRef
 from botticelli_core._base import validate_settings
@@ -18,6 +19,7 @@ __all__ = [
     "PROVIDERS",
     "BotticelliSettings",
     "EmbeddedSection",
+    "FallbackSection",
     "GeminiSection",
     "HybridSection",
     "LocalSection",
@@ -27,7 +29,7 @@ __all__ = [
     "validate_tables",
 ]
 
-ProviderName = Literal["local", "gemini", "embedded", "hybrid"]
+ProviderName = Literal["local", "gemini", "embedded", "hybrid", "fallback"]
 PROVIDERS: tuple[str, ...] = get_args(ProviderName)
 """The valid values of ``model.provider``."""
 
@@ -50,9 +52,14 @@ class _BackendSection(_Settings):
         return dict(self.model_extra or {})
 
     def __repr_args__(self) -> Any:
-        # A base URL may carry a password (http://user:pass@host): never show it.
+        # A base URL may carry a password (http://user:pass@host): never show it, alone or in a list.
         for name, value in super().__repr_args__():
-            yield name, redact_url(value) if isinstance(value, str) else value
+            if isinstance(value, str):
+                yield name, redact_url(value)
+            elif isinstance(value, list | tuple):
+                yield name, [redact_url(v) if isinstance(v, str) else v for v in value]
+            else:
+                yield name, value
 
 
 class LocalSection(_BackendSection):
@@ -113,6 +120,7 @@ class ModelSettings(_Settings):
     gemini: GeminiSection = Field(default_factory=GeminiSection)
     embedded: EmbeddedSection = Field(default_factory=EmbeddedSection)
     hybrid: HybridSection = Field(default_factory=HybridSection)
+    fallback: FallbackSection = Field(default_factory=FallbackSection)
 
     @field_validator("provider", mode="before")
     @classmethod

@@ -135,7 +135,10 @@ def test_an_api_key_in_the_file_works_but_is_logged_as_a_warning(
     ("text", "expected"),
     [
         ('[model]\nprovider = "openai"\n', "model.provider: unknown provider 'openai'; choose one of local, gemini"),
-        ('[model]\nprovder = "local"\n', "model.provder: unknown key; expected one of embedded, gemini, hybrid, local"),
+        (
+            '[model]\nprovder = "local"\n',
+            "model.provder: unknown key; expected one of embedded, fallback, gemini, hybrid, local",
+        ),
         ('[modle]\nprovider = "local"\n', "modle: unknown table; expected [model] or [server]"),
         ('model = "local"\n', "model: expected a table"),
         ("[model.local]\nmodel = 3\n", "model.local.model: Input should be a valid string (got 3)"),

@@ -1,0 +1,46 @@
+"""``botticelli health`` over a replica pool and a fallback chain: one line per replica or member."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+import respx
+
+from botticelli.cli import main
+
+A, B = "http://replica-a.test", "http://replica-b.test"
+
+
+def test_health_of_a_pool_reports_each_replica(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "botticelli.toml").write_text(
+        f'[model]\nprovider = "local"\n[model.local]\nbase_urls = ["{A}", "{B}"]\nmodel = "phi"\nmax_retries = 0\n'
+    )
+    with respx.mock(assert_all_mocked=True) as router:
+        router.get(f"{A}/health").respond(json={"status": "ok"})
+        router.get(f"{B}/health").mock(side_effect=httpx.ConnectError("refused"))
+        assert main(["health"]) == 0
+        out = capsys.readouterr().out
+        assert f"{A}: ok in " in out
+        assert f"{B}: not ready (unreachable)" in out
+        assert "local: degraded" in out
+        assert main(["health", "--json"]) == 0
+        result = json.loads(capsys.readouterr().out)
+        assert list(result["backends"]) == [A, B]
+        assert result["status"] == "degraded"
+
+
+def test_health_of_a_fallback_chain_reports_each_member(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "botticelli.toml").write_text(
+        '[model]\nprovider = "fallback"\n[model.fallback]\nchain = ["local", "local:qwen"]\n'
+        f'[model.local]\nbase_url = "{A}"\nmodel = "phi"\nmax_retries = 0\n'
+    )
+    with respx.mock(assert_all_mocked=True) as router:
+        router.get(f"{A}/health").mock(side_effect=httpx.ConnectError("refused"))
+        assert main(["health"]) == 1
+    out = capsys.readouterr().out
+    assert "local:phi: not ready (unreachable)" in out
+    assert "local:qwen: not ready (unreachable)" in out
+    assert "fallback: unreachable" in out
