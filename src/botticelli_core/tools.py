@@ -6,7 +6,7 @@ import inspect
 from collections.abc import Callable
 from typing import Annotated, Any, cast
 
-from pydantic import BaseModel, Field, TypeAdapter, validate_call
+from pydantic import BaseModel, Field
 
 from botticelli_core._base import FrozenModel
 from botticelli_core._text import UnicodeText
@@ -110,6 +110,9 @@ class ToolDefinition(FrozenModel):
                 "have no type annotation, so no argument schema can be written for them"
             )
         # A validated callable is a type pydantic can describe: its schema is that of its arguments.
+        # Imported here: pydantic loads these modules on first access, and building a request never needs them.
+        from pydantic import TypeAdapter, validate_call  # noqa: PLC0415
+
         schema = TypeAdapter(cast(Any, validate_call(function))).json_schema()
         schema.pop("title", None)
         schema.pop("additionalProperties", None)

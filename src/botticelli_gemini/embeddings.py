@@ -55,7 +55,10 @@ TASK_TYPES: frozenset[str] = frozenset(TaskType.__args__)  # type: ignore[attr-d
 
 
 class _Wire(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore", alias_generator=to_camel, populate_by_name=True)
+    # Built on first use, like every other wire model: a program that never embeds never pays for it.
+    model_config = ConfigDict(
+        frozen=True, defer_build=True, extra="ignore", alias_generator=to_camel, populate_by_name=True
+    )
 
 
 class WireEmbedRequest(_Wire):

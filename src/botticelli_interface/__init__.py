@@ -1,25 +1,30 @@
 """The protocols botticelli backends implement: :class:`GenerativeModel` and its capabilities."""
 
-from botticelli_interface.call_options import UNSET, CallOptions, call_options, current_call_options
-from botticelli_interface.capabilities import (
-    ALL_FEATURES,
-    Feature,
-    SupportsFeatures,
-    declared_features,
-    features_of,
-    require_features,
-)
-from botticelli_interface.protocols import (
-    ChunkStream,
-    GenerativeModel,
-    SupportsAclose,
-    SupportsCountTokens,
-    SupportsEmbed,
-    SupportsHealth,
-    SupportsListModels,
-)
-from botticelli_interface.request_log import LOGGER_NAME, Operation, Reply, RequestLog, log_event
-from botticelli_interface.stream import ManagedStream
+from typing import TYPE_CHECKING
+
+from botticelli_core._exports import lazy_exports
+
+if TYPE_CHECKING:
+    from botticelli_interface.call_options import UNSET, CallOptions, call_options, current_call_options
+    from botticelli_interface.capabilities import (
+        ALL_FEATURES,
+        Feature,
+        SupportsFeatures,
+        declared_features,
+        features_of,
+        require_features,
+    )
+    from botticelli_interface.protocols import (
+        ChunkStream,
+        GenerativeModel,
+        SupportsAclose,
+        SupportsCountTokens,
+        SupportsEmbed,
+        SupportsHealth,
+        SupportsListModels,
+    )
+    from botticelli_interface.request_log import LOGGER_NAME, Operation, Reply, RequestLog, log_event
+    from botticelli_interface.stream import ManagedStream
 
 __all__ = [
     "ALL_FEATURES",
@@ -46,3 +51,33 @@ __all__ = [
     "log_event",
     "require_features",
 ]
+
+# Each export is imported on first access (see botticelli_core/_exports.py): a backend that only
+# needs ManagedStream and RequestLog does not load the protocols' type imports or the capability check.
+_EXPORTS = {
+    "ALL_FEATURES": "botticelli_interface.capabilities",
+    "CallOptions": "botticelli_interface.call_options",
+    "ChunkStream": "botticelli_interface.protocols",
+    "Feature": "botticelli_interface.capabilities",
+    "GenerativeModel": "botticelli_interface.protocols",
+    "LOGGER_NAME": "botticelli_interface.request_log",
+    "ManagedStream": "botticelli_interface.stream",
+    "Operation": "botticelli_interface.request_log",
+    "Reply": "botticelli_interface.request_log",
+    "RequestLog": "botticelli_interface.request_log",
+    "SupportsAclose": "botticelli_interface.protocols",
+    "SupportsCountTokens": "botticelli_interface.protocols",
+    "SupportsEmbed": "botticelli_interface.protocols",
+    "SupportsFeatures": "botticelli_interface.capabilities",
+    "SupportsHealth": "botticelli_interface.protocols",
+    "SupportsListModels": "botticelli_interface.protocols",
+    "UNSET": "botticelli_interface.call_options",
+    "call_options": "botticelli_interface.call_options",
+    "current_call_options": "botticelli_interface.call_options",
+    "declared_features": "botticelli_interface.capabilities",
+    "features_of": "botticelli_interface.capabilities",
+    "log_event": "botticelli_interface.request_log",
+    "require_features": "botticelli_interface.capabilities",
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from types import TracebackType
-from typing import Protocol, Self, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, Self, runtime_checkable
 
-from botticelli_core import (
-    EmbedResponse,
-    GenerateRequest,
-    GenerateResponse,
-    HealthStatus,
-    ModelInfo,
-    StreamChunk,
-    TokenCount,
-)
+if TYPE_CHECKING:  # annotations only: the protocols never build these types
+    from botticelli_core import (
+        EmbedResponse,
+        GenerateRequest,
+        GenerateResponse,
+        HealthStatus,
+        ModelInfo,
+        StreamChunk,
+        TokenCount,
+    )
 
 __all__ = [
     "ChunkStream",

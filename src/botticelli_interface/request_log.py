@@ -18,10 +18,12 @@ import sys
 import time
 from functools import cache
 from types import TracebackType
-from typing import Any, Literal, Protocol, Self
+from typing import TYPE_CHECKING, Any, Literal, Protocol, Self
 
-from botticelli_core import Usage
 from botticelli_error import BotticelliError
+
+if TYPE_CHECKING:  # an annotation only: logging a request does not load the response models
+    from botticelli_core import Usage
 
 __all__ = ["LOGGER_NAME", "Operation", "Reply", "RequestLog", "log_event"]
 

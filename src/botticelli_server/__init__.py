@@ -10,60 +10,66 @@ Examples:
     'http://localhost:8080'
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from botticelli_server.client import ServerClient
-from botticelli_server.config import DialectName, ServerConfig
-from botticelli_server.convert import (
-    chunk_to_stream_chunk,
-    finish_reason_from_wire,
-    from_chat_response,
-    streamed,
-    to_chat_message,
-    to_chat_request,
-    usage_from_wire,
-)
-from botticelli_server.embeddings import (
-    EmbeddingData,
-    EmbeddingList,
-    EmbeddingRequest,
-    EmbeddingUsage,
-    Pooling,
-    assemble,
-    embed_batches,
-    is_over_context,
-    parse_embeddings,
-    untruncated,
-    vectors_of,
-)
-from botticelli_server.errors import ErrorFields, error_fields, error_from_response, stream_error
-from botticelli_server.request import (
-    ChatCompletionRequest,
-    ChatMessage,
-    ContentPart,
-    ImagePart,
-    ImageURL,
-    StreamOptions,
-    TextPart,
-)
-from botticelli_server.response import (
-    AssistantMessage,
-    ChatCompletionChunk,
-    ChatCompletionResponse,
-    Choice,
-    ChoiceView,
-    ChunkChoice,
-    ChunkView,
-    Delta,
-    DeltaView,
-    FunctionCall,
-    ModelEntry,
-    ModelList,
-    ToolCall,
-    UsageInfo,
-)
-from botticelli_server.streaming import StreamState
-from botticelli_server.tokens import TokenizerProbe, TokenRoute, prompt_text
+from botticelli_core._exports import lazy_exports
+
+if TYPE_CHECKING:
+    from botticelli_server.client import ServerClient
+    from botticelli_server.config import DialectName, ServerConfig
+    from botticelli_server.convert import (
+        chunk_to_stream_chunk,
+        finish_reason_from_wire,
+        from_chat_response,
+        streamed,
+        to_chat_message,
+        to_chat_request,
+        usage_from_wire,
+    )
+    from botticelli_server.embeddings import (
+        EmbeddingData,
+        EmbeddingList,
+        EmbeddingRequest,
+        EmbeddingUsage,
+        Pooling,
+        assemble,
+        embed_batches,
+        is_over_context,
+        parse_embeddings,
+        untruncated,
+        vectors_of,
+    )
+    from botticelli_server.errors import ErrorFields, error_fields, error_from_response, stream_error
+    from botticelli_server.hub import HubSettings, ensure_model, hub_settings, sha256_of
+    from botticelli_server.launcher import InferenceServer, find_free_port
+    from botticelli_server.model_cache import CachedModelFile, list_cached_models
+    from botticelli_server.request import (
+        ChatCompletionRequest,
+        ChatMessage,
+        ContentPart,
+        ImagePart,
+        ImageURL,
+        StreamOptions,
+        TextPart,
+    )
+    from botticelli_server.response import (
+        AssistantMessage,
+        ChatCompletionChunk,
+        ChatCompletionResponse,
+        Choice,
+        ChoiceView,
+        ChunkChoice,
+        ChunkView,
+        Delta,
+        DeltaView,
+        FunctionCall,
+        ModelEntry,
+        ModelList,
+        ToolCall,
+        UsageInfo,
+    )
+    from botticelli_server.streaming import StreamState
+    from botticelli_server.tokens import TokenizerProbe, TokenRoute, prompt_text
 
 __all__ = [
     "AssistantMessage",
@@ -126,31 +132,68 @@ __all__ = [
     "vectors_of",
 ]
 
-if TYPE_CHECKING:
-    from botticelli_server.hub import HubSettings, ensure_model, hub_settings, sha256_of
-    from botticelli_server.launcher import InferenceServer, find_free_port
-    from botticelli_server.model_cache import CachedModelFile, list_cached_models
-
-# Starting servers is a job of its own (subprocess, signals, port checks), and so is fetching
-# models: a program that only talks to a server imports neither.
-_LAZY = {
-    "InferenceServer": "botticelli_server.launcher",
-    "find_free_port": "botticelli_server.launcher",
-    "HubSettings": "botticelli_server.hub",
-    "ensure_model": "botticelli_server.hub",
-    "hub_settings": "botticelli_server.hub",
-    "sha256_of": "botticelli_server.hub",
+# Each export is imported on first access (see botticelli_core/_exports.py): a program that talks to
+# a server does not load the embedding, token-counting or wire models until it uses them, and one
+# that only talks to a server never loads the launcher (subprocess, signals, port checks).
+_EXPORTS = {
+    "AssistantMessage": "botticelli_server.response",
     "CachedModelFile": "botticelli_server.model_cache",
+    "ChatCompletionChunk": "botticelli_server.response",
+    "ChatCompletionRequest": "botticelli_server.request",
+    "ChatCompletionResponse": "botticelli_server.response",
+    "ChatMessage": "botticelli_server.request",
+    "Choice": "botticelli_server.response",
+    "ChoiceView": "botticelli_server.response",
+    "ChunkChoice": "botticelli_server.response",
+    "ChunkView": "botticelli_server.response",
+    "ContentPart": "botticelli_server.request",
+    "Delta": "botticelli_server.response",
+    "DeltaView": "botticelli_server.response",
+    "DialectName": "botticelli_server.config",
+    "EmbeddingData": "botticelli_server.embeddings",
+    "EmbeddingList": "botticelli_server.embeddings",
+    "EmbeddingRequest": "botticelli_server.embeddings",
+    "EmbeddingUsage": "botticelli_server.embeddings",
+    "ErrorFields": "botticelli_server.errors",
+    "FunctionCall": "botticelli_server.response",
+    "HubSettings": "botticelli_server.hub",
+    "ImagePart": "botticelli_server.request",
+    "ImageURL": "botticelli_server.request",
+    "InferenceServer": "botticelli_server.launcher",
+    "ModelEntry": "botticelli_server.response",
+    "ModelList": "botticelli_server.response",
+    "Pooling": "botticelli_server.embeddings",
+    "ServerClient": "botticelli_server.client",
+    "ServerConfig": "botticelli_server.config",
+    "StreamOptions": "botticelli_server.request",
+    "StreamState": "botticelli_server.streaming",
+    "TextPart": "botticelli_server.request",
+    "TokenRoute": "botticelli_server.tokens",
+    "TokenizerProbe": "botticelli_server.tokens",
+    "ToolCall": "botticelli_server.response",
+    "UsageInfo": "botticelli_server.response",
+    "assemble": "botticelli_server.embeddings",
+    "chunk_to_stream_chunk": "botticelli_server.convert",
+    "embed_batches": "botticelli_server.embeddings",
+    "ensure_model": "botticelli_server.hub",
+    "error_fields": "botticelli_server.errors",
+    "error_from_response": "botticelli_server.errors",
+    "find_free_port": "botticelli_server.launcher",
+    "finish_reason_from_wire": "botticelli_server.convert",
+    "from_chat_response": "botticelli_server.convert",
+    "hub_settings": "botticelli_server.hub",
+    "is_over_context": "botticelli_server.embeddings",
     "list_cached_models": "botticelli_server.model_cache",
+    "parse_embeddings": "botticelli_server.embeddings",
+    "prompt_text": "botticelli_server.tokens",
+    "sha256_of": "botticelli_server.hub",
+    "stream_error": "botticelli_server.errors",
+    "streamed": "botticelli_server.convert",
+    "to_chat_message": "botticelli_server.convert",
+    "to_chat_request": "botticelli_server.convert",
+    "untruncated": "botticelli_server.embeddings",
+    "usage_from_wire": "botticelli_server.convert",
+    "vectors_of": "botticelli_server.embeddings",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'botticelli_server' has no attribute {name!r}")
-    import importlib  # noqa: PLC0415
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)

@@ -5,50 +5,41 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncGenerator, Callable, Sequence
+from functools import cached_property
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from pydantic import BaseModel
 
-from botticelli_core import (
-    EmbedResponse,
-    GenerateRequest,
-    GenerateResponse,
-    HealthStatus,
-    ModelInfo,
-    StreamChunk,
-    TokenCount,
-    Usage,
-)
 from botticelli_core._base import parse_wire
 from botticelli_error import BotticelliError, InputTooLongError, ResponseDecodeError, StreamError, redact_url
-from botticelli_interface import Feature, ManagedStream
 from botticelli_interface.request_log import Operation, RequestLog
+from botticelli_interface.stream import ManagedStream
 from botticelli_server.config import PROVIDER, ServerConfig
-from botticelli_server.convert import (
-    SUPPORTED_FEATURES,
-    from_chat_response,
-    streamed,
-    to_chat_request,
-    usage_from_wire,
-)
-from botticelli_server.embeddings import (
-    TRUNCATE_TO_CONTEXT,
-    EmbeddingList,
-    EmbeddingRequest,
-    Pooling,
-    assemble,
-    embed_batches,
-    parse_embeddings,
-    untruncated,
-    vectors_of,
-)
 from botticelli_server.errors import error_from_response
-from botticelli_server.request import ChatCompletionRequest
-from botticelli_server.response import ChatCompletionChunk, ChatCompletionResponse, ModelList
-from botticelli_server.streaming import StreamState
-from botticelli_server.tokens import TokenizerProbe
-from botticelli_transport import HttpTransport, ServerSentEvent
+from botticelli_transport import HttpTransport
+
+# Building a client loads only its settings and its transport: the conversions, the wire and
+# response models, the stream reader, embeddings and token counting are imported by the first
+# call that uses them (a function-level import of a loaded module is a dictionary lookup).
+if TYPE_CHECKING:
+    from botticelli_core import (
+        EmbedResponse,
+        GenerateRequest,
+        GenerateResponse,
+        HealthStatus,
+        ModelInfo,
+        StreamChunk,
+        TokenCount,
+        Usage,
+    )
+    from botticelli_interface import Feature
+    from botticelli_server.embeddings import EmbeddingList, Pooling
+    from botticelli_server.request import ChatCompletionRequest
+    from botticelli_server.response import ChatCompletionChunk, ChatCompletionResponse
+    from botticelli_server.streaming import StreamState
+    from botticelli_server.tokens import TokenizerProbe
+    from botticelli_transport import ServerSentEvent
 
 __all__ = ["ServerClient"]
 
@@ -80,7 +71,13 @@ class ServerClient:
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
         self._transport = HttpTransport(config.http_settings(), error_mapper=error_from_response)
-        self._tokenizer = TokenizerProbe()
+
+    @cached_property
+    def _tokenizer(self) -> TokenizerProbe:
+        # Which tokenize route the server has, learned by the first count and kept for the next.
+        from botticelli_server.tokens import TokenizerProbe  # noqa: PLC0415
+
+        return TokenizerProbe()
 
     def __repr__(self) -> str:
         return f"ServerClient(base_url={redact_url(self.config.base_url)!r}, model={self.config.model!r})"
@@ -98,6 +95,8 @@ class ServerClient:
     @property
     def supported_features(self) -> frozenset[Feature]:
         """The optional request features this client honours (routers read it)."""
+        from botticelli_server.convert import SUPPORTED_FEATURES  # noqa: PLC0415
+
         return SUPPORTED_FEATURES
 
     async def __aenter__(self) -> Self:
@@ -123,6 +122,8 @@ class ServerClient:
         Raises:
             BotticelliError: A typed error: bad request, server unavailable, timeout...
         """
+        from botticelli_server.convert import from_chat_response, to_chat_request  # noqa: PLC0415
+
         wire = to_chat_request(request, default_model=self.config.model)
         return from_chat_response(await self._complete(wire, "generate"))
 
@@ -136,6 +137,9 @@ class ServerClient:
             BotticelliError: While iterating: typed errors, e.g. :class:`~botticelli_error.StreamInterruptedError`
                 (with the text received so far in ``partial_text``).
         """
+        from botticelli_server.convert import to_chat_request  # noqa: PLC0415
+        from botticelli_server.streaming import StreamState  # noqa: PLC0415
+
         wire = to_chat_request(
             request, default_model=self.config.model, stream=True, include_usage=self.config.include_usage
         )
@@ -166,6 +170,17 @@ class ServerClient:
             TruncationUnsupportedError: ``truncate=True``, and the server refused an input as too long.
             BotticelliError: Any other typed error.
         """
+        from botticelli_core import EmbedResponse  # noqa: PLC0415
+        from botticelli_server.embeddings import (  # noqa: PLC0415
+            TRUNCATE_TO_CONTEXT,
+            EmbeddingRequest,
+            assemble,
+            embed_batches,
+            parse_embeddings,
+            untruncated,
+            vectors_of,
+        )
+
         name = model or self.config.embedding_model or self.config.model
         pool = pooling or self.config.embed_pooling
         if not texts:
@@ -214,6 +229,9 @@ class ServerClient:
             NotFoundError: The server has no tokenize endpoint.
             BotticelliError: Any other typed error.
         """
+        from botticelli_core import Usage  # noqa: PLC0415
+        from botticelli_server.convert import to_chat_request  # noqa: PLC0415
+
         wire = to_chat_request(request, default_model=self.config.model)
         with self._log("count_tokens", wire) as entry:
 
@@ -245,11 +263,16 @@ class ServerClient:
         ``[DONE]`` and non-chunk events are consumed here; a stream cut short raises
         :class:`~botticelli_error.StreamInterruptedError` instead of just ending.
         """
+        from botticelli_server.convert import streamed  # noqa: PLC0415
+        from botticelli_server.streaming import StreamState  # noqa: PLC0415
+
         wire = streamed(request, include_usage=self.config.include_usage)
         return ManagedStream(self._stream(wire, "chat_completion_stream", StreamState.wire_chunk))
 
     async def list_models(self) -> list[ModelInfo]:
         """``GET /v1/models``: the models the server offers."""
+        from botticelli_server.response import ModelList  # noqa: PLC0415
+
         result = await self._transport.request("GET", _MODELS_PATH)
         listing = parse_wire(ModelList, result.content, provider=PROVIDER, what="model list")
         return [_model_info(entry.model_dump()) for entry in listing.data]
@@ -262,6 +285,8 @@ class ServerClient:
         503 "Loading model") is ``ready=False, status="loading"``; one that cannot be
         reached is ``status="unreachable"``. Never raises for a down server.
         """
+        from botticelli_core import HealthStatus  # noqa: PLC0415
+
         started = time.monotonic()
         try:
             await self._transport.request("GET", _HEALTH_PATH, retry=False, total_timeout=_HEALTH_TIMEOUT)
@@ -272,6 +297,8 @@ class ServerClient:
         return HealthStatus(ready=True, status="ok", latency_s=time.monotonic() - started)
 
     async def _health_from_models(self, started: float) -> HealthStatus:
+        from botticelli_core import HealthStatus  # noqa: PLC0415
+
         try:
             await self._transport.request("GET", _MODELS_PATH, retry=False, total_timeout=_HEALTH_TIMEOUT)
         except BotticelliError as exc:
@@ -287,6 +314,9 @@ class ServerClient:
         return entry
 
     async def _complete(self, request: ChatCompletionRequest, operation: Operation) -> ChatCompletionResponse:
+        from botticelli_server.convert import usage_from_wire  # noqa: PLC0415
+        from botticelli_server.response import ChatCompletionResponse  # noqa: PLC0415
+
         with self._log(operation, request) as entry:
             result = await self._transport.request("POST", _CHAT_PATH, content=request.to_json())
             entry.retries, entry.status_code, entry.request_id = result.retries, result.status_code, result.request_id
@@ -303,6 +333,8 @@ class ServerClient:
         final: Callable[[StreamState], T] | None = None,
     ) -> AsyncGenerator[T, None]:
         """Both streams: the items ``decode`` makes of the events, then ``final(state)`` once the stream ended well."""
+        from botticelli_server.streaming import StreamState  # noqa: PLC0415
+
         with self._log(operation, request) as entry:
             async with self._transport.stream(
                 _CHAT_PATH, content=request.to_json(), reader=StreamState, decode=decode
@@ -333,6 +365,8 @@ def _usage_or_none(state: StreamState) -> Usage | None:
 
 
 def _model_info(entry: dict[str, Any]) -> ModelInfo:
+    from botticelli_core import ModelInfo  # noqa: PLC0415
+
     meta = entry.get("meta")
     context = entry.get("max_model_len") or (meta.get("n_ctx_train") if isinstance(meta, dict) else None)
     status = entry.get("status")
@@ -346,6 +380,8 @@ def _model_info(entry: dict[str, Any]) -> ModelInfo:
 
 
 def _unhealthy(error: BotticelliError, started: float) -> HealthStatus:
+    from botticelli_core import HealthStatus  # noqa: PLC0415
+
     latency = time.monotonic() - started
     if error.status_code == 503:
         return HealthStatus(ready=False, status="loading", detail=error.server_message, latency_s=latency)

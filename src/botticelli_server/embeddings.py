@@ -57,7 +57,8 @@ _OVER_CONTEXT = re.compile(r"context (length|window|size)|too (large|long)|excee
 
 
 class _Wire(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="allow")
+    # Built on first use, like every other wire model: a program that never embeds never pays for it.
+    model_config = ConfigDict(frozen=True, defer_build=True, extra="allow")
 
 
 TRUNCATE_TO_CONTEXT = -1

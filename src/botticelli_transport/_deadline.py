@@ -7,8 +7,10 @@ import math
 import time
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-import anyio
+if TYPE_CHECKING:  # imported when a scope is entered outside asyncio: asyncio programs never load anyio
+    import anyio
 
 from botticelli_interface.call_options import current_call_options
 from botticelli_transport.settings import TransportOptions
@@ -75,6 +77,8 @@ class _AnyioTimeout:
         self._scope: anyio.CancelScope | None = None
 
     async def __aenter__(self) -> object:
+        import anyio  # noqa: PLC0415
+
         deadline = math.inf if self._seconds is None else anyio.current_time() + self._seconds
         self._scope = anyio.CancelScope(deadline=deadline)
         self._scope.__enter__()

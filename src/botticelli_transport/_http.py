@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import httpx
 
@@ -30,11 +30,14 @@ from botticelli_transport._deadline import call_limits, deadline_after, min_limi
 from botticelli_transport._encoding import ACCEPT_ENCODING, inflated, inflater_for
 from botticelli_transport._failures import ErrorMapper, ReplyErrors
 from botticelli_transport._retry import retry_after
-from botticelli_transport._stream import StreamResponse, read_items
 from botticelli_transport._tls import tls_context
-from botticelli_transport._watchdog import Watchdog
 from botticelli_transport.settings import HttpSettings
-from botticelli_transport.sse import ServerSentEvent, SSEDecoder
+
+# The stream loop, its watchdog and the SSE decoder (with httpx-sse) are imported by the first
+# stream: a program that builds a client, or only makes plain requests, never loads them.
+if TYPE_CHECKING:
+    from botticelli_transport._stream import StreamResponse
+    from botticelli_transport.sse import ServerSentEvent
 
 __all__ = ["ErrorMapper", "HttpResult", "HttpTransport"]
 
@@ -248,6 +251,10 @@ class HttpTransport:
         Raises:
             BotticelliError: Typed errors: a bad status or body, a stall, an interruption.
         """
+        from botticelli_transport._stream import StreamResponse, read_items  # noqa: PLC0415
+        from botticelli_transport._watchdog import Watchdog  # noqa: PLC0415
+        from botticelli_transport.sse import SSEDecoder  # noqa: PLC0415
+
         limit, max_retries = call_limits(self.settings)
         deadline = deadline_after(limit)
         headers = _STREAM_HEADERS

@@ -20,8 +20,6 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
-import anyio
-
 from botticelli_error import BotticelliError
 from botticelli_interface.request_log import log_event
 from botticelli_transport.settings import HttpSettings
@@ -110,7 +108,8 @@ async def retry_after(
         raise failure
     first_failure: list[BotticelliError] = [failure]
 
-    # Imported here: most calls never fail, and tenacity adds ~40 ms to start-up.
+    # Imported here: most calls never fail, tenacity adds ~40 ms to start-up and anyio a few more.
+    import anyio  # noqa: PLC0415
     from tenacity import AsyncRetrying, retry_if_exception  # noqa: PLC0415
 
     policy = _Policy(settings, deadline, retries)

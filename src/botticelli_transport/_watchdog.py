@@ -24,8 +24,6 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 
-import anyio
-
 from botticelli_error import BotticelliError, RequestTimeoutError, StreamStalledError
 
 __all__ = ["Watchdog"]
@@ -122,6 +120,8 @@ class Watchdog:
             StreamStalledError: No data event within the idle timeout.
             RequestTimeoutError: The deadline passed.
         """
+        import anyio  # noqa: PLC0415 - only other event loops (trio) come here; asyncio programs never load it
+
         due = self._due()
         with anyio.move_on_after(None if due is None else due - time.monotonic()):
             return await chunks.__anext__()
