@@ -174,13 +174,26 @@ class ModelProvider:
         return HybridModel(self._create(prefer), self._create(fallback), policy=self.settings.model.hybrid.policy())
 
     def _create(self, name: str) -> ModelClient:
+        if name == "local" and self._autostarts:
+            from botticelli.autostart import autostarted_client  # noqa: PLC0415 - imported only when chosen
+
+            return autostarted_client(self.settings, self._configs[name])
         # The client's module is imported here, so that only the chosen backends are ever loaded.
         client: ModelClient = backend_section(name).create_client(self._configs[name])
         return client
 
     def _backend_config(self, name: str) -> BaseModel:
+        if name == "local" and self._autostarts:
+            from botticelli._autostart_config import autostart_config  # noqa: PLC0415 - imported only when chosen
+
+            return autostart_config(self.settings)
         config: BaseModel = build_backend_config(self.settings, name)
         return config
+
+    @property
+    def _autostarts(self) -> bool:
+        # [server] autostart: the local backend's client starts (and stops) that server itself.
+        return self.settings.server is not None and self.settings.server.autostart
 
 
 def _overridden(settings: BotticelliSettings, *, provider: str | None, model: str | None) -> BotticelliSettings:

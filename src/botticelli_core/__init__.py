@@ -11,6 +11,7 @@ from botticelli_core._base import (
     FrozenModel,
 )
 from botticelli_core._section import ConfigSection, Requirement
+from botticelli_core.adapters import LoraAdapter
 from botticelli_core.catalog import HealthStatus, ModelInfo
 from botticelli_core.content import (
     AudioInput,
@@ -50,6 +51,7 @@ __all__ = [
     "ImageInput",
     "Input",
     "JsonOutput",
+    "LoraAdapter",
     "MediaSource",
     "Message",
     "ModelInfo",

@@ -36,6 +36,8 @@ class ServerPreset(BaseModel):
             (mistral.rs answers to ``"default"``); ``None`` when the preset passes
             ``{model_name}`` to the server.
         needs_model: Whether ``{model}`` appears, so a model path is required.
+        dialect: The server's dialect of the protocol, for the clients it is given
+            (``ServerConfig.dialect``).
         description: One line for error messages and docs.
 
     Examples:
@@ -49,6 +51,7 @@ class ServerPreset(BaseModel):
     name: str
     argv: tuple[str, ...]
     fixed_model_name: str | None = None
+    dialect: str = "openai"
     description: str = ""
 
     @property
@@ -130,6 +133,7 @@ PRESETS: Mapping[str, ServerPreset] = {
                 "--host", "{host}", "--port", "{port}", "--model_alias", "{model_name}",
                 "--interrupt_requests", "False",
             ),
+            dialect="llama-cpp-python",
             description=(
                 "llama-cpp-python's server (the 'llama-cpp-python[server]' package); no /health; "
                 "requests queue instead of interrupting the running stream"
@@ -141,6 +145,7 @@ PRESETS: Mapping[str, ServerPreset] = {
                 "llama-server", "-m", "{model}", "--host", "{host}", "--port", "{port}",
                 "--alias", "{model_name}",
             ),
+            dialect="llama.cpp",
             description="llama.cpp's own llama-server binary",
         ),
         ServerPreset(
@@ -150,6 +155,7 @@ PRESETS: Mapping[str, ServerPreset] = {
                 "--format", "gguf", "-m", "{model_dir}", "-f", "{model_file}",
             ),
             fixed_model_name="default",
+            dialect="mistral.rs",
             description="mistral.rs's current CLI (mistralrs serve) with a local GGUF file",
         ),
         ServerPreset(
@@ -159,6 +165,7 @@ PRESETS: Mapping[str, ServerPreset] = {
                 "gguf", "-m", "{model_dir}", "-f", "{model_file}",
             ),
             fixed_model_name="default",
+            dialect="mistral.rs",
             description="mistral.rs's older mistralrs-server binary with a local GGUF file",
         ),
         ServerPreset(
@@ -167,6 +174,7 @@ PRESETS: Mapping[str, ServerPreset] = {
                 "vllm", "serve", "{model}", "--host", "{host}", "--port", "{port}",
                 "--served-model-name", "{model_name}",
             ),
+            dialect="vllm",
             description="vLLM's OpenAI-compatible server",
         ),
     )
