@@ -1,8 +1,8 @@
 """Helpers for testing code that talks to an inference server.
 
 :func:`write_tiny_gguf` writes a tiny random-weight model (about 0.5 MB) that real
-engines load in well under a second, and :func:`write_tiny_lora` a LoRA adapter for it; its text is nonsense, so tests assert on
-structure (finish reasons, token counts, chunk order), never on wording. Needs the
+engines load in well under a second, and :func:`write_tiny_lora` a LoRA adapter for it;
+its text is nonsense, so tests assert on structure (finish reasons, token counts, chunk order), never on wording. Needs the
 ``testing`` extra: ``pip install 'botticelli[testing]'``.
 """
 
