@@ -2,8 +2,8 @@
 
 :func:`write_tiny_gguf` writes a tiny random-weight model (about 0.5 MB) that real
 engines load in well under a second, and :func:`write_tiny_lora` a LoRA adapter for it;
-its text is nonsense, so tests assert on structure (finish reasons, token counts, chunk order), never on wording. Needs the
-``testing`` extra: ``pip install 'botticelli[testing]'``.
+its text is nonsense, so tests assert on structure (finish reasons, token counts, chunk
+order), never on wording. Needs the ``testing`` extra: ``pip install 'botticelli[testing]'``.
 """
 
 from botticelli.testing._gguf_writer import CHAT_TEMPLATE, write_tiny_gguf
