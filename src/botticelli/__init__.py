@@ -18,6 +18,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from botticelli.autostart import AutostartedClient
     from botticelli.config import BotticelliSettings, load_settings, settings_from_dict
     from botticelli.hybrid import HybridModel, HybridPolicy
     from botticelli.provider import ModelClient, ModelProvider
@@ -147,6 +148,7 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(["EmbeddedConfig", "EmbeddedModel"], "botticelli_embedded"),
     **dict.fromkeys(["GeminiClient", "GeminiConfig"], "botticelli_gemini"),
     **dict.fromkeys(["ModelClient", "ModelProvider"], "botticelli.provider"),
+    **dict.fromkeys(["AutostartedClient"], "botticelli.autostart"),
     **dict.fromkeys(["HybridModel", "HybridPolicy"], "botticelli.hybrid"),
     **dict.fromkeys(["BotticelliSettings", "load_settings", "settings_from_dict"], "botticelli.config"),
 }
@@ -212,6 +214,7 @@ __all__ = [  # noqa: RUF022 - kept in the same groups as _EXPORTS
     "ServerClient",
     "ServerConfig",
     # provider factory, configuration, routing
+    "AutostartedClient",
     "BotticelliSettings",
     "HybridModel",
     "HybridPolicy",

@@ -12,6 +12,8 @@ Examples:
 
 from typing import TYPE_CHECKING, Any
 
+from botticelli_server.adapter_flags import adapter_flags
+from botticelli_server.adapters import adapter_features, select_adapter
 from botticelli_server.client import ServerClient
 from botticelli_server.config import DialectName, ServerConfig
 from botticelli_server.convert import (
@@ -100,6 +102,8 @@ __all__ = [
     "TokenizerProbe",
     "ToolCall",
     "UsageInfo",
+    "adapter_features",
+    "adapter_flags",
     "assemble",
     "chunk_to_stream_chunk",
     "embed_batches",
@@ -111,6 +115,7 @@ __all__ = [
     "is_over_context",
     "parse_embeddings",
     "prompt_text",
+    "select_adapter",
     "stream_error",
     "streamed",
     "to_chat_message",

@@ -81,9 +81,8 @@ class InferenceServer:
             mistral.rs answers to, and the only name a mistral.rs preset can use).
         host: The address the server listens on.
         port: The port; ``None`` picks a free one when the server starts.
-        adapters: LoRA adapters for the server to load, passed as its preset spells them
-            (see :mod:`botticelli_server.adapter_flags`); :attr:`config` lists them, so
-            requests can select one by name.
+        adapters: LoRA adapters to load, as the preset spells them (see
+            :mod:`botticelli_server.adapter_flags`); :attr:`config` lists them for requests.
         extra_args: Appended to the command line (e.g. ``["--n_ctx", "512"]``).
         env: Extra environment variables for the server, on top of this process's own.
         api_key: The key the server was told to require (e.g. ``extra_args=["--api-key", key]``);
@@ -216,13 +215,8 @@ class InferenceServer:
         if not self._ready:
             raise ConfigurationError("the inference server is not ready; use 'async with' or await start()")
         dialect = self._preset.dialect if self._preset is not None else "openai"
-        return ServerConfig(
-            base_url=self.base_url,
-            model=self.model_name,
-            api_key=self._api_key,
-            dialect=dialect,
-            adapters=self.adapters,
-        )
+        values = {"dialect": dialect, "adapters": self.adapters}
+        return ServerConfig(base_url=self.base_url, model=self.model_name, api_key=self._api_key, **values)
 
     @property
     def pid(self) -> int | None:

@@ -27,6 +27,9 @@ INTERNAL: dict[str, set[str]] = {
     # The demo is run as ``python -m botticelli demo``; its functions are the command's own.
     "botticelli.demo": {"DemoReport", "Engine", "available_engines", "llama_cpp_server_available", "run_demo"},
     "botticelli.config.schema": {"validate_tables"},
+    # The provider's builder of autostarted clients, and the adapter-name checks of the config models.
+    "botticelli.autostart": {"autostarted_client"},
+    "botticelli_core.adapters": {"check_unique_names", "repeated_names"},
     # Each backend's conversions serve its own client; the wire-level API of the local server
     # is public (it has a wire-level client API), Gemini's and the embedded engine's are not.
     "botticelli_embedded.convert": {

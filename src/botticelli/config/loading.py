@@ -215,3 +215,25 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> None:
         if isinstance(value, str) and value:
             path = Path(value).expanduser()
             table[path_keys[-1]] = str(path if path.is_absolute() else base / path)
+    _resolve_references(data, base)
+
+
+# Keys that name a file or, for servers that fetch it themselves, a repository id
+# ("org/sql-lora"): relative ones resolve against the file's folder only where that file exists.
+_REFERENCE_KEYS: tuple[tuple[str, ...], ...] = (("server", "model"),)
+_ADAPTER_LISTS: tuple[tuple[str, ...], ...] = (("server", "adapters"), ("model", "local", "adapters"))
+
+
+def _resolve_references(data: dict[str, Any], base: Path) -> None:
+    places: list[tuple[dict[str, Any], str]] = []
+    for keys in _REFERENCE_KEYS:
+        table = get_path(data, keys[:-1])
+        if isinstance(table, dict):
+            places.append((table, keys[-1]))
+    for keys in _ADAPTER_LISTS:
+        adapters = get_path(data, keys)
+        places += [(item, "path") for item in adapters or () if isinstance(item, dict)]
+    for table, key in places:
+        value = table.get(key)
+        if isinstance(value, str) and value and (base / Path(value).expanduser()).exists():
+            table[key] = str(base / Path(value).expanduser())

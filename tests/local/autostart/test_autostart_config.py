@@ -100,3 +100,21 @@ def test_the_embedded_engine_refuses_adapters_naming_why(tmp_path: Any) -> None:
     with pytest.raises(ConfigurationError, match="PEFT directories"):
         EmbeddedConfig(model_path=model, adapters=[{"name": "a", "path": "a.gguf"}])
     assert EmbeddedConfig(model_path=model).adapters == ()
+
+
+def test_relative_model_and_adapter_paths_resolve_against_the_file_where_they_exist(tmp_path: Any) -> None:
+    from botticelli.config import load_settings  # noqa: PLC0415
+
+    (tmp_path / "m.gguf").write_bytes(b"GGUF")
+    (tmp_path / "sql.gguf").write_bytes(b"GGUF")
+    config = tmp_path / "botticelli.toml"
+    config.write_text(
+        '[model.local]\nadapters = [{ name = "hub", path = "org/hub-lora" }]\n'
+        '[server]\npreset = "llama-server"\nmodel = "m.gguf"\nadapters = [{ name = "sql", path = "sql.gguf" }]\n'
+    )
+    settings = load_settings(config, env={})
+    assert settings.server is not None
+    assert settings.server.model == str(tmp_path / "m.gguf")
+    assert settings.server.adapters[0].path == str(tmp_path / "sql.gguf")
+    # A repository id is not a file next to the configuration: it is left as written.
+    assert settings.model.local.options["adapters"][0]["path"] == "org/hub-lora"
