@@ -18,6 +18,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from botticelli.autostart import AutostartedClient
     from botticelli.batch import Batch, BatchResult, generate_many
     from botticelli.config import BotticelliSettings, load_settings, settings_from_dict
     from botticelli.hybrid import HybridModel, HybridPolicy
@@ -158,6 +159,7 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(["EmbeddedConfig", "EmbeddedModel"], "botticelli_embedded"),
     **dict.fromkeys(["GeminiClient", "GeminiConfig"], "botticelli_gemini"),
     **dict.fromkeys(["ModelClient", "ModelProvider"], "botticelli.provider"),
+    **dict.fromkeys(["AutostartedClient"], "botticelli.autostart"),
     **dict.fromkeys(["HybridModel", "HybridPolicy"], "botticelli.hybrid"),
     **dict.fromkeys(["Batch", "BatchResult", "generate_many"], "botticelli.batch"),
     **dict.fromkeys(["BlockingCallInEventLoopError", "SyncModel", "SyncStream"], "botticelli.sync"),
@@ -230,6 +232,7 @@ __all__ = [  # noqa: RUF022 - kept in the same groups as _EXPORTS
     "ServerClient",
     "ServerConfig",
     # provider factory, configuration, routing, batches, sync use
+    "AutostartedClient",
     "Batch",
     "BatchResult",
     "BlockingCallInEventLoopError",

@@ -171,19 +171,31 @@ class ModelProvider:
         if self.provider_name == "fallback":
             return create_chain(self.settings.model.fallback, self._configs)
         if self.provider_name != "hybrid":
-            return create_backend(self.provider_name, self._configs[self.provider_name])
+            return self._create(self.provider_name)
         from botticelli.hybrid import HybridModel  # noqa: PLC0415 - imported only when chosen
 
         prefer, fallback = self.backends
-        return HybridModel(
-            create_backend(prefer, self._configs[prefer]),
-            create_backend(fallback, self._configs[fallback]),
-            policy=self.settings.model.hybrid.policy(),
-        )
+        return HybridModel(self._create(prefer), self._create(fallback), policy=self.settings.model.hybrid.policy())
+
+    def _create(self, name: str) -> ModelClient:
+        if name == "local" and self._autostarts:
+            from botticelli.autostart import autostarted_client  # noqa: PLC0415 - imported only when chosen
+
+            return autostarted_client(self.settings, self._configs[name])
+        return create_backend(name, self._configs[name])
 
     def _backend_config(self, name: str) -> BaseModel:
+        if name == "local" and self._autostarts:
+            from botticelli._autostart_config import autostart_config  # noqa: PLC0415 - imported only when chosen
+
+            return autostart_config(self.settings)
         config: BaseModel = build_backend_config(self.settings, name)
         return config
+
+    @property
+    def _autostarts(self) -> bool:
+        # [server] autostart: the local backend's client starts (and stops) that server itself.
+        return self.settings.server is not None and self.settings.server.autostart
 
 
 # How many backends a provider over several uses, for the message refusing a model override.

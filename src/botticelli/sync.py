@@ -19,7 +19,7 @@ Calling it from a thread that is running an event loop is refused with
 on it) until the answer came, so async code should ``await`` the model itself, or push
 the blocking call to a worker thread (``anyio.to_thread.run_sync``).
 
-Per-call options (:func:`~botticelli_interface.call_options.call_options`) set in the
+Per-call options (:func:`~botticelli_interface.options.call_options`) set in the
 calling thread apply to the calls it makes, though they run on the portal's thread.
 """
 

@@ -14,6 +14,7 @@ from botticelli_core._exports import lazy_exports
 if TYPE_CHECKING:
     from botticelli_core._base import FrozenModel
     from botticelli_core._section import ConfigSection, Requirement
+    from botticelli_core.adapters import LoraAdapter
     from botticelli_core.catalog import HealthStatus, ModelInfo
     from botticelli_core.content import (
         AudioInput,
@@ -54,6 +55,7 @@ __all__ = [
     "ImageInput",
     "Input",
     "JsonOutput",
+    "LoraAdapter",
     "MediaSource",
     "Message",
     "ModelInfo",
@@ -93,6 +95,7 @@ _EXPORTS = {
     "ImageInput": "botticelli_core.content",
     "Input": "botticelli_core.content",
     "JsonOutput": "botticelli_core.content",
+    "LoraAdapter": "botticelli_core.adapters",
     "MediaSource": "botticelli_core.media",
     "Message": "botticelli_core.message",
     "ModelInfo": "botticelli_core.catalog",

@@ -49,7 +49,7 @@ class EmbeddedModel:
     when it is imported; botticelli imports it with ``RUST_LOG=warn`` unless you set the
     variable yourself (``botticelli -v`` sets ``info``), so a generate prints nothing.
 
-    A per-call timeout (:func:`~botticelli_interface.call_options.call_options`) bounds a
+    A per-call timeout (:func:`~botticelli_interface.options.call_options`) bounds a
     generation (a stream: from its first chunk asked for to its last), loading included;
     when it passes, the generation is stopped like a cancelled one and
     :class:`~botticelli_error.RequestTimeoutError` is raised. There are no retries to override.

@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from botticelli_core import ConfigSection, FrozenModel, Requirement
+from botticelli_core import ConfigSection, FrozenModel, LoraAdapter, Requirement
 
 __all__ = ["ENV_MODEL", "ENV_MODEL_PATH", "PROVIDER", "SECTION", "EmbeddedConfig"]
 
@@ -34,6 +34,7 @@ class EmbeddedConfig(FrozenModel):
         seed: Seed of the engine's sampler, for repeatable sampling at temperature above 0.
             mistral.rs takes a seed per engine, not per request.
         max_sequences: How many sequences the engine runs at once (its batch size).
+        adapters: Must be empty (see the field's note): a typed refusal, not a silent drop.
 
     Bad values raise :class:`~botticelli_error.ConfigurationError` naming what is wrong,
     e.g. a ``model_path`` that does not exist or is not a file.
@@ -61,6 +62,20 @@ class EmbeddedConfig(FrozenModel):
     model: str = ""
     seed: int | None = None
     max_sequences: int = Field(default=32, gt=0)
+    adapters: tuple[LoraAdapter, ...] = ()
+    """Refused unless empty: mistral.rs loads LoRA adapters as PEFT directories, not GGUF files
+    (see the LoRA section of LOCAL_INFERENCE_SETUP.md)."""
+
+    @field_validator("adapters")
+    @classmethod
+    def _no_adapters(cls, adapters: tuple[LoraAdapter, ...]) -> tuple[LoraAdapter, ...]:
+        if adapters:
+            raise ValueError(
+                f"the embedded engine cannot load LoRA adapter {adapters[0].name!r}: mistral.rs applies "
+                "adapters as PEFT directories (adapter_config.json + safetensors), not the GGUF adapters "
+                "llama.cpp uses, and botticelli does not pass them yet; serve it with llama-server instead"
+            )
+        return adapters
 
     @field_validator("model_path")
     @classmethod

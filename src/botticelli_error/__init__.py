@@ -41,6 +41,7 @@ from botticelli_error.errors import (
     TransportError,
     UnsupportedInputError,
 )
+from botticelli_error.lifecycle import ServerCrashedError
 from botticelli_error.output import OutputValidationError
 from botticelli_error.reply import ErrorResponse, error_for_status, loads_json
 from botticelli_error.request_id import REQUEST_ID_HEADERS, request_id
@@ -81,6 +82,7 @@ __all__ = [
     "RateLimitError",
     "RequestTimeoutError",
     "ResponseDecodeError",
+    "ServerCrashedError",
     "ServerUnavailableError",
     "StreamError",
     "StreamInterruptedError",

@@ -5,7 +5,6 @@ from typing import TYPE_CHECKING
 from botticelli_core._exports import lazy_exports
 
 if TYPE_CHECKING:
-    from botticelli_interface.call_options import UNSET, CallOptions, call_options, current_call_options
     from botticelli_interface.capabilities import (
         ALL_FEATURES,
         Feature,
@@ -14,6 +13,7 @@ if TYPE_CHECKING:
         features_of,
         require_features,
     )
+    from botticelli_interface.options import UNSET, CallOptions, call_options, current_call_options
     from botticelli_interface.protocols import (
         ChunkStream,
         GenerativeModel,
@@ -56,7 +56,7 @@ __all__ = [
 # needs ManagedStream and RequestLog does not load the protocols' type imports or the capability check.
 _EXPORTS = {
     "ALL_FEATURES": "botticelli_interface.capabilities",
-    "CallOptions": "botticelli_interface.call_options",
+    "CallOptions": "botticelli_interface.options",
     "ChunkStream": "botticelli_interface.protocols",
     "Feature": "botticelli_interface.capabilities",
     "GenerativeModel": "botticelli_interface.protocols",
@@ -71,9 +71,9 @@ _EXPORTS = {
     "SupportsFeatures": "botticelli_interface.capabilities",
     "SupportsHealth": "botticelli_interface.protocols",
     "SupportsListModels": "botticelli_interface.protocols",
-    "UNSET": "botticelli_interface.call_options",
-    "call_options": "botticelli_interface.call_options",
-    "current_call_options": "botticelli_interface.call_options",
+    "UNSET": "botticelli_interface.options",
+    "call_options": "botticelli_interface.options",
+    "current_call_options": "botticelli_interface.options",
     "declared_features": "botticelli_interface.capabilities",
     "features_of": "botticelli_interface.capabilities",
     "log_event": "botticelli_interface.request_log",

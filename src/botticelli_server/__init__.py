@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from botticelli_core._exports import lazy_exports
 
 if TYPE_CHECKING:
+    from botticelli_server.adapters import adapter_features, select_adapter
     from botticelli_server.client import ServerClient
     from botticelli_server.config import DialectName, ServerConfig
     from botticelli_server.convert import (
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from botticelli_server.errors import ErrorFields, error_fields, error_from_response, stream_error
     from botticelli_server.hub import HubSettings, ensure_model, hub_settings, sha256_of
     from botticelli_server.launcher import InferenceServer, find_free_port
+    from botticelli_server.lora_flags import adapter_flags
     from botticelli_server.model_cache import CachedModelFile, list_cached_models
     from botticelli_server.request import (
         ChatCompletionRequest,
@@ -108,6 +110,8 @@ __all__ = [
     "TokenizerProbe",
     "ToolCall",
     "UsageInfo",
+    "adapter_features",
+    "adapter_flags",
     "assemble",
     "chunk_to_stream_chunk",
     "embed_batches",
@@ -122,6 +126,7 @@ __all__ = [
     "list_cached_models",
     "parse_embeddings",
     "prompt_text",
+    "select_adapter",
     "sha256_of",
     "stream_error",
     "streamed",
@@ -172,6 +177,8 @@ _EXPORTS = {
     "TokenizerProbe": "botticelli_server.tokens",
     "ToolCall": "botticelli_server.response",
     "UsageInfo": "botticelli_server.response",
+    "adapter_features": "botticelli_server.adapters",
+    "adapter_flags": "botticelli_server.lora_flags",
     "assemble": "botticelli_server.embeddings",
     "chunk_to_stream_chunk": "botticelli_server.convert",
     "embed_batches": "botticelli_server.embeddings",
@@ -186,6 +193,7 @@ _EXPORTS = {
     "list_cached_models": "botticelli_server.model_cache",
     "parse_embeddings": "botticelli_server.embeddings",
     "prompt_text": "botticelli_server.tokens",
+    "select_adapter": "botticelli_server.adapters",
     "sha256_of": "botticelli_server.hub",
     "stream_error": "botticelli_server.errors",
     "streamed": "botticelli_server.convert",

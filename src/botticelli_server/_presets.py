@@ -43,6 +43,8 @@ class ServerPreset(BaseModel):
         repo_argv: The template for a model given as a hub repository id, which the server
             downloads itself; ``None`` when the server needs a local file.
         needs_model: Whether ``{model}`` appears, so a model path is required.
+        dialect: The server's dialect of the protocol, for the clients it is given
+            (``ServerConfig.dialect``).
         description: One line for error messages and docs.
 
     Examples:
@@ -57,6 +59,7 @@ class ServerPreset(BaseModel):
     argv: tuple[str, ...]
     fixed_model_name: str | None = None
     repo_argv: tuple[str, ...] | None = None
+    dialect: str = "openai"
     description: str = ""
 
     @property
@@ -158,6 +161,7 @@ PRESETS: Mapping[str, ServerPreset] = {
                 "--host", "{host}", "--port", "{port}", "--model_alias", "{model_name}",
                 "--interrupt_requests", "False",
             ),
+            dialect="llama-cpp-python",
             description=(
                 "llama-cpp-python's server (the 'llama-cpp-python[server]' package); no /health; "
                 "requests queue instead of interrupting the running stream"
@@ -169,6 +173,7 @@ PRESETS: Mapping[str, ServerPreset] = {
                 "llama-server", "-m", "{model}", "--host", "{host}", "--port", "{port}",
                 "--alias", "{model_name}",
             ),
+            dialect="llama.cpp",
             description="llama.cpp's own llama-server binary",
         ),
         ServerPreset(
@@ -180,6 +185,7 @@ PRESETS: Mapping[str, ServerPreset] = {
             # A repository id: mistral.rs fetches it; quantize in place with extra_args ["--isq", "q4k"].
             repo_argv=("mistralrs", "serve", "--host", "{host}", "-p", "{port}", "-m", "{model}"),
             fixed_model_name="default",
+            dialect="mistral.rs",
             description=(
                 "mistral.rs's current CLI (mistralrs serve) with a local GGUF file, or a hub repository id "
                 "(-m org/repo; add --isq q4k in extra_args)"
@@ -192,6 +198,7 @@ PRESETS: Mapping[str, ServerPreset] = {
                 "gguf", "-m", "{model_dir}", "-f", "{model_file}",
             ),
             fixed_model_name="default",
+            dialect="mistral.rs",
             description="mistral.rs's older mistralrs-server binary with a local GGUF file",
         ),
         ServerPreset(
@@ -205,6 +212,7 @@ PRESETS: Mapping[str, ServerPreset] = {
                 "--served-model-name", "{model_name}",
             ),
             description="vLLM's OpenAI-compatible server (a local model or a hub repository id)",
+            dialect="vllm",
         ),
     )
 }  # fmt: skip

@@ -122,9 +122,9 @@ class ServerClient:
         Raises:
             BotticelliError: A typed error: bad request, server unavailable, timeout...
         """
-        from botticelli_server.convert import from_chat_response, to_chat_request  # noqa: PLC0415
+        from botticelli_server.convert import from_chat_response  # noqa: PLC0415
 
-        wire = to_chat_request(request, default_model=self.config.model)
+        wire = self._chat_request(request)
         return from_chat_response(await self._complete(wire, "generate"))
 
     def generate_stream(self, request: GenerateRequest) -> ManagedStream[StreamChunk]:
@@ -137,12 +137,9 @@ class ServerClient:
             BotticelliError: While iterating: typed errors, e.g. :class:`~botticelli_error.StreamInterruptedError`
                 (with the text received so far in ``partial_text``).
         """
-        from botticelli_server.convert import to_chat_request  # noqa: PLC0415
         from botticelli_server.streaming import StreamState  # noqa: PLC0415
 
-        wire = to_chat_request(
-            request, default_model=self.config.model, stream=True, include_usage=self.config.include_usage
-        )
+        wire = self._chat_request(request, stream=True)
         return ManagedStream(self._stream(wire, "generate_stream", StreamState.text_chunk, StreamState.final_chunk))
 
     async def embed(
@@ -230,9 +227,8 @@ class ServerClient:
             BotticelliError: Any other typed error.
         """
         from botticelli_core import Usage  # noqa: PLC0415
-        from botticelli_server.convert import to_chat_request  # noqa: PLC0415
 
-        wire = to_chat_request(request, default_model=self.config.model)
+        wire = self._chat_request(request)
         with self._log("count_tokens", wire) as entry:
 
             async def post(path: str, body: dict[str, Any]) -> bytes:
@@ -306,6 +302,19 @@ class ServerClient:
         return HealthStatus(ready=True, status="ok", latency_s=time.monotonic() - started)
 
     # -- the shell every call goes through -------------------------------------------
+
+    def _chat_request(self, request: GenerateRequest, *, stream: bool = False) -> ChatCompletionRequest:
+        from botticelli_server.convert import to_chat_request  # noqa: PLC0415
+
+        config = self.config
+        return to_chat_request(
+            request,
+            default_model=config.model,
+            stream=stream,
+            include_usage=config.include_usage,
+            dialect=config.dialect,
+            adapters=config.adapters,
+        )
 
     def _log(self, operation: Operation, request: ChatCompletionRequest) -> RequestLog:
         entry = RequestLog(PROVIDER, operation, model=request.model)

@@ -7,7 +7,8 @@ from typing import Any, ClassVar, Literal, Self
 
 from pydantic import Field, SecretStr, field_validator
 
-from botticelli_core import ConfigSection, FrozenModel, Requirement
+from botticelli_core import ConfigSection, FrozenModel, LoraAdapter, Requirement
+from botticelli_core.adapters import repeated_names
 from botticelli_transport import BaseUrl, HttpSettings, TransportOptions
 
 __all__ = ["DEFAULT_BASE_URL", "PROVIDER", "SECTION", "DialectName", "ServerConfig"]
@@ -55,6 +56,9 @@ class ServerConfig(FrozenModel, TransportOptions):
     api_key: SecretStr | None = None
     dialect: DialectName = "openai"
     """The server's dialect of the protocol (see :data:`DialectName`)."""
+    adapters: tuple[LoraAdapter, ...] = ()
+    """The LoRA adapters the server has loaded, in its order, for ``GenerateRequest.adapter``
+    (see :mod:`botticelli_server.adapters`)."""
     include_usage: bool = True
     """Send ``stream_options.include_usage`` so servers report usage on streams (a few reject it)."""
     log_content: bool = False
@@ -68,6 +72,13 @@ class ServerConfig(FrozenModel, TransportOptions):
     """Inputs per ``/v1/embeddings`` request; larger lists are split."""
     embed_concurrency: int = Field(default=2, ge=1)
     """Embedding batches in flight at once."""
+
+    @field_validator("adapters")
+    @classmethod
+    def _unique_adapters(cls, adapters: tuple[LoraAdapter, ...]) -> tuple[LoraAdapter, ...]:
+        if repeated_names(adapters):
+            raise ValueError(f"adapter names must be unique (repeated: {', '.join(repeated_names(adapters))})")
+        return adapters
 
     @field_validator("base_url")
     @classmethod

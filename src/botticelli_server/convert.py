@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from botticelli_core import (
@@ -10,6 +11,7 @@ from botticelli_core import (
     GenerateRequest,
     GenerateResponse,
     ImageInput,
+    LoraAdapter,
     Message,
     ReasoningOutput,
     StreamChunk,
@@ -21,6 +23,7 @@ from botticelli_core import (
 from botticelli_core.content import Output, ToolCallInput, ToolResultInput
 from botticelli_error import ResponseDecodeError, UnsupportedInputError
 from botticelli_interface.capabilities import Feature, require_features
+from botticelli_server.adapters import adapter_features, select_adapter
 from botticelli_server.config import PROVIDER
 from botticelli_server.request import (
     ChatCompletionRequest,
@@ -56,19 +59,29 @@ _FINISH_REASONS = {
 
 
 def to_chat_request(
-    request: GenerateRequest, *, default_model: str, stream: bool = False, include_usage: bool = True
+    request: GenerateRequest,
+    *,
+    default_model: str,
+    stream: bool = False,
+    include_usage: bool = True,
+    dialect: str = "openai",
+    adapters: Sequence[LoraAdapter] = (),
 ) -> ChatCompletionRequest:
     """The wire request for ``request``; its ``model``, if set, wins over ``default_model``.
 
+    ``dialect`` and ``adapters`` (the server's, from ``ServerConfig``) say how
+    ``request.adapter`` is sent (see :mod:`botticelli_server.adapters`).
+
     Raises:
-        UnsupportedInputError: An input OpenAI-compatible chat cannot carry (audio, video, documents).
+        UnsupportedInputError: An input OpenAI-compatible chat cannot carry (audio, video, documents),
+            or a feature the server's dialect cannot honour.
 
     Examples:
         >>> req = GenerateRequest.from_prompt("Hi", max_tokens=5)
         >>> to_chat_request(req, default_model="tiny").to_json()
         b'{"model":"tiny","messages":[{"role":"user","content":"Hi"}],"max_tokens":5}'
     """
-    require_features(request, SUPPORTED_FEATURES, provider=PROVIDER)
+    require_features(request, SUPPORTED_FEATURES | adapter_features(dialect), provider=PROVIDER)
     wire = ChatCompletionRequest(
         model=request.model or default_model,
         messages=[to_chat_message(m) for m in request.messages],
@@ -78,6 +91,8 @@ def to_chat_request(
         stop=list(request.stop) if request.stop else None,
         seed=request.seed,
     )
+    if request.adapter is not None:
+        wire = select_adapter(wire, request.adapter, dialect=dialect, adapters=adapters)
     return streamed(wire, include_usage=include_usage) if stream else wire
 
 

@@ -34,7 +34,8 @@ from typing import Self
 import anyio
 from pydantic import SecretStr
 
-from botticelli_core import HealthStatus, ModelRef
+from botticelli_core import HealthStatus, LoraAdapter, ModelRef
+from botticelli_core.adapters import check_unique_names
 from botticelli_error import ConfigurationError, ServerUnavailableError, register_secret
 from botticelli_interface.request_log import log_event
 from botticelli_server._child import OutputTail, kill_group, signal_group, wait_exit
@@ -43,6 +44,7 @@ from botticelli_server._ports import find_free_port, foreign_listener, port_in_u
 from botticelli_server._presets import ServerPreset, fill_argv, get_preset, redact_argv, secret_values, shell_line
 from botticelli_server.client import ServerClient
 from botticelli_server.config import ServerConfig
+from botticelli_server.lora_flags import adapter_flags
 
 __all__ = [
     "DEFAULT_HOST",
@@ -83,6 +85,8 @@ class InferenceServer:
             answers to, and the only name a mistral.rs preset can use).
         host: The address the server listens on.
         port: The port; ``None`` picks a free one when the server starts.
+        adapters: LoRA adapters to load, as the preset spells them (see
+            :mod:`botticelli_server.lora_flags`); :attr:`config` lists them for requests.
         extra_args: Appended to the command line (e.g. ``["--n_ctx", "512"]``).
         env: Extra environment variables for the server, on top of this process's own.
         api_key: The key the server was told to require (e.g. ``extra_args=["--api-key", key]``);
@@ -108,6 +112,7 @@ class InferenceServer:
         model_name: str | None = None,
         host: str = DEFAULT_HOST,
         port: int | None = None,
+        adapters: Sequence[LoraAdapter] = (),
         extra_args: Sequence[str] = (),
         env: Mapping[str, str] | None = None,
         api_key: str | None = None,
@@ -128,6 +133,9 @@ class InferenceServer:
         self.host = host
         self._requested_port = port
         self._port = port
+        self.adapters = check_unique_names(adapters)
+        """The LoRA adapters the server loads, in its order."""
+        self._adapter_flags = adapter_flags(self._preset.name if self._preset else None, self.adapters)
         self._extra_args = tuple(extra_args)
         self._env = dict(env or {})
         self._api_key = SecretStr(api_key) if api_key is not None else None
@@ -178,7 +186,7 @@ class InferenceServer:
                 path = Path(model)
                 values |= {"model_dir": str(path.parent), "model_file": path.name}
             argv = fill_argv(self._template, values, what="the inference server command")
-        return [*argv, *self._extra_args]
+        return [*argv, *self._adapter_flags, *self._extra_args]
 
     def __repr__(self) -> str:
         what = self._preset.name if self._preset is not None else redact_argv(self._template)[0]
@@ -217,7 +225,9 @@ class InferenceServer:
         """
         if not self._ready:
             raise ConfigurationError("the inference server is not ready; use 'async with' or await start()")
-        return ServerConfig(base_url=self.base_url, model=self.model_name, api_key=self._api_key)
+        dialect = self._preset.dialect if self._preset is not None else "openai"
+        values = {"dialect": dialect, "adapters": self.adapters}
+        return ServerConfig(base_url=self.base_url, model=self.model_name, api_key=self._api_key, **values)
 
     @property
     def pid(self) -> int | None:

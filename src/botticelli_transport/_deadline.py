@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # imported when a scope is entered outside asyncio: asyncio programs never load anyio
     import anyio
 
-from botticelli_interface.call_options import current_call_options
+from botticelli_interface.options import current_call_options
 from botticelli_transport.settings import TransportOptions
 
 __all__ = ["call_limits", "deadline_after", "min_limit", "or_limit", "remaining", "timeout_scope"]
@@ -21,7 +21,7 @@ __all__ = ["call_limits", "deadline_after", "min_limit", "or_limit", "remaining"
 def call_limits(settings: TransportOptions, *, probe_timeout: float | None = None) -> tuple[float | None, int]:
     """The total timeout and retry count of a call starting now.
 
-    The per-call options in force (:func:`botticelli_interface.call_options.call_options`)
+    The per-call options in force (:func:`botticelli_interface.options.call_options`)
     replace the settings' ones; a probe's own short limit (``probe_timeout``) still bounds
     the call when it is the shorter.
     """

@@ -245,7 +245,7 @@ class HttpTransport:
         Leaving the block, an error or a cancellation closes the response.
 
         The per-call options in force when the block is entered
-        (:func:`~botticelli_interface.call_options.call_options`) replace the settings'
+        (:func:`~botticelli_interface.options.call_options`) replace the settings'
         total timeout (which covers the whole stream) and retry count.
 
         Raises:

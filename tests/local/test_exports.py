@@ -28,6 +28,9 @@ INTERNAL: dict[str, set[str]] = {
     # The demo is run as ``python -m botticelli demo``; its functions are the command's own.
     "botticelli.demo": {"DemoReport", "Engine", "available_engines", "llama_cpp_server_available", "run_demo"},
     "botticelli.config.schema": {"validate_tables"},
+    # The provider's builder of autostarted clients, and the adapter-name checks of the config models.
+    "botticelli.autostart": {"autostarted_client"},
+    "botticelli_core.adapters": {"check_unique_names", "repeated_names"},
     # Each backend's conversions serve its own client; the wire-level API of the local server
     # is public (it has a wire-level client API), Gemini's and the embedded engine's are not.
     "botticelli_embedded.convert": {
@@ -163,3 +166,14 @@ def test_botticelli_all_names_resolve() -> None:
     assert len(set(botticelli.__all__)) == len(botticelli.__all__)
     unresolved = [n for n in botticelli.__all__ if getattr(botticelli, n, None) is None]
     assert unresolved == []
+
+
+@pytest.mark.parametrize("name", PACKAGES)
+def test_no_export_shares_its_name_with_a_submodule(name: str) -> None:
+    # Importing a submodule binds it on its package under its own name, which then shadows a
+    # lazily loaded export of the same name: `from pkg import x` would hand out the module.
+    package = importlib.import_module(name)
+    if not hasattr(package, "_EXPORTS"):
+        pytest.skip(f"{name} imports its exports eagerly, binding each after its module")
+    submodules = {info.name for info in pkgutil.iter_modules(package.__path__)}
+    assert not submodules & set(package.__all__), name

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from botticelli._server_section import server_from_section, server_section
 from botticelli.cli._common import stdout
 from botticelli.config import config_error, load_settings
 from botticelli_core import ModelRef
@@ -39,8 +40,8 @@ def add_parser(commands: Any) -> None:
         "serve",
         help="start the configured inference server and keep it running until Ctrl-C",
         description=(
-            "Start the inference server described by the [server] table (preset or command, model_path, "
-            "port, alias, extra_args), wait until it is ready, and stop it cleanly on Ctrl-C."
+            "Start the inference server described by the [server] table (preset or command, model or "
+            "model_path, port, alias, adapters, extra_args), wait until it is ready, and stop it cleanly on Ctrl-C."
         ),
     )
     parser.add_argument("--config", metavar="PATH", help="the configuration file (default: searched for)")
@@ -57,30 +58,15 @@ def add_parser(commands: Any) -> None:
 async def run(args: argparse.Namespace) -> int:
     """Start the server, report where it listens, and watch it until interrupted."""
     from botticelli_server.hub import ensure_model  # noqa: PLC0415 - only this command needs it
-    from botticelli_server.launcher import InferenceServer  # noqa: PLC0415 - only this command needs it
 
     settings = load_settings(args.config)
-    section = settings.server
-    if section is None:
-        where = str(settings.source) if settings.source else "no configuration file was found"
-        raise ConfigurationError(
-            f"{where}: the [server] table is missing; add one with preset (e.g. 'llama-cpp-python') and model_path"
-        )
+    section = server_section(settings)
     model = ModelRef.parse(args.model) if args.model is not None else section.model_ref
-    command: str | list[str] = section.preset if section.preset is not None else list(section.command or ())
     key = "server.preset" if section.preset is not None else "server.command"
 
     def build(model: ModelRef | None) -> InferenceServer:
         try:
-            return InferenceServer(
-                command,
-                model=model,
-                model_name=section.alias,
-                host=section.host,
-                port=args.port if args.port is not None else section.port,
-                extra_args=section.extra_args,
-                startup_timeout=section.startup_timeout,
-            )
+            return server_from_section(section, port=args.port, model=model)
         except ConfigurationError as exc:
             if args.model is not None:
                 raise ConfigurationError(f"--model {args.model}: {exc.message}") from None

@@ -33,10 +33,10 @@ ENV_CONFIG = "BOTTICELLI_CONFIG"
 ENV_PROVIDER = "BOTTICELLI_PROVIDER"
 
 # Keys of botticelli's own tables holding paths; each backend declares its own (ConfigSection.path_keys).
-_SERVER_PATH_KEYS: tuple[tuple[str, ...], ...] = (("server", "model_path"),)
+_SERVER_PATH_KEYS: tuple[tuple[str, ...], ...] = (("server", "model_path"), ("server", "model"))
 # Of those, the keys holding a model reference: only a local path is resolved against the file's
 # folder; "org/repo" and "hf:..." are kept as written.
-_MODEL_REF_KEYS: frozenset[tuple[str, ...]] = frozenset({("server", "model_path")})
+_MODEL_REF_KEYS: frozenset[tuple[str, ...]] = frozenset({("server", "model_path"), ("server", "model")})
 
 
 def env_overrides() -> dict[str, tuple[str, ...]]:
@@ -221,6 +221,23 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> None:
                 continue
             path = Path(value).expanduser()
             table[path_keys[-1]] = str(path if path.is_absolute() else base / path)
+    _resolve_references(data, base)
+
+
+# Adapter paths may be repository ids ("org/sql-lora") for servers that fetch adapters
+# themselves: relative ones resolve against the file's folder only where that file exists.
+_ADAPTER_LISTS: tuple[tuple[str, ...], ...] = (("server", "adapters"), ("model", "local", "adapters"))
+
+
+def _resolve_references(data: dict[str, Any], base: Path) -> None:
+    places: list[tuple[dict[str, Any], str]] = []
+    for keys in _ADAPTER_LISTS:
+        adapters = get_path(data, keys)
+        places += [(item, "path") for item in adapters or () if isinstance(item, dict)]
+    for table, key in places:
+        value = table.get(key)
+        if isinstance(value, str) and value and (base / Path(value).expanduser()).exists():
+            table[key] = str(base / Path(value).expanduser())
 
 
 def _names_a_local_path(value: str) -> bool:

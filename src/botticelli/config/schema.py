@@ -8,11 +8,13 @@ from typing import Any, Literal, Self, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from botticelli._restart import RestartPolicy
 from botticelli._routing import HybridPolicy
 from botticelli.config._chain import FallbackSection
 from botticelli.config._tables import origin_of, set_path
-from botticelli_core import ModelRef
+from botticelli_core import LoraAdapter, ModelRef
 from botticelli_core._base import validate_settings
+from botticelli_core.adapters import repeated_names
 from botticelli_error import ConfigurationError, redact_url
 
 __all__ = [
@@ -131,33 +133,51 @@ class ModelSettings(_Settings):
 
 
 class ServerSection(_Settings):
-    """``[server]``: the inference server ``botticelli serve`` starts.
+    """``[server]``: the inference server ``botticelli serve`` starts, or the client itself (``autostart``).
 
     Give ``preset`` (``"llama-cpp-python"``, ``"llama-server"``, ``"mistralrs"``, ...) or
-    ``command`` (an argv with ``{host}``, ``{port}``, ``{model}``... placeholders).
+    ``command`` (an argv with ``{host}``, ``{port}``, ``{model}``... placeholders). With
+    ``autostart = true`` the ``local`` backend starts this server when its client is opened
+    and stops it when the client closes (see :mod:`botticelli.autostart`); ``port = 0``
+    (or none) picks a free port then.
 
     Examples:
         >>> ServerSection(preset="llama-server", model_path="m.gguf", port=8080).alias is None
         True
+        >>> ServerSection(preset="llama-server", model="m.gguf", autostart=True, restart={"max_restarts": 2}).restart
+        RestartPolicy(max_restarts=2, backoff=1.0, max_backoff=30.0)
     """
 
     preset: str | None = Field(default=None, min_length=1)
     command: tuple[str, ...] | None = Field(default=None, min_length=1)
+    model: ModelRef | None = None
+    """The model to serve, as a model reference: a local path, ``hf:org/repo/file.gguf[@revision]``
+    (fetched before the server starts) or ``org/repo`` for servers that load from the hub
+    (``vllm``, ``mistralrs``). ``model_path`` is the older name, read the same way."""
     model_path: Path | None = None
-    """A model reference (read as one by :attr:`model_ref`): a local path,
-    ``hf:org/repo/file.gguf[@revision]`` (fetched before the server starts) or ``org/repo``
-    for servers that load from the hub (``vllm``, ``mistralrs``)."""
+    """The same as ``model`` (give one of them), kept for existing configuration files."""
     alias: str | None = Field(default=None, min_length=1)
     """The model name clients send; presets pass it to the server (default: the file or repository name)."""
     host: str = "127.0.0.1"
-    port: int | None = Field(default=None, ge=1, le=65535)
+    port: int | None = Field(default=None, ge=0, le=65535)
+    """``0`` or none: a free port, picked when the server starts."""
     extra_args: tuple[str, ...] = ()
     startup_timeout: float = Field(default=120.0, gt=0)
+    adapters: tuple[LoraAdapter, ...] = ()
+    """LoRA adapters the server loads (``[{ name, path, scale }]``); requests select them by name."""
+    autostart: bool = False
+    """Start this server when a ``local`` client is opened, and stop it when the client closes."""
+    restart: RestartPolicy | None = None
+    """Restart an autostarted server that crashed; ``None``: a crash is an error on the next call."""
 
     @model_validator(mode="after")
     def _one_command(self) -> Self:
         if (self.preset is None) == (self.command is None):
             raise ValueError("give exactly one of preset (a known server) or command (an argv)")
+        if self.model is not None and self.model_path is not None:
+            raise ValueError("give model or model_path, not both")
+        if repeated_names(self.adapters):
+            raise ValueError(f"adapter names must be unique (repeated: {', '.join(repeated_names(self.adapters))})")
         return self
 
     @field_validator("model_path")
@@ -172,12 +192,14 @@ class ServerSection(_Settings):
 
     @property
     def model_ref(self) -> ModelRef | None:
-        """``model_path`` read as a model reference (``"org/repo"`` is a repository, not a path).
+        """``model`` (or ``model_path``) as a model reference (``"org/repo"`` is a repository, not a path).
 
         Examples:
             >>> ServerSection(preset="vllm", model_path="microsoft/Phi-3.5-mini-instruct").model_ref
             ModelRef('microsoft/Phi-3.5-mini-instruct')
         """
+        if self.model is not None:
+            return self.model
         return ModelRef.parse(str(self.model_path)) if self.model_path is not None else None
 
 

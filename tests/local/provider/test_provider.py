@@ -109,7 +109,7 @@ async def test_hybrid_builds_both_backends_with_the_policy(tmp_path: Path) -> No
         (
             {"model": {"local": {"model": "phi", "retries": 3}}},
             {},
-            "settings: model.local.retries: unknown key; expected one of api_key, ",
+            "settings: model.local.retries: unknown key; expected one of adapters, api_key, ",
         ),
         (
             {"model": {"local": {"model": "phi", "base_url": "localhost:8080"}}},

@@ -1,13 +1,15 @@
 """A stand-in inference server for the launcher's tests: only the routes readiness needs.
 
 Run as a script: ``python _stub_server.py --port P [--loading-probes N] [--no-health]
-[--ignore-sigterm] [--spawn-child] [--noise-bytes N]``.
+[--ignore-sigterm] [--spawn-child] [--noise-bytes N] [--die-on-chat STATUS]``; a chat
+completion answers ``pid <its pid>``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -24,6 +26,7 @@ def main() -> None:
     parser.add_argument("--ignore-sigterm", action="store_true")
     parser.add_argument("--spawn-child", action="store_true", help="start a long sleeper and print its pid")
     parser.add_argument("--noise-bytes", type=int, default=0, help="write this much output before serving")
+    parser.add_argument("--die-on-chat", type=int, default=None, help="exit with this status on a chat request")
     args = parser.parse_args()
 
     if args.ignore_sigterm:
@@ -61,6 +64,40 @@ def main() -> None:
                 self._send(200, {"object": "list", "data": [{"id": args.model_name, "object": "model"}]})
             else:
                 self._send(404, {"detail": "Not Found"})
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = json.loads(self.rfile.read(length) or b"{}")
+            if self.path != "/v1/chat/completions":
+                self._send(404, {"detail": "Not Found"})
+                return
+            if args.die_on_chat is not None:
+                print("dying on a chat request", flush=True)
+                os._exit(args.die_on_chat)
+            if body.get("stream"):
+                chunk = {"choices": [{"index": 0, "delta": {"content": f"pid {os.getpid()}"}, "finish_reason": "stop"}]}
+                data = f"data: {json.dumps(chunk)}\n\ndata: [DONE]\n\n".encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
+            self._send(
+                200,
+                {
+                    "id": "stub-1",
+                    "model": body.get("model"),
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": f"pid {os.getpid()}"},
+                            "finish_reason": "stop",
+                        }
+                    ],
+                    "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3},
+                },
+            )
 
     server = ThreadingHTTPServer((args.host, args.port), Handler)
     print(f"listening on {args.host}:{args.port}", flush=True)
