@@ -12,6 +12,7 @@ from botticelli_interface.protocols import (
 )
 from botticelli_interface.request_log import LOGGER_NAME, Operation, Reply, RequestLog, log_event
 from botticelli_interface.stream import ManagedStream
+from botticelli_interface.structured import generate_object
 
 __all__ = [
     "ALL_FEATURES",
@@ -29,6 +30,7 @@ __all__ = [
     "SupportsHealth",
     "SupportsListModels",
     "features_of",
+    "generate_object",
     "log_event",
     "require_features",
 ]

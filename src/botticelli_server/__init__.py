@@ -17,12 +17,16 @@ from botticelli_server.config import DialectName, ServerConfig
 from botticelli_server.convert import (
     chunk_to_stream_chunk,
     finish_reason_from_wire,
+    finish_reason_with_calls,
     from_chat_response,
     streamed,
     to_chat_message,
+    to_chat_messages,
     to_chat_request,
     usage_from_wire,
 )
+from botticelli_server.detect import probe_dialect
+from botticelli_server.dialect import DIALECTS, Dialect, SchemaStyle, ThinkingSwitch, detect_dialect, get_dialect
 from botticelli_server.embeddings import (
     EmbeddingData,
     EmbeddingList,
@@ -37,6 +41,7 @@ from botticelli_server.embeddings import (
     vectors_of,
 )
 from botticelli_server.errors import ErrorFields, error_fields, error_from_response, stream_error
+from botticelli_server.options import feature_fields, schema_fields, thinking_fields
 from botticelli_server.request import (
     ChatCompletionRequest,
     ChatMessage,
@@ -64,8 +69,11 @@ from botticelli_server.response import (
 )
 from botticelli_server.streaming import StreamState
 from botticelli_server.tokens import TokenizerProbe, TokenRoute, prompt_text
+from botticelli_server.tool_stream import ToolCallAssembler
+from botticelli_server.tools import parse_arguments, tool_call_output, tool_fields, tool_messages
 
 __all__ = [
+    "DIALECTS",
     "AssistantMessage",
     "ChatCompletionChunk",
     "ChatCompletionRequest",
@@ -78,6 +86,7 @@ __all__ = [
     "ContentPart",
     "Delta",
     "DeltaView",
+    "Dialect",
     "DialectName",
     "EmbeddingData",
     "EmbeddingList",
@@ -91,30 +100,45 @@ __all__ = [
     "ModelEntry",
     "ModelList",
     "Pooling",
+    "SchemaStyle",
     "ServerClient",
     "ServerConfig",
     "StreamOptions",
     "StreamState",
     "TextPart",
+    "ThinkingSwitch",
     "TokenRoute",
     "TokenizerProbe",
     "ToolCall",
+    "ToolCallAssembler",
     "UsageInfo",
     "assemble",
     "chunk_to_stream_chunk",
+    "detect_dialect",
     "embed_batches",
     "error_fields",
     "error_from_response",
+    "feature_fields",
     "find_free_port",
     "finish_reason_from_wire",
+    "finish_reason_with_calls",
     "from_chat_response",
+    "get_dialect",
     "is_over_context",
+    "parse_arguments",
     "parse_embeddings",
+    "probe_dialect",
     "prompt_text",
+    "schema_fields",
     "stream_error",
     "streamed",
+    "thinking_fields",
     "to_chat_message",
+    "to_chat_messages",
     "to_chat_request",
+    "tool_call_output",
+    "tool_fields",
+    "tool_messages",
     "untruncated",
     "usage_from_wire",
     "vectors_of",

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 
 from botticelli_core._base import is_secret_name
 from botticelli_error import ConfigurationError
+from botticelli_server.config import DialectName
 
 __all__ = ["PRESETS", "ServerPreset", "fill_argv", "get_preset", "redact_argv", "secret_values", "shell_line"]
 
@@ -37,6 +38,8 @@ class ServerPreset(BaseModel):
             ``{model_name}`` to the server.
         needs_model: Whether ``{model}`` appears, so a model path is required.
         description: One line for error messages and docs.
+        dialect: The dialect of the server it starts, given to the clients of
+            :attr:`InferenceServer.config <botticelli_server.InferenceServer.config>`.
 
     Examples:
         >>> preset = get_preset("llama-server")
@@ -50,6 +53,7 @@ class ServerPreset(BaseModel):
     argv: tuple[str, ...]
     fixed_model_name: str | None = None
     description: str = ""
+    dialect: DialectName = "openai"
 
     @property
     def needs_model(self) -> bool:
@@ -134,6 +138,7 @@ PRESETS: Mapping[str, ServerPreset] = {
                 "llama-cpp-python's server (the 'llama-cpp-python[server]' package); no /health; "
                 "requests queue instead of interrupting the running stream"
             ),
+            dialect="llama-cpp-python",
         ),
         ServerPreset(
             name="llama-server",
@@ -142,6 +147,7 @@ PRESETS: Mapping[str, ServerPreset] = {
                 "--alias", "{model_name}",
             ),
             description="llama.cpp's own llama-server binary",
+            dialect="llama.cpp",
         ),
         ServerPreset(
             name="mistralrs",
@@ -151,6 +157,7 @@ PRESETS: Mapping[str, ServerPreset] = {
             ),
             fixed_model_name="default",
             description="mistral.rs's current CLI (mistralrs serve) with a local GGUF file",
+            dialect="mistral.rs",
         ),
         ServerPreset(
             name="mistralrs-server",
@@ -160,6 +167,7 @@ PRESETS: Mapping[str, ServerPreset] = {
             ),
             fixed_model_name="default",
             description="mistral.rs's older mistralrs-server binary with a local GGUF file",
+            dialect="mistral.rs",
         ),
         ServerPreset(
             name="vllm",
@@ -168,6 +176,7 @@ PRESETS: Mapping[str, ServerPreset] = {
                 "--served-model-name", "{model_name}",
             ),
             description="vLLM's OpenAI-compatible server",
+            dialect="vllm",
         ),
     )
 }  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncGenerator, Callable, Sequence
+from contextlib import aclosing
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -31,6 +32,8 @@ from botticelli_server.convert import (
     to_chat_request,
     usage_from_wire,
 )
+from botticelli_server.detect import probe_dialect
+from botticelli_server.dialect import Dialect, get_dialect
 from botticelli_server.embeddings import (
     TRUNCATE_TO_CONTEXT,
     EmbeddingList,
@@ -80,6 +83,8 @@ class ServerClient:
         self.config = config
         self._transport = HttpTransport(config.http_settings(), error_mapper=error_from_response)
         self._tokenizer = TokenizerProbe()
+        # None until "auto" has been resolved by asking the server (see dialect()).
+        self._dialect: Dialect | None = None if config.dialect == "auto" else get_dialect(config.dialect)
 
     def __repr__(self) -> str:
         return f"ServerClient(base_url={redact_url(self.config.base_url)!r}, model={self.config.model!r})"
@@ -109,15 +114,29 @@ class ServerClient:
         """Close the connection pool. Safe to call twice."""
         await self._transport.aclose()
 
+    async def dialect(self) -> Dialect:
+        """The server's dialect: the configured one, or for ``"auto"`` the one it says it speaks.
+
+        ``"auto"`` asks once (see :mod:`botticelli_server.detect`) and keeps the answer; a
+        server that cannot be reached is taken as ``"openai"`` for now and asked again next time.
+        """
+        if self._dialect is None:
+            name = await probe_dialect(self._transport, self.config.base_url)
+            if name is None:
+                return get_dialect("openai")
+            self._dialect = get_dialect(name)
+        return self._dialect
+
     # -- provider-neutral --------------------------------------------------------------
 
     async def generate(self, request: GenerateRequest) -> GenerateResponse:
         """Generate a complete answer.
 
         Raises:
+            UnsupportedInputError: The request uses a feature the server's dialect lacks.
             BotticelliError: A typed error: bad request, server unavailable, timeout...
         """
-        wire = to_chat_request(request, default_model=self.config.model)
+        wire = to_chat_request(request, default_model=self.config.model, dialect=await self.dialect())
         return from_chat_response(await self._complete(wire, "generate"))
 
     def generate_stream(self, request: GenerateRequest) -> ManagedStream[StreamChunk]:
@@ -126,14 +145,33 @@ class ServerClient:
         Nothing is sent until iteration starts. Use it as ``async with client.generate_stream(r) as s:``
         so that leaving the block early releases the connection at once.
 
+        Tool calls arrive as ``tool_call_deltas`` while they stream, and assembled on the
+        final chunk's ``tool_calls``.
+
         Raises:
+            UnsupportedInputError: The request uses a feature the server's dialect lacks (at
+                once; while iterating when ``dialect="auto"`` has not been resolved yet).
             BotticelliError: While iterating: typed errors, e.g. :class:`~botticelli_error.StreamInterruptedError`
                 (with the text received so far in ``partial_text``).
         """
+        if self._dialect is None:
+            return ManagedStream(self._stream_once_resolved(request))
+        return ManagedStream(self._text_stream(request, self._dialect))
+
+    def _text_stream(self, request: GenerateRequest, dialect: Dialect) -> AsyncGenerator[StreamChunk, None]:
         wire = to_chat_request(
-            request, default_model=self.config.model, stream=True, include_usage=self.config.include_usage
+            request,
+            default_model=self.config.model,
+            stream=True,
+            include_usage=self.config.include_usage,
+            dialect=dialect,
         )
-        return ManagedStream(self._stream(wire, "generate_stream", StreamState.text_chunk, StreamState.final_chunk))
+        return self._stream(wire, "generate_stream", StreamState.text_chunk, StreamState.final_chunk)
+
+    async def _stream_once_resolved(self, request: GenerateRequest) -> AsyncGenerator[StreamChunk, None]:
+        async with aclosing(self._text_stream(request, await self.dialect())) as chunks:
+            async for chunk in chunks:
+                yield chunk
 
     async def embed(
         self,
