@@ -71,8 +71,9 @@ def tool_fields(request: GenerateRequest, dialect: Dialect) -> dict[str, Any]:
 def tool_messages(message: Message) -> list[ChatMessage]:
     """The wire messages of an assistant turn with tool calls, or of a ``tool`` message.
 
-    An assistant turn keeps its text as ``content`` beside ``tool_calls``; each tool result
-    becomes its own ``{"role": "tool", "tool_call_id", "content"}`` message.
+    An assistant turn keeps its text as ``content`` beside ``tool_calls`` (``""`` when it has
+    none: llama-cpp-python's chat templates read ``content`` and fail when it is missing); each
+    tool result becomes its own ``{"role": "tool", "tool_call_id", "content"}`` message.
 
     Examples:
         >>> [m.model_dump(exclude_none=True) for m in tool_messages(Message.tool_result("call_1", "5"))]
@@ -91,7 +92,7 @@ def tool_messages(message: Message) -> list[ChatMessage]:
         if isinstance(part, ToolCallInput)
     ]
     text = "".join(part.text for part in message.content if isinstance(part, TextInput))
-    return [ChatMessage(role=message.role.value, content=text or None, tool_calls=calls)]
+    return [ChatMessage(role=message.role.value, content=text, tool_calls=calls)]
 
 
 def parse_arguments(raw: str | dict[str, Any] | None) -> tuple[dict[str, Any], str | None]:

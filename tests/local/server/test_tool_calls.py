@@ -191,6 +191,7 @@ async def test_the_round_trip_sends_the_assistant_calls_and_the_tool_results() -
     sent = json.loads(route.calls.last.request.content)["messages"]
     assert sent[1] == {
         "role": "assistant",
+        "content": "",
         "tool_calls": [
             {"id": call.id, "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Oslo"}'}}
         ],
