@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Mapping
+from typing import Any
 
 import pytest
 from pydantic import TypeAdapter
@@ -30,7 +31,7 @@ from . import wire
 PNG = b"\x89PNG\r\n\x1a\n0000"
 
 
-def body_of(request: GenerateRequest, **kwargs: bool) -> dict[str, object]:
+def body_of(request: GenerateRequest, **kwargs: Any) -> dict[str, object]:
     return json.loads(to_chat_request(request, default_model="cfg-model", **kwargs).to_json())  # type: ignore[no-any-return]
 
 
