@@ -12,7 +12,15 @@ from pydantic import BaseModel
 
 from botticelli_core import GenerateRequest, ThinkingConfig, ToolDefinition
 from botticelli_error import UnsupportedInputError
-from botticelli_server import DIALECTS, get_dialect, to_chat_request
+from botticelli_server import (
+    DIALECTS,
+    Dialect,
+    detect_dialect,
+    get_dialect,
+    schema_fields,
+    thinking_fields,
+    to_chat_request,
+)
 from botticelli_server._presets import PRESETS
 
 from . import wire
@@ -248,3 +256,36 @@ def test_presets_name_the_dialect_of_the_server_they_start() -> None:
         "mistralrs-server": "mistral.rs",
         "vllm": "vllm",
     }
+
+
+def test_the_option_mappers_refuse_on_their_own_too() -> None:
+    # Called directly, without require_features in front: a profile lacking the feature refuses it.
+    with pytest.raises(UnsupportedInputError) as caught:
+        thinking_fields(ThinkingConfig(effort="low"), get_dialect("llama-cpp-python"))
+    assert caught.value.input_type == "thinking"
+    with pytest.raises(UnsupportedInputError) as caught:
+        schema_fields({"type": "object"}, Dialect(name="openai", schema_style=None))
+    assert caught.value.input_type == "output_schema"
+
+
+@pytest.mark.parametrize(
+    ("models", "expected"),
+    [
+        ({"data": ["junk", {"id": "m", "meta": None}]}, "llama.cpp"),
+        ({"data": [{"id": "m", "max_model_len": 4096}]}, "vllm"),
+        ({"data": [{"id": "x", "status": "unloaded"}]}, "mistral.rs"),
+        ({"data": "junk"}, "openai"),
+    ],
+)
+def test_detection_reads_the_marks_each_server_leaves(models: object, expected: str) -> None:
+    assert detect_dialect(models) == expected
+
+
+async def test_auto_settles_on_openai_when_the_models_list_is_refused_or_not_json() -> None:
+    with respx.mock(assert_all_mocked=True) as mock:
+        models = mock.get(wire.MODELS_URL).respond(404, json={"error": {"message": "no such route"}})
+        mock.get(f"{wire.BASE_URL}/api/version").respond(200, content=b"<html>")
+        async with make_client(dialect="auto", max_retries=0) as client:
+            assert (await client.dialect()).name == "openai"
+            assert (await client.dialect()).name == "openai"
+    assert models.call_count == 1
