@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     )
     from botticelli_interface.request_log import LOGGER_NAME, Operation, Reply, RequestLog, log_event
     from botticelli_interface.stream import ManagedStream
+    from botticelli_interface.structured import generate_object
 
 __all__ = [
     "ALL_FEATURES",
@@ -48,6 +49,7 @@ __all__ = [
     "current_call_options",
     "declared_features",
     "features_of",
+    "generate_object",
     "log_event",
     "require_features",
 ]
@@ -76,6 +78,7 @@ _EXPORTS = {
     "current_call_options": "botticelli_interface.options",
     "declared_features": "botticelli_interface.capabilities",
     "features_of": "botticelli_interface.capabilities",
+    "generate_object": "botticelli_interface.structured",
     "log_event": "botticelli_interface.request_log",
     "require_features": "botticelli_interface.capabilities",
 }

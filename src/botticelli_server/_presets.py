@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict
 
 from botticelli_core._base import is_secret_name
 from botticelli_error import ConfigurationError
+from botticelli_server.config import DialectName
 
 __all__ = ["PRESETS", "ServerPreset", "fill_argv", "get_preset", "redact_argv", "secret_values", "shell_line"]
 
@@ -43,9 +44,9 @@ class ServerPreset(BaseModel):
         repo_argv: The template for a model given as a hub repository id, which the server
             downloads itself; ``None`` when the server needs a local file.
         needs_model: Whether ``{model}`` appears, so a model path is required.
-        dialect: The server's dialect of the protocol, for the clients it is given
-            (``ServerConfig.dialect``).
         description: One line for error messages and docs.
+        dialect: The dialect of the server it starts, given to the clients of
+            :attr:`InferenceServer.config <botticelli_server.InferenceServer.config>`.
 
     Examples:
         >>> preset = get_preset("llama-server")
@@ -59,8 +60,8 @@ class ServerPreset(BaseModel):
     argv: tuple[str, ...]
     fixed_model_name: str | None = None
     repo_argv: tuple[str, ...] | None = None
-    dialect: str = "openai"
     description: str = ""
+    dialect: DialectName = "openai"
 
     @property
     def needs_model(self) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncGenerator, Callable, Sequence
+from contextlib import aclosing
 from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
         Usage,
     )
     from botticelli_interface import Feature
+    from botticelli_server.dialect import Dialect
     from botticelli_server.embeddings import EmbeddingList, Pooling
     from botticelli_server.request import ChatCompletionRequest
     from botticelli_server.response import ChatCompletionChunk, ChatCompletionResponse
@@ -71,6 +73,8 @@ class ServerClient:
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
         self._transport = HttpTransport(config.http_settings(), error_mapper=error_from_response)
+        # None until first needed, and for "auto" until the server has been asked (see dialect()).
+        self._dialect: Dialect | None = None
 
     @cached_property
     def _tokenizer(self) -> TokenizerProbe:
@@ -78,6 +82,14 @@ class ServerClient:
         from botticelli_server.tokens import TokenizerProbe  # noqa: PLC0415
 
         return TokenizerProbe()
+
+    def _known_dialect(self) -> Dialect | None:
+        """The configured dialect's profile; ``None`` while ``"auto"`` has not asked the server."""
+        if self._dialect is None and self.config.dialect != "auto":
+            from botticelli_server.dialect import get_dialect  # noqa: PLC0415
+
+            self._dialect = get_dialect(self.config.dialect)
+        return self._dialect
 
     def __repr__(self) -> str:
         return f"ServerClient(base_url={redact_url(self.config.base_url)!r}, model={self.config.model!r})"
@@ -94,10 +106,17 @@ class ServerClient:
 
     @property
     def supported_features(self) -> frozenset[Feature]:
-        """The optional request features this client honours (routers read it)."""
+        """The optional request features this client honours (routers read it).
+
+        Those of the configured dialect; under ``"auto"``, before the server has been asked,
+        those of the plain protocol.
+        """
+        from botticelli_server.adapters import adapter_features  # noqa: PLC0415
         from botticelli_server.convert import SUPPORTED_FEATURES  # noqa: PLC0415
 
-        return SUPPORTED_FEATURES
+        dialect = self._known_dialect()
+        features = dialect.features if dialect is not None else SUPPORTED_FEATURES
+        return features | adapter_features(dialect.name if dialect is not None else self.config.dialect)
 
     async def __aenter__(self) -> Self:
         return self
@@ -114,17 +133,36 @@ class ServerClient:
         """Close the connection pool. Safe to call twice."""
         await self._transport.aclose()
 
+    async def dialect(self) -> Dialect:
+        """The server's dialect: the configured one, or for ``"auto"`` the one it says it speaks.
+
+        ``"auto"`` asks once (see :mod:`botticelli_server.detect`) and keeps the answer; a
+        server that cannot be reached is taken as ``"openai"`` for now and asked again next time.
+        """
+        known = self._known_dialect()
+        if known is not None:
+            return known
+        from botticelli_server.detect import probe_dialect  # noqa: PLC0415
+        from botticelli_server.dialect import get_dialect  # noqa: PLC0415
+
+        name = await probe_dialect(self._transport, self.config.base_url)
+        if name is None:
+            return get_dialect("openai")
+        self._dialect = get_dialect(name)
+        return self._dialect
+
     # -- provider-neutral --------------------------------------------------------------
 
     async def generate(self, request: GenerateRequest) -> GenerateResponse:
         """Generate a complete answer.
 
         Raises:
+            UnsupportedInputError: The request uses a feature the server's dialect lacks.
             BotticelliError: A typed error: bad request, server unavailable, timeout...
         """
         from botticelli_server.convert import from_chat_response  # noqa: PLC0415
 
-        wire = self._chat_request(request)
+        wire = self._chat_request(request, dialect=await self.dialect())
         return from_chat_response(await self._complete(wire, "generate"))
 
     def generate_stream(self, request: GenerateRequest) -> ManagedStream[StreamChunk]:
@@ -133,14 +171,30 @@ class ServerClient:
         Nothing is sent until iteration starts. Use it as ``async with client.generate_stream(r) as s:``
         so that leaving the block early releases the connection at once.
 
+        Tool calls arrive as ``tool_call_deltas`` while they stream, and assembled on the
+        final chunk's ``tool_calls``.
+
         Raises:
+            UnsupportedInputError: The request uses a feature the server's dialect lacks (at
+                once; while iterating when ``dialect="auto"`` has not been resolved yet).
             BotticelliError: While iterating: typed errors, e.g. :class:`~botticelli_error.StreamInterruptedError`
                 (with the text received so far in ``partial_text``).
         """
+        dialect = self._known_dialect()
+        if dialect is None:
+            return ManagedStream(self._stream_once_resolved(request))
+        return ManagedStream(self._text_stream(request, dialect))
+
+    def _text_stream(self, request: GenerateRequest, dialect: Dialect) -> AsyncGenerator[StreamChunk, None]:
         from botticelli_server.streaming import StreamState  # noqa: PLC0415
 
-        wire = self._chat_request(request, stream=True)
-        return ManagedStream(self._stream(wire, "generate_stream", StreamState.text_chunk, StreamState.final_chunk))
+        wire = self._chat_request(request, stream=True, dialect=dialect)
+        return self._stream(wire, "generate_stream", StreamState.text_chunk, StreamState.final_chunk)
+
+    async def _stream_once_resolved(self, request: GenerateRequest) -> AsyncGenerator[StreamChunk, None]:
+        async with aclosing(self._text_stream(request, await self.dialect())) as chunks:
+            async for chunk in chunks:
+                yield chunk
 
     async def embed(
         self,
@@ -228,7 +282,7 @@ class ServerClient:
         """
         from botticelli_core import Usage  # noqa: PLC0415
 
-        wire = self._chat_request(request)
+        wire = self._chat_request(request, dialect=await self.dialect())
         with self._log("count_tokens", wire) as entry:
 
             async def post(path: str, body: dict[str, Any]) -> bytes:
@@ -303,7 +357,9 @@ class ServerClient:
 
     # -- the shell every call goes through -------------------------------------------
 
-    def _chat_request(self, request: GenerateRequest, *, stream: bool = False) -> ChatCompletionRequest:
+    def _chat_request(
+        self, request: GenerateRequest, *, dialect: Dialect, stream: bool = False
+    ) -> ChatCompletionRequest:
         from botticelli_server.convert import to_chat_request  # noqa: PLC0415
 
         config = self.config
@@ -312,7 +368,7 @@ class ServerClient:
             default_model=config.model,
             stream=stream,
             include_usage=config.include_usage,
-            dialect=config.dialect,
+            dialect=dialect,
             adapters=config.adapters,
         )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,14 +16,16 @@ from botticelli_core import (
     StreamChunk,
     TextInput,
     TextOutput,
-    ToolCallOutput,
+    ToolCallDelta,
     Usage,
 )
 from botticelli_core.content import Output, ToolCallInput, ToolResultInput
 from botticelli_error import ResponseDecodeError, UnsupportedInputError
 from botticelli_interface.capabilities import Feature, require_features
 from botticelli_server.adapters import adapter_features, select_adapter
-from botticelli_server.config import PROVIDER
+from botticelli_server.config import PROVIDER, DialectName
+from botticelli_server.dialect import DIALECTS, Dialect, get_dialect
+from botticelli_server.options import feature_fields
 from botticelli_server.request import (
     ChatCompletionRequest,
     ChatMessage,
@@ -34,20 +35,28 @@ from botticelli_server.request import (
     StreamOptions,
     TextPart,
 )
-from botticelli_server.response import ChatCompletionResponse, ChunkView, ToolCall, UsageInfo
+from botticelli_server.response import ChatCompletionResponse, ChunkView, UsageInfo
+from botticelli_server.tool_stream import ToolCallAssembler
+from botticelli_server.tools import tool_call_output, tool_messages
 
 __all__ = [
     "chunk_to_stream_chunk",
     "finish_reason_from_wire",
+    "finish_reason_with_calls",
     "from_chat_response",
     "streamed",
     "to_chat_message",
+    "to_chat_messages",
     "to_chat_request",
     "usage_from_wire",
 ]
 
-SUPPORTED_FEATURES: frozenset[Feature] = frozenset()
-"""The optional request features this backend honours (see :mod:`botticelli_interface.capabilities`)."""
+_OPENAI = DIALECTS["openai"]
+
+SUPPORTED_FEATURES: frozenset[Feature] = _OPENAI.features
+"""The optional request features of the default ``"openai"`` dialect (see
+:mod:`botticelli_interface.capabilities`); each dialect has its own set in
+:attr:`Dialect.features <botticelli_server.dialect.Dialect.features>`, and that is what is checked."""
 
 _FINISH_REASONS = {
     "stop": FinishReason.STOP,
@@ -64,35 +73,40 @@ def to_chat_request(
     default_model: str,
     stream: bool = False,
     include_usage: bool = True,
-    dialect: str = "openai",
+    dialect: Dialect | DialectName = _OPENAI,
     adapters: Sequence[LoraAdapter] = (),
 ) -> ChatCompletionRequest:
     """The wire request for ``request``; its ``model``, if set, wins over ``default_model``.
 
-    ``dialect`` and ``adapters`` (the server's, from ``ServerConfig``) say how
-    ``request.adapter`` is sent (see :mod:`botticelli_server.adapters`).
+    Tools, ``output_schema`` and ``thinking`` are spelled as ``dialect`` says
+    (see :mod:`botticelli_server.options`); ``request.adapter`` is selected among the
+    server's ``adapters`` as the dialect can (see :mod:`botticelli_server.adapters`).
 
     Raises:
-        UnsupportedInputError: An input OpenAI-compatible chat cannot carry (audio, video, documents),
-            or a feature the server's dialect cannot honour.
+        UnsupportedInputError: An input OpenAI-compatible chat cannot carry (audio, video,
+            documents), or a feature the dialect does not support (``input_type`` names it).
 
     Examples:
         >>> req = GenerateRequest.from_prompt("Hi", max_tokens=5)
         >>> to_chat_request(req, default_model="tiny").to_json()
         b'{"model":"tiny","messages":[{"role":"user","content":"Hi"}],"max_tokens":5}'
     """
-    require_features(request, SUPPORTED_FEATURES | adapter_features(dialect), provider=PROVIDER)
+    if isinstance(dialect, str):
+        # A name from settings ("auto" cannot be resolved here: it is the plain protocol).
+        dialect = get_dialect(dialect)
+    require_features(request, dialect.features | adapter_features(dialect.name), provider=PROVIDER)
     wire = ChatCompletionRequest(
         model=request.model or default_model,
-        messages=[to_chat_message(m) for m in request.messages],
+        messages=[wire for m in request.messages for wire in to_chat_messages(m)],
         max_tokens=request.max_tokens,
         temperature=request.temperature,
         top_p=request.top_p,
         stop=list(request.stop) if request.stop else None,
         seed=request.seed,
+        **feature_fields(request, dialect),
     )
     if request.adapter is not None:
-        wire = select_adapter(wire, request.adapter, dialect=dialect, adapters=adapters)
+        wire = select_adapter(wire, request.adapter, dialect=dialect.name, adapters=adapters)
     return streamed(wire, include_usage=include_usage) if stream else wire
 
 
@@ -111,8 +125,27 @@ def streamed(request: ChatCompletionRequest, *, include_usage: bool = True) -> C
     return request.model_copy(update=update)
 
 
+def to_chat_messages(message: Message) -> list[ChatMessage]:
+    """A message as wire messages: one, except a ``tool`` message with several results (one each).
+
+    Examples:
+        >>> from botticelli_core import ToolResultInput
+        >>> msg = Message(role="tool", content=[ToolResultInput(tool_call_id=i, content="ok") for i in "ab"])
+        >>> [m.tool_call_id for m in to_chat_messages(msg)]
+        ['a', 'b']
+    """
+    if any(isinstance(part, ToolCallInput | ToolResultInput) for part in message.content):
+        return tool_messages(message)
+    return [to_chat_message(message)]
+
+
 def to_chat_message(message: Message) -> ChatMessage:
-    """One message on the wire: a string when it is all text, content parts when it has images."""
+    """One message on the wire: a string when it is all text, content parts when it has images.
+
+    Raises:
+        UnsupportedInputError: A part chat cannot carry, or a ``tool`` message with several
+            results, which is several wire messages (use :func:`to_chat_messages`).
+    """
     if all(isinstance(part, TextInput) for part in message.content):
         return ChatMessage(role=message.role.value, content=message.text)
     parts: list[ContentPart] = []
@@ -120,8 +153,13 @@ def to_chat_message(message: Message) -> ChatMessage:
         if isinstance(part, TextInput):
             parts.append(TextPart(text=part.text))
         elif isinstance(part, ToolCallInput | ToolResultInput):
+            wire = tool_messages(message)
+            if len(wire) == 1:
+                return wire[0]
             raise UnsupportedInputError(
-                f"the {PROVIDER} backend does not support tools yet", provider=PROVIDER, input_type="tools"
+                "a tool message with several results is several wire messages; use to_chat_messages",
+                provider=PROVIDER,
+                input_type="tools",
             )
         elif isinstance(part, ImageInput):
             src = part.source
@@ -178,46 +216,40 @@ def from_chat_response(response: ChatCompletionResponse) -> GenerateResponse:
         outputs.append(ReasoningOutput(text=reasoning))
     if message.content:
         outputs.append(TextOutput(text=message.content))
-    outputs.extend(_tool_call(call, i) for i, call in enumerate(message.tool_calls or ()))
+    calls = [tool_call_output(call, i) for i, call in enumerate(message.tool_calls or ())]
+    outputs.extend(calls)
     return GenerateResponse(
         outputs=tuple(outputs),
-        finish_reason=finish_reason_from_wire(choice.finish_reason),
+        finish_reason=finish_reason_with_calls(choice.finish_reason, bool(calls)),
         usage=usage_from_wire(response.usage) if response.usage else None,
         model=response.model,
         response_id=response.id,
     )
 
 
-def _tool_call(call: ToolCall, position: int) -> ToolCallOutput:
-    function = call.function
-    name = function.name if function and function.name else ""
-    raw = function.arguments if function else None
-    arguments: dict[str, Any]
-    raw_text: str | None = None
-    if isinstance(raw, dict):
-        arguments = raw
-    elif not raw:
-        arguments = {}
-    else:
-        try:
-            parsed = json.loads(raw)
-        except ValueError:
-            parsed = None
-        # Local models often emit arguments that are not a JSON object; keep the text
-        # rather than lose it.
-        arguments = parsed if isinstance(parsed, dict) else {}
-        raw_text = None if isinstance(parsed, dict) else raw
-    return ToolCallOutput(id=call.id or f"call_{position}", name=name, arguments=arguments, raw_arguments=raw_text)
+def finish_reason_with_calls(value: str | None, has_calls: bool) -> FinishReason:
+    """The finish reason, ``TOOL_USE`` when the answer has tool calls and the server said ``stop``.
+
+    Some servers (Ollama, llama-cpp-python) end a turn of tool calls with ``stop``.
+
+    Examples:
+        >>> finish_reason_with_calls("stop", True), finish_reason_with_calls("length", True)
+        (<FinishReason.TOOL_USE: 'tool_use'>, <FinishReason.LENGTH: 'length'>)
+    """
+    reason = finish_reason_from_wire(value)
+    return FinishReason.TOOL_USE if has_calls and reason is FinishReason.STOP else reason
 
 
 _delta = StreamChunk.delta
 
 
-def chunk_to_stream_chunk(chunk: ChunkView) -> StreamChunk | None:
+def chunk_to_stream_chunk(chunk: ChunkView, calls: ToolCallAssembler | None = None) -> StreamChunk | None:
     """The text a wire chunk adds, as a :class:`StreamChunk`; ``None`` if it adds none.
 
     Finish reasons and usage are not read here: a stream reports them once, on its
     final chunk, after the server has sent everything (see :mod:`botticelli_server.streaming`).
+    Tool-call fragments go to ``calls`` and come back as ``tool_call_deltas``; without
+    ``calls`` they are ignored. A text-only chunk takes the same path as before tools existed.
 
     Examples:
         >>> chunk_to_stream_chunk({"choices": [{"delta": {"content": "Hi"}}]}).text
@@ -233,7 +265,15 @@ def chunk_to_stream_chunk(chunk: ChunkView) -> StreamChunk | None:
         return None
     text = delta.get("content") or ""
     reasoning = delta.get("reasoning_content") or delta.get("reasoning") or ""
+    if calls is not None and (delta.get("tool_calls") or delta.get("function_call")):
+        return _with_calls(text, reasoning, calls.feed(delta))
     if not text and not reasoning:
         return None
     # The parser has validated both as strings already; skip validating them again.
     return _delta(text, reasoning)
+
+
+def _with_calls(text: str, reasoning: str, deltas: tuple[ToolCallDelta, ...]) -> StreamChunk | None:
+    if not text and not reasoning and not deltas:
+        return None
+    return StreamChunk(text=text, reasoning=reasoning, tool_call_deltas=deltas)

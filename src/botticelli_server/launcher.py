@@ -218,13 +218,15 @@ class InferenceServer:
 
     @property
     def config(self) -> ServerConfig:
-        """A client configuration for this server.
+        """A client configuration for this server; its dialect is the preset's (``"openai"`` for a custom command).
 
         Raises:
             ConfigurationError: If the server has not become ready yet.
         """
         if not self._ready:
             raise ConfigurationError("the inference server is not ready; use 'async with' or await start()")
+        # A preset knows which server it starts; a custom command line gets the plain protocol,
+        # which needs no probe (ServerConfig(..., dialect="auto") asks the server instead).
         dialect = self._preset.dialect if self._preset is not None else "openai"
         values = {"dialect": dialect, "adapters": self.adapters}
         return ServerConfig(base_url=self.base_url, model=self.model_name, api_key=self._api_key, **values)

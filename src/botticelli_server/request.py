@@ -61,6 +61,10 @@ class ChatMessage(_Wire):
     role: str
     content: str | list[ContentPart] | None = None
     name: str | None = None
+    tool_calls: list[dict[str, Any]] | None = None
+    """On an assistant turn: the tool calls it made (see :mod:`botticelli_server.tools`)."""
+    tool_call_id: str | None = None
+    """On a ``tool`` message: the call whose result it carries."""
 
 
 class StreamOptions(_Wire):

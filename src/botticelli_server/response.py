@@ -146,11 +146,15 @@ class ModelList(_Wire):
 
 
 class DeltaView(TypedDict, total=False):
-    """The text fields of a chunk's delta, as :class:`ChunkView` reads them."""
+    """The fields of a chunk's delta that :class:`ChunkView` reads: text, and tool-call fragments."""
 
     content: str | None
     reasoning_content: str | None
     reasoning: str | None
+    tool_calls: Any
+    """Tool-call fragments, checked piece by piece by :mod:`botticelli_server.tool_stream`."""
+    function_call: Any
+    """The legacy single-call fragment some servers (llama-cpp-python) send as well."""
 
 
 class ChoiceView(TypedDict, total=False):

@@ -31,9 +31,10 @@ from pydantic import TypeAdapter, ValidationError
 from botticelli_core import FinishReason, StreamChunk, Usage
 from botticelli_error import ResponseDecodeError, StreamInterruptedError
 from botticelli_server.config import PROVIDER
-from botticelli_server.convert import chunk_to_stream_chunk, finish_reason_from_wire, usage_from_wire
+from botticelli_server.convert import chunk_to_stream_chunk, finish_reason_with_calls, usage_from_wire
 from botticelli_server.errors import stream_error
 from botticelli_server.response import ChatCompletionChunk, ChunkView, UsageInfo
+from botticelli_server.tool_stream import ToolCallAssembler
 from botticelli_transport import ServerSentEvent
 
 __all__ = ["StreamState"]
@@ -66,10 +67,12 @@ class StreamState:
         (True, <FinishReason.LENGTH: 'length'>)
     """
 
-    __slots__ = ("_parse", "done", "finish_reason", "model", "texts", "usage")
+    __slots__ = ("_parse", "calls", "done", "finish_reason", "model", "texts", "usage")
 
     def __init__(self) -> None:
         self._parse = _view_parser()
+        self.calls = ToolCallAssembler()
+        """The tool calls streamed so far (see :mod:`botticelli_server.tool_stream`)."""
         self.done = False
         self.finish_reason: str | None = None
         self.usage: dict[str, Any] | None = None
@@ -131,7 +134,7 @@ class StreamState:
         chunk = self.decode(event)
         if chunk is None:
             return None
-        out = chunk_to_stream_chunk(chunk)
+        out = chunk_to_stream_chunk(chunk, self.calls)
         if out is not None and out.text:
             self.texts.append(out.text)
         return out
@@ -188,9 +191,10 @@ class StreamState:
         )
 
     def final_chunk(self) -> StreamChunk:
-        """The last chunk of a finished stream: finish reason and usage, no new text."""
-        reason = finish_reason_from_wire(self.finish_reason) if self.finish_reason else FinishReason.OTHER
-        return StreamChunk(is_final=True, finish_reason=reason, usage=self.final_usage)
+        """The last chunk of a finished stream: finish reason, usage and the assembled tool calls, no new text."""
+        calls = self.calls.assembled() if self.calls else ()
+        reason = finish_reason_with_calls(self.finish_reason, bool(calls)) if self.finish_reason else FinishReason.OTHER
+        return StreamChunk(is_final=True, finish_reason=reason, usage=self.final_usage, tool_calls=calls)
 
 
 def _undecodable(data: bytes) -> Exception:

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from botticelli.config import find_config_file, load_settings, settings_from_dict
+from botticelli.provider import ModelProvider
 from botticelli_error import ConfigurationError
+from botticelli_server import ServerClient
 
 LOCAL_TOML = """
 [model]
@@ -244,3 +246,11 @@ def test_importing_the_settings_loads_no_backend() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_the_local_sections_dialect_reaches_the_client_config(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, LOCAL_TOML + 'dialect = "llama.cpp"\n'), env={})
+    assert settings.model.local.options["dialect"] == "llama.cpp"
+    client = ModelProvider(settings).create_client()
+    assert isinstance(client, ServerClient)
+    assert client.config.dialect == "llama.cpp"
