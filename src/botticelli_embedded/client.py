@@ -159,7 +159,7 @@ class EmbeddedModel:
     async def _chunks(self, kwargs: dict[str, Any], *, operation: Operation) -> AsyncGenerator[StreamChunk, None]:
         delivered: list[str] = []  # one entry per chunk handed out, even an empty final one
         engine_stream: EngineStream | None = None
-        with RequestLog(PROVIDER, operation, model=self.model_name) as entry:
+        with RequestLog(PROVIDER, operation, model=self.model_name, request=kwargs) as entry:
             try:
                 # Loading may be abandoned on cancellation: it completes in its thread and is kept.
                 await to_thread.run_sync(self._engine.load, abandon_on_cancel=True)
@@ -189,9 +189,14 @@ class EmbeddedModel:
                         ) from exc
                     if chunk is None:
                         continue
+                    if not delivered:
+                        entry.first_chunk_at = time.monotonic()
                     delivered.append(chunk.text)
                     if chunk.is_final:
                         entry.usage = chunk.usage
+                        entry.response_model = self.model_name
+                        if chunk.finish_reason is not None:
+                            entry.finish_reason = chunk.finish_reason.value
                         yield chunk
                         return
                     yield chunk

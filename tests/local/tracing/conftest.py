@@ -1,0 +1,66 @@
+"""An in-memory OpenTelemetry SDK, installed as the global providers for one test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from opentelemetry import metrics, trace
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import HistogramDataPoint, InMemoryMetricReader
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+
+@dataclass
+class Telemetry:
+    """What the tests read: the finished spans and the histogram points."""
+
+    exporter: InMemorySpanExporter
+    reader: InMemoryMetricReader
+
+    def spans(self) -> tuple[ReadableSpan, ...]:
+        return self.exporter.get_finished_spans()
+
+    def points(self, name: str) -> list[HistogramDataPoint]:
+        data = self.reader.get_metrics_data()
+        found: list[HistogramDataPoint] = []
+        if data is None:
+            return found
+        for resource in data.resource_metrics:
+            for scope in resource.scope_metrics:
+                for metric in scope.metrics:
+                    if metric.name == name:
+                        found.extend(p for p in metric.data.data_points if isinstance(p, HistogramDataPoint))
+        return found
+
+
+def _install(monkeypatch: pytest.MonkeyPatch, tracer: Any, meter: Any) -> None:
+    # The API lets a process set its global providers once; the tests swap the getters instead.
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: tracer)
+    monkeypatch.setattr(metrics, "get_meter_provider", lambda: meter)
+
+
+@pytest.fixture
+def telemetry(monkeypatch: pytest.MonkeyPatch) -> Iterator[Telemetry]:
+    exporter = InMemorySpanExporter()
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
+    reader = InMemoryMetricReader()
+    meter_provider = MeterProvider(metric_readers=[reader])
+    _install(monkeypatch, tracer_provider, meter_provider)
+    yield Telemetry(exporter, reader)
+    tracer_provider.shutdown()
+    meter_provider.shutdown()
+
+
+@pytest.fixture
+def metrics_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[InMemoryMetricReader]:
+    reader = InMemoryMetricReader()
+    meter_provider = MeterProvider(metric_readers=[reader])
+    _install(monkeypatch, trace.ProxyTracerProvider(), meter_provider)
+    yield reader
+    meter_provider.shutdown()
