@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import time
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context, metrics, trace
+from opentelemetry.metrics import _internal as _metrics_internal
 from opentelemetry.trace import ProxyTracerProvider, SpanKind, Status, StatusCode
 
 if TYPE_CHECKING:
@@ -127,6 +129,17 @@ class _Cache:
     instruments: _Instruments | None = None
 
 
+# The API's getters cost a few microseconds each (an environment look-up among them); with
+# nothing configured, the globals they read are still None, which is one attribute read.
+# A provider named by OTEL_PYTHON_*_PROVIDER is loaded by the getters themselves, so then
+# they are always asked.
+_GLOBALS_READABLE = (
+    hasattr(trace, "_TRACER_PROVIDER")
+    and hasattr(_metrics_internal, "_METER_PROVIDER")
+    and not {"OTEL_PYTHON_TRACER_PROVIDER", "OTEL_PYTHON_METER_PROVIDER"} & os.environ.keys()
+)
+
+
 def _unset(provider: object) -> bool:
     # The API hands out proxies until the application sets a provider: nothing would be exported.
     return isinstance(provider, ProxyTracerProvider) or type(provider).__name__ == "_ProxyMeterProvider"
@@ -134,6 +147,8 @@ def _unset(provider: object) -> bool:
 
 def start(entry: RequestLog) -> Trace | None:
     """Open the span of the request ``entry`` logs; ``None`` when no provider is configured."""
+    if _GLOBALS_READABLE and trace._TRACER_PROVIDER is None and _metrics_internal._METER_PROVIDER is None:
+        return None
     tracer_provider = trace.get_tracer_provider()
     meter_provider = metrics.get_meter_provider()
     traced = not _unset(tracer_provider)

@@ -13,8 +13,12 @@ import os
 from pathlib import Path
 
 import pytest
+from opentelemetry import trace
+from opentelemetry.metrics import _internal as metrics_internal
+from opentelemetry.util._once import Once
 
 from botticelli.cli import main as cli_main
+from botticelli.config import load_settings
 from botticelli.testing.__main__ import main as write_model
 
 from .canned import canned_server
@@ -37,6 +41,12 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("INFERENCE_SERVER_BASE_URL", "http://localhost:1234")
     monkeypatch.setenv("INFERENCE_SERVER_MODEL", "default")
     monkeypatch.setenv("GEMINI_API_KEY", "AIzaSy-canned-not-a-real-key-0123456789")
+    # docs/tracing.md sets the global tracer provider, which the API allows once per process:
+    # give each snippet a process that has none, and put the real one back after.
+    monkeypatch.setattr(trace, "_TRACER_PROVIDER", None)
+    monkeypatch.setattr(trace, "_TRACER_PROVIDER_SET_ONCE", Once())
+    monkeypatch.setattr(metrics_internal, "_METER_PROVIDER", None)
+    monkeypatch.setattr(metrics_internal, "_METER_PROVIDER_SET_ONCE", Once())
     return tmp_path
 
 
@@ -123,3 +133,14 @@ def test_a_failing_snippet_fails_its_test(sandbox: Path) -> None:
     broken = Snippet(ROOT / "README.md", 1, "python", "from botticelli import NoSuchThing\n")
     with canned_server(), pytest.raises(ImportError):
         run_python(broken)
+
+
+TOML_SNIPPETS = [s for path in documents() for s in parse(path) if s.lang == "toml" and s.kind is None]
+
+
+@pytest.mark.parametrize("snippet", TOML_SNIPPETS, ids=lambda s: s.id)
+def test_the_botticelli_toml_snippet_is_a_valid_configuration(snippet: Snippet, sandbox: Path) -> None:
+    path = sandbox / "botticelli.toml"
+    path.write_text(snippet.code, encoding="utf-8")
+    settings = load_settings(path, env={})
+    assert settings.model.provider in ("local", "gemini", "embedded", "hybrid")

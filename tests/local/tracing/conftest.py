@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from opentelemetry import metrics, trace
+from opentelemetry import trace
+from opentelemetry.metrics import _internal as metrics_internal
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import HistogramDataPoint, InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -39,9 +40,10 @@ class Telemetry:
 
 
 def _install(monkeypatch: pytest.MonkeyPatch, tracer: Any, meter: Any) -> None:
-    # The API lets a process set its global providers once; the tests swap the getters instead.
-    monkeypatch.setattr(trace, "get_tracer_provider", lambda: tracer)
-    monkeypatch.setattr(metrics, "get_meter_provider", lambda: meter)
+    # The API lets a process set its global providers once; the tests set the globals it
+    # keeps them in (which the getters return), and monkeypatch puts the old ones back.
+    monkeypatch.setattr(trace, "_TRACER_PROVIDER", tracer)
+    monkeypatch.setattr(metrics_internal, "_METER_PROVIDER", meter)
 
 
 @pytest.fixture
@@ -61,6 +63,6 @@ def telemetry(monkeypatch: pytest.MonkeyPatch) -> Iterator[Telemetry]:
 def metrics_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[InMemoryMetricReader]:
     reader = InMemoryMetricReader()
     meter_provider = MeterProvider(metric_readers=[reader])
-    _install(monkeypatch, trace.ProxyTracerProvider(), meter_provider)
+    _install(monkeypatch, None, meter_provider)
     yield reader
     meter_provider.shutdown()
