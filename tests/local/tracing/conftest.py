@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,17 +47,25 @@ def _install(monkeypatch: pytest.MonkeyPatch, tracer: Any, meter: Any) -> None:
     monkeypatch.setattr(metrics_internal, "_METER_PROVIDER", meter)
 
 
-@pytest.fixture
-def telemetry(monkeypatch: pytest.MonkeyPatch) -> Iterator[Telemetry]:
+@contextmanager
+def installed(monkeypatch: pytest.MonkeyPatch) -> Iterator[Telemetry]:
+    """An in-memory SDK as the global tracer and meter providers, for as long as the block lasts."""
     exporter = InMemorySpanExporter()
     tracer_provider = TracerProvider()
     tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
     reader = InMemoryMetricReader()
     meter_provider = MeterProvider(metric_readers=[reader])
-    _install(monkeypatch, tracer_provider, meter_provider)
-    yield Telemetry(exporter, reader)
+    with monkeypatch.context() as patch:
+        _install(patch, tracer_provider, meter_provider)
+        yield Telemetry(exporter, reader)
     tracer_provider.shutdown()
     meter_provider.shutdown()
+
+
+@pytest.fixture
+def telemetry(monkeypatch: pytest.MonkeyPatch) -> Iterator[Telemetry]:
+    with installed(monkeypatch) as found:
+        yield found
 
 
 @pytest.fixture
