@@ -27,6 +27,9 @@ INTERNAL: dict[str, set[str]] = {
     # The demo is run as ``python -m botticelli demo``; its functions are the command's own.
     "botticelli.demo": {"DemoReport", "Engine", "available_engines", "llama_cpp_server_available", "run_demo"},
     "botticelli.config.schema": {"validate_tables"},
+    # Imported by the request log only when opentelemetry-api is installed: re-exporting it
+    # from the package would import OpenTelemetry with botticelli_interface.
+    "botticelli_interface.tracing": {"Trace", "operation_name", "provider_name", "start"},
     # Each backend's conversions serve its own client; the wire-level API of the local server
     # is public (it has a wire-level client API), Gemini's and the embedded engine's are not.
     "botticelli_embedded.convert": {
