@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
+import anyio
 import httpx
 import pytest
 import respx
@@ -185,3 +188,28 @@ def test_with_no_provider_configured_a_request_opens_no_trace() -> None:
     # The fixtures are not used: the API's own proxies are what an unconfigured process has.
     with RequestLog("local", "generate", model="tiny") as entry:
         assert entry.trace is None
+
+
+class _StallingBody(httpx.AsyncByteStream):
+    """The first chunk of a stream, then nothing: the server went quiet."""
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield wire.sse(wire.OPENAI_STREAM[1])
+        await anyio.sleep_forever()
+
+
+async def test_a_cancelled_stream_ends_its_span_as_cancelled(telemetry: Telemetry) -> None:
+    received: list[str] = []
+    with respx.mock(assert_all_mocked=True) as mock:
+        mock.post(wire.CHAT_URL).mock(return_value=httpx.Response(200, headers=wire.SSE, stream=_StallingBody()))
+        async with make_client() as client:
+            with anyio.move_on_after(0.5):
+                async with client.generate_stream(REQUEST) as stream:
+                    async for chunk in stream:
+                        received.append(chunk.text)
+    assert received == ["I'm"]
+    (span,) = telemetry.spans()
+    attributes = dict(span.attributes or {})
+    assert attributes["botticelli.cancelled"] is True
+    assert "error.type" not in attributes
+    assert "gen_ai.response.time_to_first_chunk" in attributes
