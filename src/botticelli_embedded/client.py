@@ -175,7 +175,7 @@ class EmbeddedModel:
         engine_stream: EngineStream | None = None
         limit = current_call_options().total_timeout(None)
         deadline = None if limit is None else anyio.current_time() + limit
-        with RequestLog(PROVIDER, operation, model=self.model_name) as entry:
+        with RequestLog(PROVIDER, operation, model=self.model_name, request=kwargs) as entry:
             try:
                 # Loading may be abandoned on cancellation: it completes in its thread and is kept.
                 await _in_thread(self._engine.load, deadline, limit, abandon=True)
@@ -207,9 +207,14 @@ class EmbeddedModel:
                         ) from exc
                     if chunk is None:
                         continue
+                    if not delivered:
+                        entry.first_chunk_at = time.monotonic()
                     delivered.append(chunk.text)
                     if chunk.is_final:
                         entry.usage = chunk.usage
+                        entry.response_model = self.model_name
+                        if chunk.finish_reason is not None:
+                            entry.finish_reason = chunk.finish_reason.value
                         yield chunk
                         return
                     yield chunk

@@ -130,12 +130,13 @@ class GeminiClient:
         """
         model = self._model(request)
         body = dump_request(to_wire_request(request, max_request_bytes=self.config.max_request_bytes))
-        with RequestLog(PROVIDER, "generate", model=model) as entry:
+        with RequestLog(PROVIDER, "generate", model=model, request=request) as entry:
             async with self._reserve(model, request) as reservation:
                 result = await self._transport.request("POST", f"{_API}/{model}:generateContent", content=body)
                 entry.record(result)
                 response = to_response(parse_generate_response(result.content), request_id=result.request_id)
                 entry.usage = response.usage
+                entry.response_model, entry.finish_reason = response.model, response.finish_reason.value
                 if reservation is not None and response.usage is not None:
                     reservation.settle(response.usage.total_tokens)
             return response
@@ -155,7 +156,7 @@ class GeminiClient:
         return ManagedStream(self._stream(model, request, body))
 
     async def _stream(self, model: str, request: GenerateRequest, body: bytes) -> AsyncGenerator[StreamChunk, None]:
-        with RequestLog(PROVIDER, "generate_stream", model=model) as entry:
+        with RequestLog(PROVIDER, "generate_stream", model=model, request=request) as entry:
             async with (
                 self._reserve(model, request) as reservation,
                 self._transport.stream(
@@ -180,6 +181,8 @@ class GeminiClient:
                         exc.partial_text = decoder.text
                     raise
                 entry.usage = final.usage
+                if final.finish_reason is not None:
+                    entry.finish_reason = final.finish_reason.value
                 if reservation is not None and final.usage is not None:
                     reservation.settle(final.usage.total_tokens)
                 yield final

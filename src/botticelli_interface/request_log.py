@@ -5,6 +5,11 @@ the standard ``logging`` logger ``"botticelli"``, which is silent until the
 application enables it: a library must not print on its own. Nothing is imported or
 formatted while nobody listens, so logging costs nothing by default.
 
+The same entry is the one hook of tracing: when ``opentelemetry-api`` is installed
+(the ``otel`` extra) and the application configured a tracer or meter provider,
+:mod:`botticelli_interface.tracing` opens a span when the request begins and ends it
+with the entry's facts. Without the package nothing of OpenTelemetry is imported.
+
 Every backend, HTTP or in-process, logs through :class:`RequestLog`, so the event has
 one shape and one vocabulary: ``operation`` is the name of the method the caller
 called (``generate``, ``generate_stream``, ``chat_completion``,
@@ -17,13 +22,15 @@ import logging
 import sys
 import time
 from functools import cache
+from importlib.util import find_spec
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Protocol, Self
 
 from botticelli_error import BotticelliError
 
-if TYPE_CHECKING:  # an annotation only: logging a request does not load the response models
+if TYPE_CHECKING:  # annotations only: logging a request does not load the response models
     from botticelli_core import Usage
+    from botticelli_interface.tracing import Trace
 
 __all__ = ["LOGGER_NAME", "Operation", "Reply", "RequestLog", "log_event"]
 
@@ -64,6 +71,24 @@ class Reply(Protocol):
         ...
 
 
+# Looked up once: without the package, a request pays one global read for tracing.
+def _otel_installed() -> bool:
+    try:
+        return find_spec("opentelemetry.trace") is not None
+    except ModuleNotFoundError:  # not even the namespace package
+        return False
+
+
+_OTEL_INSTALLED = _otel_installed()
+
+
+@cache
+def _tracing_start() -> Any:
+    from botticelli_interface.tracing import start  # noqa: PLC0415 - OpenTelemetry loads with the first request
+
+    return start
+
+
 @cache
 def _stdlib_bridge() -> Any:
     import structlog  # noqa: PLC0415 - imported only once someone listens
@@ -99,7 +124,9 @@ class RequestLog:
     """Collects the facts of one request and logs ``botticelli.request`` once, when it ends.
 
     Use it as a context manager around the whole request; set the facts as they become
-    known (``status_code``, ``retries``, ``request_id``, ``usage``, ``model``). An
+    known (``status_code``, ``retries``, ``request_id``, ``usage``, ``model``, and for
+    tracing ``response_model``, ``finish_reason`` and, for a stream, ``first_chunk_at``,
+    which :meth:`record` of an open stream sets). An
     exception leaving the block is logged as the request's error, at WARNING. A stream
     the consumer stopped reading early (``GeneratorExit``) or a cancelled task is not a
     failure of the request: it is logged at INFO with ``cancelled=True``.
@@ -111,6 +138,8 @@ class RequestLog:
         provider: The backend's name (``"local"``, ``"gemini"``, ...).
         operation: The method that made the request.
         model: The model asked for, if known yet.
+        request: The request, read by tracing for its sampling parameters (``temperature``,
+            ``max_tokens``, ``top_p``, ``stop``, ``seed``...), and only then.
 
     Examples:
         >>> with RequestLog("local", "generate", model="tiny") as entry:
@@ -123,17 +152,24 @@ class RequestLog:
         "cancelled",
         "content",
         "error",
+        "finish_reason",
+        "first_chunk_at",
         "model",
         "operation",
         "provider",
+        "request",
         "request_id",
+        "response_model",
         "retries",
         "started",
         "status_code",
+        "trace",
         "usage",
     )
 
-    def __init__(self, provider: str, operation: Operation, *, model: str | None = None) -> None:
+    def __init__(
+        self, provider: str, operation: Operation, *, model: str | None = None, request: object | None = None
+    ) -> None:
         self.provider = provider
         self.operation = operation
         self.model = model
@@ -145,15 +181,31 @@ class RequestLog:
         self.cancelled = False
         self.content: dict[str, Any] | None = None
         """Prompt and output fields, set only when the user enabled content logging."""
+        self.request = request
+        self.response_model: str | None = None
+        """The model that answered, as the reply names it."""
+        self.finish_reason: str | None = None
+        """Why generation stopped, in the provider's words."""
+        self.first_chunk_at: float | None = None
+        """When a stream's first chunk arrived (``time.monotonic()``)."""
+        self.trace: Trace | None = None
         self.started = time.monotonic()
 
     def record(self, reply: Reply) -> None:
-        """Take the status, request id and retry count of a reply; retries add up over several replies."""
+        """Take the status, request id and retry count of a reply; retries add up over several replies.
+
+        A stream is recorded once the transport opened it, which is when its first item
+        arrived: the first call marks ``first_chunk_at``.
+        """
+        if self.first_chunk_at is None:
+            self.first_chunk_at = time.monotonic()
         self.status_code = reply.status_code
         self.request_id = reply.request_id
         self.retries += reply.retries
 
     def __enter__(self) -> Self:
+        if _OTEL_INSTALLED:
+            self.trace = _tracing_start()(self)
         return self
 
     def __exit__(
@@ -165,6 +217,10 @@ class RequestLog:
                 self.retries += exc.retries
         elif exc is not None:
             self.cancelled = True
+        trace = self.trace
+        if trace is not None:
+            self.trace = None
+            trace.end(self)
         self.emit()
 
     def emit(self) -> None:

@@ -373,7 +373,7 @@ class ServerClient:
         )
 
     def _log(self, operation: Operation, request: ChatCompletionRequest) -> RequestLog:
-        entry = RequestLog(PROVIDER, operation, model=request.model)
+        entry = RequestLog(PROVIDER, operation, model=request.model, request=request)
         if self.config.log_content:
             entry.content = {"messages": [m.model_dump(exclude_none=True) for m in request.messages]}
         return entry
@@ -386,6 +386,9 @@ class ServerClient:
             result = await self._transport.request("POST", _CHAT_PATH, content=request.to_json())
             entry.retries, entry.status_code, entry.request_id = result.retries, result.status_code, result.request_id
             response = parse_wire(ChatCompletionResponse, result.content, provider=PROVIDER, what="chat completion")
+            entry.response_model = response.model
+            if response.choices:
+                entry.finish_reason = response.choices[0].finish_reason
             if response.usage is not None:
                 entry.usage = usage_from_wire(response.usage)
             return response
@@ -417,6 +420,7 @@ class ServerClient:
                     raise
                 finally:
                     entry.model = state.model or request.model
+                    entry.response_model, entry.finish_reason = state.model, state.finish_reason
                     entry.usage = _usage_or_none(state)
                     if entry.content is not None and state.texts:
                         entry.content["output"] = state.text

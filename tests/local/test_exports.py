@@ -31,6 +31,9 @@ INTERNAL: dict[str, set[str]] = {
     # The provider's builder of autostarted clients, and the adapter-name checks of the config models.
     "botticelli.autostart": {"autostarted_client"},
     "botticelli_core.adapters": {"check_unique_names", "repeated_names"},
+    # Imported by the request log only when opentelemetry-api is installed: re-exporting it
+    # from the package would import OpenTelemetry with botticelli_interface.
+    "botticelli_interface.tracing": {"Trace", "operation_name", "provider_name", "start"},
     # Each backend's conversions serve its own client; the wire-level API of the local server
     # is public (it has a wire-level client API), Gemini's and the embedded engine's are not.
     "botticelli_embedded.convert": {
