@@ -91,7 +91,10 @@ async def run(pool: ReplicaPool, victim: InferenceServer, outcomes: Outcomes) ->
     async def guarded(index: int) -> None:
         async with limiter:
             await one_request(pool, index, outcomes)
-        if outcomes.done >= KILL_AFTER and not killed.is_set():
+        # The kill waits until every replica has answered once: a fresh server's first answer is
+        # slower than the others' tenth, and killing it before then would test nothing of spread.
+        served = all(s.successes > 0 for s in pool.stats().values())
+        if outcomes.done >= KILL_AFTER and served and not killed.is_set():
             killed.set()
             assert victim.pid is not None
             os.killpg(victim.pid, signal.SIGKILL)
@@ -106,6 +109,11 @@ async def test_three_replicas_share_the_load_survive_a_kill_and_readmit_it(tiny_
     try:
         with anyio.fail_after(240):
             await start_all(servers)
+        # One answer from each first: a fresh server's first answer takes far longer than its
+        # next ones, long enough for the others to finish the whole run before it replies.
+        for server in servers:
+            async with client_of(server) as warm:
+                await warm.generate(PROMPT)
         victim = servers[1]
         port = victim.port
         pool = ReplicaPool(*(client_of(s) for s in servers), eject_after=2, eject_cooldown=60.0, health_interval=0.5)
