@@ -80,11 +80,7 @@ class Walk:
                 self._log(logging.INFO, member, reason)
                 return member, permit
             skipped.append(member)
-            self.errors[member.name] = CircuitOpenError(
-                f"{member.name} is skipped: its circuit breaker is open",
-                provider=member.name,
-                retry_after=member.breaker.retry_in,
-            )
+            self.errors[member.name] = _skipped(member)
         first = self.members[0]
         self._log(logging.INFO, first, "breaker_open:" + ",".join(m.name for m in skipped))
         return first, None
@@ -103,14 +99,7 @@ class Walk:
             # Each permit is taken only now: a trial slot must not be held while another member runs.
             permit = member.breaker.acquire()
             if permit is None:
-                self.errors.setdefault(
-                    member.name,
-                    CircuitOpenError(
-                        f"{member.name} is skipped: its circuit breaker is open",
-                        provider=member.name,
-                        retry_after=member.breaker.retry_in,
-                    ),
-                )
+                self.errors.setdefault(member.name, _skipped(member))
                 continue
             self._log(logging.WARNING, member, f"fallback:{type(error).__name__}", failed_backend=failed.name)
             return member, permit
@@ -121,6 +110,19 @@ class Walk:
         if self.rules.exhausted is None or not self.rules.fallback_on(error):
             return error
         return self.rules.exhausted(dict(self.errors), error)
+
+    def next_or_raise(self, failed: Member, error: BotticelliError) -> tuple[Member, Permit | None]:
+        """The next member to try after ``failed`` raised ``error``.
+
+        When there is none, ``error`` is raised, or what the rules make of it (chained to ``error``).
+        """
+        step = self.after(failed, error)
+        if step is not None:
+            return step
+        final = self.final_error(error)
+        if final is error:
+            raise error
+        raise final from error
 
     def settle(self, attempt: Attempt, error: BotticelliError) -> None:
         """Settle ``attempt`` after ``error``: a breaker failure only if the error says the member is unwell."""
@@ -137,6 +139,15 @@ class Walk:
             operation=self.operation,
             **extra,
         )
+
+
+def _skipped(member: Member) -> CircuitOpenError:
+    """The error recorded for a member passed over because its breaker is open."""
+    return CircuitOpenError(
+        f"{member.name} is skipped: its circuit breaker is open",
+        provider=member.name,
+        retry_after=member.breaker.retry_in,
+    )
 
 
 async def generate_over(walk: Walk, request: GenerateRequest) -> GenerateResponse:
@@ -163,13 +174,7 @@ async def call_over(walk: Walk, call: Callable[[GenerativeModel], Awaitable[T]])
             response = await call(member.model)
         except BotticelliError as exc:
             walk.settle(attempt, exc)
-            step = walk.after(member, exc)
-            if step is None:
-                final = walk.final_error(exc)
-                if final is exc:
-                    raise
-                raise final from exc
-            member, permit = step
+            member, permit = walk.next_or_raise(member, exc)
             continue
         except BaseException:
             attempt.released()
@@ -199,13 +204,7 @@ async def stream_over(walk: Walk, request: GenerateRequest) -> AsyncGenerator[St
             # not keep a trial marked as running.
             walk.settle(attempt, exc)
             await _close(opened)
-            step = walk.after(member, exc)
-            if step is None:
-                final = walk.final_error(exc)
-                if final is exc:
-                    raise
-                raise final from exc
-            member, permit = step
+            member, permit = walk.next_or_raise(member, exc)
             continue
         except BaseException:
             attempt.released()
