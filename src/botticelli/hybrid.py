@@ -30,18 +30,17 @@ fallback, and one neither honours is refused (see :mod:`botticelli._feature_rout
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
 from types import TracebackType
 from typing import Self
-
-import anyio
 
 from botticelli import _hybrid_capabilities
 from botticelli._breaker import CircuitBreaker, Permit
 from botticelli._feature_routing import feature_route, union_of_features
 from botticelli._hybrid_capabilities import sized_route
 from botticelli._routing import HybridPolicy, Route, choose_route, counts_against_backend, falls_back_on
+from botticelli.routing._capabilities import close_all
 from botticelli.routing._chain import Rules, Walk, generate_over, stream_over
 from botticelli.routing._member import Member
 from botticelli_core import (
@@ -58,7 +57,6 @@ from botticelli_interface import (
     Feature,
     GenerativeModel,
     ManagedStream,
-    SupportsAclose,
     SupportsHealth,
     SupportsListModels,
 )
@@ -281,7 +279,7 @@ class HybridModel:
 
     async def aclose(self) -> None:
         """Close both backends (the second even if closing the first fails). Safe to call twice."""
-        await _close_all([b.aclose for b in (self.preferred, self.fallback) if isinstance(b, SupportsAclose)])
+        await close_all((self.preferred, self.fallback))
 
     async def __aenter__(self) -> Self:
         return self
@@ -293,15 +291,3 @@ class HybridModel:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
-
-
-async def _close_all(closers: list[Callable[[], Awaitable[None]]]) -> None:
-    error: BaseException | None = None
-    with anyio.CancelScope(shield=True):
-        for close in closers:
-            try:
-                await close()
-            except Exception as exc:  # noqa: BLE001 - the others must still be closed; re-raised below
-                error = error or exc
-    if error is not None:
-        raise error
