@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import shutil
 import subprocess
@@ -24,6 +25,7 @@ from typing import cast
 
 import measure
 from clients import FACTORIES, Case, Client, StreamFn, WholeFn
+from report import TARGET_STARTUP
 
 HERE = Path(__file__).resolve().parent
 # (adapter, case name, kind): the baselines first, each botticelli case after its baseline.
@@ -92,12 +94,38 @@ def _count(adapter: str, name: str, kind: str, base: str, calls: int) -> int:
     return int(match.group(1))
 
 
+def _program_instructions(code: str) -> int:
+    """Instructions of a whole fresh interpreter running ``code``, its bytecode already written."""
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([sys.executable, "-c", code], env=env, check=True)
+    cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c", code]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
+    match = _COLLECTED.search(done.stderr)
+    if done.returncode != 0 or match is None:
+        raise RuntimeError(f"callgrind failed: {done.stderr[-2000:]}")
+    return int(match.group(1))
+
+
+def _print_startup() -> None:
+    counts = {name: _program_instructions(code) for name, code in measure.STARTUP.items()}
+    base = counts[measure.STARTUP_BASELINE]
+    print("\nInstructions of a fresh interpreter running each start-up program, counted by callgrind.\n")
+    print("| program | instructions | x baseline | target |")
+    print("|---|---|---|---|")
+    for name, count in counts.items():
+        ratio = count / base
+        verdict = f"<= {TARGET_STARTUP:g}x: {'met' if ratio <= TARGET_STARTUP else 'MISSED'}"
+        print(f"| {name} | {count / 1e6:,.0f} M | {ratio:.2f}x | {verdict if name.startswith('botticelli') else ''} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chunks", type=int, default=64, help="content chunks per streamed reply")
     parser.add_argument("--streams", type=int, default=16, help="extra streams counted per case")
     parser.add_argument("--requests", type=int, default=64, help="extra whole requests counted per case")
-    parser.add_argument("--only", choices=sorted(set(BASELINES)), help="count only this kind of call")
+    parser.add_argument(
+        "--only", choices=sorted({*BASELINES, "startup"}), help="count only this kind of call, or start-up"
+    )
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -106,6 +134,10 @@ def main() -> None:
         return
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (Debian: apt-get install valgrind)")
+    if args.only in (None, "startup"):
+        _print_startup()
+        if args.only == "startup":
+            return
 
     rows: list[tuple[str, str, float]] = []
     with measure.canned_server(args.chunks) as server:

@@ -9,7 +9,7 @@ Examples:
 
 from typing import TYPE_CHECKING
 
-from botticelli_core._exports import lazy_exports
+from botticelli_error._exports import lazy_exports
 
 if TYPE_CHECKING:
     from botticelli_core._base import FrozenModel
@@ -21,14 +21,8 @@ if TYPE_CHECKING:
         DocumentInput,
         ImageInput,
         Input,
-        JsonOutput,
-        Output,
-        ReasoningOutput,
         TextInput,
-        TextOutput,
-        ToolCallDelta,
         ToolCallInput,
-        ToolCallOutput,
         ToolResultInput,
         VideoInput,
     )
@@ -36,6 +30,7 @@ if TYPE_CHECKING:
     from botticelli_core.media import MediaSource
     from botticelli_core.message import Message
     from botticelli_core.model_ref import ModelRef, ModelRefKind
+    from botticelli_core.output import JsonOutput, Output, ReasoningOutput, TextOutput, ToolCallDelta, ToolCallOutput
     from botticelli_core.request import GenerateRequest
     from botticelli_core.response import FinishReason, GenerateResponse, StreamChunk, Usage
     from botticelli_core.role import Role
@@ -94,25 +89,25 @@ _EXPORTS = {
     "HealthStatus": "botticelli_core.catalog",
     "ImageInput": "botticelli_core.content",
     "Input": "botticelli_core.content",
-    "JsonOutput": "botticelli_core.content",
+    "JsonOutput": "botticelli_core.output",
     "LoraAdapter": "botticelli_core.adapters",
     "MediaSource": "botticelli_core.media",
     "Message": "botticelli_core.message",
     "ModelInfo": "botticelli_core.catalog",
     "ModelRef": "botticelli_core.model_ref",
     "ModelRefKind": "botticelli_core.model_ref",
-    "Output": "botticelli_core.content",
-    "ReasoningOutput": "botticelli_core.content",
+    "Output": "botticelli_core.output",
+    "ReasoningOutput": "botticelli_core.output",
     "Requirement": "botticelli_core._section",
     "Role": "botticelli_core.role",
     "StreamChunk": "botticelli_core.response",
     "TextInput": "botticelli_core.content",
-    "TextOutput": "botticelli_core.content",
+    "TextOutput": "botticelli_core.output",
     "ThinkingConfig": "botticelli_core.thinking",
     "TokenCount": "botticelli_core.embedding",
-    "ToolCallDelta": "botticelli_core.content",
+    "ToolCallDelta": "botticelli_core.output",
     "ToolCallInput": "botticelli_core.content",
-    "ToolCallOutput": "botticelli_core.content",
+    "ToolCallOutput": "botticelli_core.output",
     "ToolChoice": "botticelli_core.tools",
     "ToolDefinition": "botticelli_core.tools",
     "ToolResultInput": "botticelli_core.content",

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator
 
-__all__ = ["NotBool", "UnicodeText", "check_unicode"]
+__all__ = ["NotBool", "UnicodeText", "check_unicode", "is_unicode"]
 
 
 def check_unicode(text: str) -> str:
@@ -44,6 +44,20 @@ def check_unicode(text: str) -> str:
             "Unicode text; the input was probably not UTF-8 (decode it as UTF-8 before building the request)"
         ) from None
     return text
+
+
+def is_unicode(text: str) -> bool:
+    r"""Whether :func:`check_unicode` accepts ``text``: it holds no lone surrogate.
+
+    Examples:
+        >>> is_unicode("héllo"), is_unicode("caf\udce9")
+        (True, False)
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _refuse_bool(value: Any) -> Any:

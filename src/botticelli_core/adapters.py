@@ -1,7 +1,5 @@
 """A LoRA adapter a server or engine loads next to its base model."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from typing import Annotated
 

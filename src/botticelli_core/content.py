@@ -1,6 +1,8 @@
-"""What goes into a message (inputs) and what comes out of a model (outputs)."""
+"""What goes into a message: text, media, tool calls and tool results.
 
-from __future__ import annotations
+What comes out of a model lives in :mod:`botticelli_core.output`, so that building a request
+never defines the response types.
+"""
 
 from typing import Annotated, Any, Literal
 
@@ -15,14 +17,8 @@ __all__ = [
     "DocumentInput",
     "ImageInput",
     "Input",
-    "JsonOutput",
-    "Output",
-    "ReasoningOutput",
     "TextInput",
-    "TextOutput",
-    "ToolCallDelta",
     "ToolCallInput",
-    "ToolCallOutput",
     "ToolResultInput",
     "VideoInput",
 ]
@@ -105,63 +101,3 @@ Input = Annotated[
     Field(discriminator="type"),
 ]
 """Any message input, told apart by its ``type`` field."""
-
-
-class TextOutput(FrozenModel):
-    """Answer text."""
-
-    type: Literal["text"] = "text"
-    text: str
-
-
-class ReasoningOutput(FrozenModel):
-    """A model's visible reasoning ("thoughts"), kept apart from the answer text."""
-
-    type: Literal["reasoning"] = "reasoning"
-    text: str
-
-
-class JsonOutput(FrozenModel):
-    """A structured (JSON) answer, already parsed."""
-
-    type: Literal["json"] = "json"
-    value: Any
-
-
-class ToolCallOutput(FrozenModel):
-    """A request by the model to call a tool.
-
-    ``id`` is the provider's call id, or one botticelli generated where the provider
-    sends none (Gemini), so results can be matched to calls.
-    """
-
-    type: Literal["tool_call"] = "tool_call"
-    id: str
-    name: str
-    arguments: dict[str, Any]
-    raw_arguments: str | None = None
-    """The arguments as the model wrote them, when they were not a JSON object."""
-    signature: str | None = None
-    """The provider's opaque signature of the call (Gemini's ``thoughtSignature``), to send
-    back with the call on the next turn."""
-
-
-class ToolCallDelta(FrozenModel):
-    """A fragment of a tool call as it streams: OpenAI-style servers send a call in pieces.
-
-    Fragments with the same ``index`` belong to one call; ``id`` and ``name`` come with the
-    first fragment, ``arguments`` is the next piece of the JSON text. The assembled calls
-    arrive on the final chunk as :attr:`StreamChunk.tool_calls`.
-    """
-
-    index: int = Field(ge=0)
-    id: str | None = None
-    name: str | None = None
-    arguments: str = ""
-
-
-Output = Annotated[
-    TextOutput | ReasoningOutput | JsonOutput | ToolCallOutput,
-    Field(discriminator="type"),
-]
-"""Any model output, told apart by its ``type`` field."""

@@ -1,7 +1,5 @@
 """Where the bytes of an image, audio clip, video or document come from."""
 
-from __future__ import annotations
-
 import base64 as _b64
 import binascii
 from typing import Self
@@ -44,17 +42,17 @@ class MediaSource(FrozenModel):
         return self
 
     @classmethod
-    def from_url(cls, url: str) -> MediaSource:
+    def from_url(cls, url: str) -> "MediaSource":
         """A source the provider fetches itself (``https://...``, ``gs://...``, a file URI)."""
         return cls(url=url)
 
     @classmethod
-    def from_base64(cls, data: str) -> MediaSource:
+    def from_base64(cls, data: str) -> "MediaSource":
         """A source given as standard base64 text."""
         return cls(base64=data)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> MediaSource:
+    def from_bytes(cls, data: bytes) -> "MediaSource":
         """A source given as raw bytes."""
         return cls(data=data)
 

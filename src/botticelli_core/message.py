@@ -1,7 +1,5 @@
 """A turn of a conversation."""
 
-from __future__ import annotations
-
 import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -9,6 +7,7 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from botticelli_core._base import FrozenModel
+from botticelli_core._text import is_unicode
 from botticelli_core.content import Input, TextInput, ToolCallInput, ToolResultInput
 from botticelli_core.role import Role
 from botticelli_error import ConfigurationError
@@ -58,22 +57,22 @@ class Message(FrozenModel):
             )
 
     @classmethod
-    def system(cls, content: str | Sequence[Input]) -> Message:
+    def system(cls, content: str | Sequence[Input]) -> "Message":
         """A system (instruction) message."""
-        return cls(role=Role.SYSTEM, content=_as_inputs(content))
+        return _text_message(Role.SYSTEM, content) or cls(role=Role.SYSTEM, content=_as_inputs(content))
 
     @classmethod
-    def user(cls, content: str | Sequence[Input]) -> Message:
+    def user(cls, content: str | Sequence[Input]) -> "Message":
         """A user message: a string, or a list of text and media inputs."""
-        return cls(role=Role.USER, content=_as_inputs(content))
+        return _text_message(Role.USER, content) or cls(role=Role.USER, content=_as_inputs(content))
 
     @classmethod
-    def assistant(cls, content: str | Sequence[Input]) -> Message:
+    def assistant(cls, content: str | Sequence[Input]) -> "Message":
         """An earlier reply of the model, for multi-turn history."""
-        return cls(role=Role.ASSISTANT, content=_as_inputs(content))
+        return _text_message(Role.ASSISTANT, content) or cls(role=Role.ASSISTANT, content=_as_inputs(content))
 
     @classmethod
-    def from_response(cls, response: GenerateResponse) -> Message:
+    def from_response(cls, response: "GenerateResponse") -> "Message":
         """The assistant turn for a response, to put in the history of the next request.
 
         It carries the answer text and every tool call, with the provider's call
@@ -101,7 +100,7 @@ class Message(FrozenModel):
     @classmethod
     def tool_result(
         cls, tool_call_id: str, content: object, *, name: str | None = None, is_error: bool = False
-    ) -> Message:
+    ) -> "Message":
         """A ``tool`` message with what running one tool call returned.
 
         ``content`` is sent as text: a string as it is, anything else JSON-encoded.
@@ -130,6 +129,21 @@ class Message(FrozenModel):
     def text(self) -> str:
         """The message's text inputs joined, ignoring media."""
         return "".join(part.text for part in self.content if isinstance(part, TextInput))
+
+
+def _text_message(role: Role, content: object) -> Message | None:
+    """The message for one text, built without pydantic's validator; ``None`` if it needs one.
+
+    A single ``str`` that encodes as UTF-8 is exactly what validation would accept
+    unchanged, so building it directly gives an equal message (same fields, same fields
+    set) without building the validators of every input type: that is most of what the
+    first request of a program costs. Anything else, including text that
+    :func:`~botticelli_core._text.check_unicode` refuses, goes through validation, which
+    raises the usual error.
+    """
+    if type(content) is not str or not is_unicode(content):
+        return None
+    return Message.model_construct(role=role, content=(TextInput.model_construct(text=content),))
 
 
 def _as_inputs(content: object) -> tuple[Input, ...]:

@@ -1,7 +1,5 @@
 """A provider-neutral generation request."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
@@ -103,7 +101,7 @@ class GenerateRequest(FrozenModel):
         return stop
 
     @classmethod
-    def from_prompt(cls, prompt: str, *, system: str | None = None, **params: object) -> GenerateRequest:
+    def from_prompt(cls, prompt: str, *, system: str | None = None, **params: object) -> "GenerateRequest":
         """A one-turn request from a prompt (and an optional system instruction).
 
         Raises:
@@ -118,4 +116,8 @@ class GenerateRequest(FrozenModel):
                 )
         messages = [Message.system(system)] if system else []
         messages.append(Message.user(prompt))
+        if not params:
+            # Messages are valid already, and nothing else is set: validation would return
+            # them unchanged, so the request is built without building its validator.
+            return cls.model_construct(messages=tuple(messages))
         return cls.model_validate({"messages": messages, **params})

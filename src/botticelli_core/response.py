@@ -8,7 +8,7 @@ from typing import TypeVar
 from pydantic import BaseModel, Field, ValidationError
 
 from botticelli_core._base import FrozenModel
-from botticelli_core.content import JsonOutput, Output, ReasoningOutput, TextOutput, ToolCallDelta, ToolCallOutput
+from botticelli_core.output import JsonOutput, Output, ReasoningOutput, TextOutput, ToolCallDelta, ToolCallOutput
 from botticelli_error import OutputValidationError
 
 M = TypeVar("M", bound=BaseModel)

@@ -1,7 +1,5 @@
 """How much a model may think before it answers, and whether its thoughts come back."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import Field

@@ -1,7 +1,5 @@
 """Tools a model may call: their declarations, and how a request says which one to use."""
 
-from __future__ import annotations
-
 import inspect
 from collections.abc import Callable
 from typing import Annotated, Any, cast
@@ -63,7 +61,7 @@ class ToolDefinition(FrozenModel):
     @classmethod
     def from_model(
         cls, model: type[BaseModel], *, name: str | None = None, description: str | None = None
-    ) -> ToolDefinition:
+    ) -> "ToolDefinition":
         """A tool whose arguments are the fields of a pydantic model.
 
         The name defaults to the model's class name and the description to its docstring.
@@ -84,7 +82,7 @@ class ToolDefinition(FrozenModel):
     @classmethod
     def from_function(
         cls, function: Callable[..., Any], *, name: str | None = None, description: str | None = None
-    ) -> ToolDefinition:
+    ) -> "ToolDefinition":
         """A tool from a typed Python function: its parameters become the argument schema.
 
         The name defaults to the function's name and the description to the first paragraph

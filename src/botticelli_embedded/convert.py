@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 from botticelli_core import FinishReason, GenerateRequest, GenerateResponse, StreamChunk, TextInput, Usage
-from botticelli_core.content import Output, ReasoningOutput, TextOutput
+from botticelli_core.output import Output, ReasoningOutput, TextOutput
 from botticelli_embedded._features import feature_options
 from botticelli_embedded.config import PROVIDER
 from botticelli_error import UnsupportedInputError

@@ -10,7 +10,7 @@ the class and show the attributes::
         ├── ModelNotCachedError     offline (HF_HUB_OFFLINE) and no cached copy
         └── ModelChecksumError      the bytes received do not hash to what the hub announced
 
-No message carries the token: it is registered with :mod:`botticelli_error.scrub` before
+No message carries the token: it is registered with :mod:`botticelli_error.scrubbing` before
 any request is made.
 """
 

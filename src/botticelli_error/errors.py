@@ -26,7 +26,7 @@ Callers branch on attributes, never on message text: ``retryable``,
 ``kind`` is derived from the class (one source of truth): it names the branch of the
 tree above an error belongs to, for callers that log or count errors by category.
 
-A registered secret (see :mod:`botticelli_error.scrub`) never appears in any text
+A registered secret (see :mod:`botticelli_error.scrubbing`) never appears in any text
 field: each is scrubbed as it is set, in :meth:`BotticelliError.__setattr__`, so no
 code path that builds or edits an error can skip it.
 """
@@ -36,7 +36,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from botticelli_error.scrub import scrub
+from botticelli_error.scrubbing import scrub
 
 __all__ = [
     "APIStatusError",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from botticelli_error.errors import ServerUnavailableError
-from botticelli_error.scrub import scrub
+from botticelli_error.scrubbing import scrub
 
 __all__ = ["ServerCrashedError"]
 

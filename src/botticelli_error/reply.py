@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from botticelli_error.errors import BotticelliError
-from botticelli_error.request_id import request_id
+from botticelli_error.request_ids import request_id
 from botticelli_error.status import error_class_for_status, is_retryable_status
 
 __all__ = ["ErrorResponse", "error_for_status", "loads_json"]

@@ -2,7 +2,7 @@
 
 from typing import TYPE_CHECKING
 
-from botticelli_core._exports import lazy_exports
+from botticelli_error._exports import lazy_exports
 
 if TYPE_CHECKING:
     from botticelli_interface.capabilities import (

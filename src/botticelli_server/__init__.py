@@ -12,7 +12,7 @@ Examples:
 
 from typing import TYPE_CHECKING
 
-from botticelli_core._exports import lazy_exports
+from botticelli_error._exports import lazy_exports
 
 if TYPE_CHECKING:
     from botticelli_server.adapters import adapter_features, select_adapter

@@ -17,8 +17,6 @@ from botticelli_error import BotticelliError, InputTooLongError, ResponseDecodeE
 from botticelli_interface.request_log import Operation, RequestLog
 from botticelli_interface.stream import ManagedStream
 from botticelli_server.config import PROVIDER, ServerConfig
-from botticelli_server.errors import error_from_response
-from botticelli_transport import HttpTransport
 
 # Building a client loads only its settings and its transport: the conversions, the wire and
 # response models, the stream reader, embeddings and token counting are imported by the first
@@ -41,7 +39,7 @@ if TYPE_CHECKING:
     from botticelli_server.response import ChatCompletionChunk, ChatCompletionResponse
     from botticelli_server.streaming import StreamState
     from botticelli_server.tokens import TokenizerProbe
-    from botticelli_transport import ServerSentEvent
+    from botticelli_transport import HttpTransport, ServerSentEvent
 
 __all__ = ["ServerClient"]
 
@@ -72,9 +70,19 @@ class ServerClient:
 
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
-        self._transport = HttpTransport(config.http_settings(), error_mapper=error_from_response)
+        self._settings = config.http_settings()
+        self._settings.register_secrets(self)
         # None until first needed, and for "auto" until the server has been asked (see dialect()).
         self._dialect: Dialect | None = None
+
+    @cached_property
+    def _transport(self) -> HttpTransport:
+        # Built on first use: making a client is then only validating its settings, and a
+        # program's start-up does not load the HTTP machinery (docs/performance.md).
+        from botticelli_server.errors import error_from_response  # noqa: PLC0415
+        from botticelli_transport import HttpTransport  # noqa: PLC0415
+
+        return HttpTransport(self._settings, error_mapper=error_from_response)
 
     @cached_property
     def _tokenizer(self) -> TokenizerProbe:

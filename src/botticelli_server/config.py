@@ -1,7 +1,5 @@
 """Settings of the local-server backend, from code or from the environment."""
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal, Self
 

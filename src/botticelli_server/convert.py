@@ -19,7 +19,8 @@ from botticelli_core import (
     ToolCallDelta,
     Usage,
 )
-from botticelli_core.content import Output, ToolCallInput, ToolResultInput
+from botticelli_core.content import ToolCallInput, ToolResultInput
+from botticelli_core.output import Output
 from botticelli_error import ResponseDecodeError, UnsupportedInputError
 from botticelli_interface.capabilities import Feature, require_features
 from botticelli_server.adapters import adapter_features, select_adapter

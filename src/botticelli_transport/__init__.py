@@ -8,7 +8,7 @@ scrubbing) is :mod:`botticelli_error`'s.
 
 from typing import TYPE_CHECKING
 
-from botticelli_core._exports import lazy_exports
+from botticelli_error._exports import lazy_exports
 
 if TYPE_CHECKING:
     from botticelli_transport._http import ErrorMapper, HttpResult, HttpTransport

@@ -22,8 +22,6 @@ from botticelli_error import (
     TransportError,
     error_for_status,
     redact_url,
-    register_secret,
-    register_url_credentials,
     request_id,
 )
 from botticelli_transport._deadline import call_limits, deadline_after, min_limit, or_limit, remaining, timeout_scope
@@ -82,11 +80,8 @@ class HttpTransport:
     ) -> None:
         self.settings = settings
         self._errors = ReplyErrors(settings, error_mapper)
-        # Registered before anything is sent, so no error built from a reply can show them;
-        # released when this transport is garbage collected.
-        for secret in settings.secrets():
-            register_secret(secret, setting=f"the {settings.provider} api_key", owner=self)
-        register_url_credentials(settings.base_url, setting="base_url", owner=self)
+        # Released when this transport is garbage collected.
+        settings.register_secrets(self)
         # Every body botticelli sends is JSON: a client-wide header costs nothing per request,
         # where a per-request one makes httpx merge two header sets on every call.
         headers = {"content-type": "application/json", "accept-encoding": ACCEPT_ENCODING, **settings.headers}

@@ -5,8 +5,6 @@ backend's configuration includes it, and :class:`HttpSettings` adds what the bac
 computes (its provider name and headers).
 """
 
-from __future__ import annotations
-
 import ipaddress
 import re
 from collections.abc import Mapping
@@ -15,7 +13,7 @@ from urllib.parse import SplitResult, urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
 
-from botticelli_error import redact_url
+from botticelli_error import redact_url, register_secret, register_url_credentials
 
 __all__ = [
     "DEFAULT_BACKOFF_INITIAL",
@@ -177,7 +175,7 @@ class HttpSettings(TransportOptions):
     @classmethod
     def from_config(
         cls, config: BaseModel, *, provider: str, secret_headers: Mapping[str, SecretStr] | None = None
-    ) -> HttpSettings:
+    ) -> "HttpSettings":
         """Transport settings from a backend's configuration.
 
         Every :class:`TransportOptions` field the configuration has is copied, so a
@@ -213,3 +211,13 @@ class HttpSettings(TransportOptions):
         if password:
             values.append(password)
         return tuple(v for v in values if v)
+
+    def register_secrets(self, owner: object) -> None:
+        """Scrub :meth:`secrets` and the base URL's credentials from every error while ``owner`` lives.
+
+        Whatever holds these settings registers them before anything is sent, so no error
+        built from a reply, or raised before the first call, can show them.
+        """
+        for secret in self.secrets():
+            register_secret(secret, setting=f"the {self.provider} api_key", owner=owner)
+        register_url_credentials(self.base_url, setting="base_url", owner=owner)

@@ -10,9 +10,14 @@ import pytest
 
 # What a program that builds a client and a request never needs until it sends one: the
 # conversions, wire and response models, the stream reader, embeddings, token counting, the
-# launcher, the transport's stream loop and SSE decoder, and anyio (asyncio programs only).
+# launcher, the transport itself (and so httpx), the response and output types, the errors
+# of downloads, routing and server processes, and anyio (asyncio programs only).
 NOT_LOADED = (
     "anyio",
+    "botticelli_core.output",
+    "botticelli_error.download",
+    "botticelli_error.lifecycle",
+    "botticelli_error.routing",
     "botticelli_core.catalog",
     "botticelli_core.embedding",
     "botticelli_core.response",
@@ -25,9 +30,11 @@ NOT_LOADED = (
     "botticelli_server.response",
     "botticelli_server.streaming",
     "botticelli_server.tokens",
+    "botticelli_transport._http",
     "botticelli_transport._stream",
     "botticelli_transport._watchdog",
     "botticelli_transport.sse",
+    "httpx",
     "httpx_sse",
     "pydantic.type_adapter",
 )
@@ -53,8 +60,18 @@ def test_a_usable_client_does_not_load(loaded: set[str], module: str) -> None:
     assert module not in loaded
 
 
-def test_a_usable_client_loads_its_settings_and_transport(loaded: set[str]) -> None:
-    assert {"botticelli_server.client", "botticelli_server.config", "botticelli_transport._http"} <= loaded
+def test_a_usable_client_loads_its_settings(loaded: set[str]) -> None:
+    assert {"botticelli_server.client", "botticelli_server.config", "botticelli_transport.settings"} <= loaded
+
+
+def test_a_prompt_only_request_builds_no_validator() -> None:
+    code = PROGRAM.replace(
+        "print(json.dumps(sorted(sys.modules)))",
+        "from botticelli_core import Message, TextInput\n"
+        "print(GenerateRequest.__pydantic_complete__, Message.__pydantic_complete__, TextInput.__pydantic_complete__)",
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "False", "False"]
 
 
 def test_embedding_wire_models_defer_their_schemas() -> None:
