@@ -160,10 +160,13 @@ class ServerClient:
             UnsupportedInputError: The request uses a feature the server's dialect lacks.
             BotticelliError: A typed error: bad request, server unavailable, timeout...
         """
-        from botticelli_server.convert import from_chat_response  # noqa: PLC0415
+        from botticelli_server._completion import read_completion  # noqa: PLC0415
 
-        wire = self._chat_request(request, dialect=await self.dialect())
-        return from_chat_response(await self._complete(wire, "generate"))
+        body, fields = self._body(request, await self.dialect())
+        with self._log("generate", fields["model"], fields, fields["messages"]) as entry:
+            result = await self._transport.request("POST", _CHAT_PATH, content=body)
+            entry.retries, entry.status_code, entry.request_id = result.retries, result.status_code, result.request_id
+            return read_completion(result.content, entry)
 
     def generate_stream(self, request: GenerateRequest) -> ManagedStream[StreamChunk]:
         """Stream an answer; the last chunk has ``is_final``, the finish reason and usage.
@@ -283,7 +286,7 @@ class ServerClient:
         from botticelli_core import Usage  # noqa: PLC0415
 
         wire = self._chat_request(request, dialect=await self.dialect())
-        with self._log("count_tokens", wire) as entry:
+        with self._log_wire("count_tokens", wire) as entry:
 
             async def post(path: str, body: dict[str, Any]) -> bytes:
                 content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
@@ -372,17 +375,34 @@ class ServerClient:
             adapters=config.adapters,
         )
 
-    def _log(self, operation: Operation, request: ChatCompletionRequest) -> RequestLog:
-        entry = RequestLog(PROVIDER, operation, model=request.model, request=request)
+    def _body(self, request: GenerateRequest, dialect: Dialect) -> tuple[bytes, dict[str, Any]]:
+        """The JSON body of a non-streamed ``request``, and its fields (for the log and tracing)."""
+        if request.adapter is None:
+            from botticelli_server._body import chat_body  # noqa: PLC0415
+
+            return chat_body(request, default_model=self.config.model, dialect=dialect)
+        # An adapter rewrites the whole request (see botticelli_server.adapters): through the wire model.
+        wire = self._chat_request(request, dialect=dialect)
+        return wire.to_json(), wire.model_dump(exclude_none=True)
+
+    def _log(
+        self, operation: Operation, model: str, request: object, messages: Sequence[BaseModel | dict[str, Any]]
+    ) -> RequestLog:
+        entry = RequestLog(PROVIDER, operation, model=model, request=request)
         if self.config.log_content:
-            entry.content = {"messages": [m.model_dump(exclude_none=True) for m in request.messages]}
+            entry.content = {
+                "messages": [m.model_dump(exclude_none=True) if isinstance(m, BaseModel) else m for m in messages]
+            }
         return entry
+
+    def _log_wire(self, operation: Operation, request: ChatCompletionRequest) -> RequestLog:
+        return self._log(operation, request.model, request, request.messages)
 
     async def _complete(self, request: ChatCompletionRequest, operation: Operation) -> ChatCompletionResponse:
         from botticelli_server.convert import usage_from_wire  # noqa: PLC0415
         from botticelli_server.response import ChatCompletionResponse  # noqa: PLC0415
 
-        with self._log(operation, request) as entry:
+        with self._log_wire(operation, request) as entry:
             result = await self._transport.request("POST", _CHAT_PATH, content=request.to_json())
             entry.retries, entry.status_code, entry.request_id = result.retries, result.status_code, result.request_id
             response = parse_wire(ChatCompletionResponse, result.content, provider=PROVIDER, what="chat completion")
@@ -403,7 +423,7 @@ class ServerClient:
         """Both streams: the items ``decode`` makes of the events, then ``final(state)`` once the stream ended well."""
         from botticelli_server.streaming import StreamState  # noqa: PLC0415
 
-        with self._log(operation, request) as entry:
+        with self._log_wire(operation, request) as entry:
             async with self._transport.stream(
                 _CHAT_PATH, content=request.to_json(), reader=StreamState, decode=decode
             ) as stream:
