@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
 from functools import cached_property
@@ -13,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 from pydantic import BaseModel
 
 from botticelli_core._base import parse_wire
-from botticelli_error import BotticelliError, InputTooLongError, ResponseDecodeError, StreamError, redact_url
+from botticelli_error import ResponseDecodeError, StreamError, redact_url
 from botticelli_interface.request_log import Operation, RequestLog
 from botticelli_interface.stream import ManagedStream
 from botticelli_server.config import PROVIDER, ServerConfig
@@ -36,7 +35,7 @@ if TYPE_CHECKING:
     )
     from botticelli_interface import Feature
     from botticelli_server.dialect import Dialect
-    from botticelli_server.embeddings import EmbeddingList, Pooling
+    from botticelli_server.embeddings import Pooling
     from botticelli_server.request import ChatCompletionRequest
     from botticelli_server.response import ChatCompletionChunk, ChatCompletionResponse
     from botticelli_server.streaming import StreamState
@@ -49,10 +48,6 @@ M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 
 _CHAT_PATH = "/v1/chat/completions"
-_MODELS_PATH = "/v1/models"
-_EMBEDDINGS_PATH = "/v1/embeddings"
-_HEALTH_PATH = "/health"
-_HEALTH_TIMEOUT = 5.0
 
 
 class ServerClient:
@@ -224,53 +219,17 @@ class ServerClient:
             TruncationUnsupportedError: ``truncate=True``, and the server refused an input as too long.
             BotticelliError: Any other typed error.
         """
-        from botticelli_core import EmbedResponse  # noqa: PLC0415
-        from botticelli_server.embeddings import (  # noqa: PLC0415
-            TRUNCATE_TO_CONTEXT,
-            EmbeddingRequest,
-            assemble,
-            embed_batches,
-            parse_embeddings,
-            untruncated,
-            vectors_of,
+        from botticelli_server._embed import embed  # noqa: PLC0415
+
+        return await embed(
+            self._transport,
+            self.config,
+            texts,
+            model=model,
+            dimensions=dimensions,
+            pooling=pooling,
+            truncate=truncate,
         )
-
-        name = model or self.config.embedding_model or self.config.model
-        pool = pooling or self.config.embed_pooling
-        if not texts:
-            return EmbedResponse(vectors=[], model=name)
-
-        async def send(batch: list[str]) -> EmbeddingList:
-            wire = EmbeddingRequest(
-                model=name,
-                input=batch,
-                dimensions=dimensions,
-                truncate_prompt_tokens=TRUNCATE_TO_CONTEXT if truncate else None,
-            )
-            result = await self._transport.request("POST", _EMBEDDINGS_PATH, content=wire.to_json())
-            entry.record(result)
-            return parse_embeddings(result.content)
-
-        with RequestLog(PROVIDER, "embed", model=name) as entry:
-            if self.config.log_content:
-                entry.content = {"input": list(texts)}
-            try:
-                batches = await embed_batches(
-                    texts, send, batch_size=self.config.embed_batch_size, concurrency=self.config.embed_concurrency
-                )
-            except InputTooLongError as exc:
-                if not truncate:
-                    raise
-                raise untruncated(exc) from None
-            size = self.config.embed_batch_size
-            vectors = [
-                vector
-                for start, reply in batches
-                for vector in vectors_of(reply, min(size, len(texts) - start), pooling=pool, offset=start)
-            ]
-            response = assemble([reply for _, reply in batches], vectors, name)
-            entry.usage = response.usage
-            return response
 
     async def count_tokens(self, request: GenerateRequest) -> TokenCount:
         """The prompt tokens of ``request``, through the server's tokenize endpoint.
@@ -324,11 +283,9 @@ class ServerClient:
 
     async def list_models(self) -> list[ModelInfo]:
         """``GET /v1/models``: the models the server offers."""
-        from botticelli_server.response import ModelList  # noqa: PLC0415
+        from botticelli_server._probes import list_models  # noqa: PLC0415
 
-        result = await self._transport.request("GET", _MODELS_PATH)
-        listing = parse_wire(ModelList, result.content, provider=PROVIDER, what="model list")
-        return [_model_info(entry.model_dump()) for entry in listing.data]
+        return await list_models(self._transport)
 
     async def health(self) -> HealthStatus:
         """Whether the server can take requests, without generating anything.
@@ -338,25 +295,9 @@ class ServerClient:
         503 "Loading model") is ``ready=False, status="loading"``; one that cannot be
         reached is ``status="unreachable"``. Never raises for a down server.
         """
-        from botticelli_core import HealthStatus  # noqa: PLC0415
+        from botticelli_server._probes import health  # noqa: PLC0415
 
-        started = time.monotonic()
-        try:
-            await self._transport.request("GET", _HEALTH_PATH, retry=False, total_timeout=_HEALTH_TIMEOUT)
-        except BotticelliError as exc:
-            if exc.status_code in (404, 405):
-                return await self._health_from_models(started)
-            return _unhealthy(exc, started)
-        return HealthStatus(ready=True, status="ok", latency_s=time.monotonic() - started)
-
-    async def _health_from_models(self, started: float) -> HealthStatus:
-        from botticelli_core import HealthStatus  # noqa: PLC0415
-
-        try:
-            await self._transport.request("GET", _MODELS_PATH, retry=False, total_timeout=_HEALTH_TIMEOUT)
-        except BotticelliError as exc:
-            return _unhealthy(exc, started)
-        return HealthStatus(ready=True, status="ok", latency_s=time.monotonic() - started)
+        return await health(self._transport)
 
     # -- the shell every call goes through -------------------------------------------
 
@@ -451,29 +392,3 @@ def _usage_or_none(state: StreamState) -> Usage | None:
         return state.final_usage
     except ResponseDecodeError:
         return None
-
-
-def _model_info(entry: dict[str, Any]) -> ModelInfo:
-    from botticelli_core import ModelInfo  # noqa: PLC0415
-
-    meta = entry.get("meta")
-    context = entry.get("max_model_len") or (meta.get("n_ctx_train") if isinstance(meta, dict) else None)
-    status = entry.get("status")
-    return ModelInfo(
-        id=entry["id"],
-        owned_by=entry.get("owned_by"),
-        status=status if isinstance(status, str) else None,
-        context_length=context if isinstance(context, int) else None,
-        details={k: v for k, v in entry.items() if k not in ("id", "owned_by", "object")},
-    )
-
-
-def _unhealthy(error: BotticelliError, started: float) -> HealthStatus:
-    from botticelli_core import HealthStatus  # noqa: PLC0415
-
-    latency = time.monotonic() - started
-    if error.status_code == 503:
-        return HealthStatus(ready=False, status="loading", detail=error.server_message, latency_s=latency)
-    if error.status_code is None:
-        return HealthStatus(ready=False, status="unreachable", detail=error.message, latency_s=latency)
-    return HealthStatus(ready=False, status="unavailable", detail=error.message, latency_s=latency)
