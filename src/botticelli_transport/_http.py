@@ -182,9 +182,9 @@ class HttpTransport:
         provider = self.settings.provider
 
         async def exchange() -> tuple[httpx.Response, bytes]:
-            response = await self._client.send(
-                self._client.build_request(method, path, content=content, params=params), stream=True
-            )
+            client = self._client
+            request = client.build_request(method, path, content=content, params=params)
+            response = await client.send(request, stream=True)
             try:
                 if response.status_code >= 300:
                     raise self._errors.from_reply(response, await self._read_head(response))
@@ -327,6 +327,9 @@ class HttpTransport:
         """
         error: BotticelliError
         try:
+            if deadline is None:
+                # No deadline: a scope that can never fire would cost a timer object per call.
+                return await work
             async with timeout_scope(remaining(deadline)):
                 return await work
         except TimeoutError:
