@@ -15,6 +15,7 @@ third of botticelli's own cost per request (see docs/performance.md).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import cache
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -23,11 +24,12 @@ from typing_extensions import TypedDict
 from botticelli_core import FinishReason, GenerateResponse, ReasoningOutput, TextOutput, Usage
 from botticelli_core._base import parse_wire
 from botticelli_core.content import Output
+from botticelli_error import ResponseDecodeError
 from botticelli_interface.request_log import RequestLog
 from botticelli_server.config import PROVIDER
 from botticelli_server.response import ChatCompletionResponse, ToolCall
 
-__all__ = ["CompletionView", "neutral_response", "read_completion", "usage_from_counts"]
+__all__ = ["CompletionView", "neutral_response", "no_choices", "read_completion", "usage_from_counts"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -159,25 +161,34 @@ def neutral_response(
     return _trusted(GenerateResponse, values, set(_RESPONSE_GIVEN))
 
 
+@cache
+def _helpers() -> tuple[Callable[[str | None, bool], FinishReason], Callable[[ToolCall, int], Output]]:
+    # Looked up once: convert imports this module, and an import statement per request costs
+    # more than the rest of reading the reply's usage.
+    from botticelli_server.convert import finish_reason_with_calls  # noqa: PLC0415
+    from botticelli_server.tools import tool_call_output  # noqa: PLC0415
+
+    return finish_reason_with_calls, tool_call_output
+
+
+def no_choices() -> ResponseDecodeError:
+    """The error of a completion without a choice or a message to read."""
+    return ResponseDecodeError("the server's completion has no choices", provider=PROVIDER)
+
+
 def read_completion(body: bytes, entry: RequestLog) -> GenerateResponse:
     """The first choice of a completion's body as a :class:`GenerateResponse`; the log gets its facts.
 
     Raises:
         ResponseDecodeError: The body is not a chat completion, or it has no choice or no message.
     """
-    from botticelli_server.convert import (  # noqa: PLC0415 - convert imports this module
-        finish_reason_with_calls,
-        from_chat_response,
-        no_choices,
-        usage_from_wire,
-    )
-    from botticelli_server.tools import tool_call_output  # noqa: PLC0415
-
     try:
         view = _parse_view(body)
     except (ValidationError, RecursionError):
         # Raises the error parse_wire makes of this body; should the full model accept what
         # the view refused, the answer is read from the model instead.
+        from botticelli_server.convert import from_chat_response, usage_from_wire  # noqa: PLC0415
+
         response = parse_wire(ChatCompletionResponse, body, provider=PROVIDER, what="chat completion")
         entry.response_model = response.model
         if response.choices:
@@ -196,6 +207,7 @@ def read_completion(body: bytes, entry: RequestLog) -> GenerateResponse:
             wire_usage.get("total_tokens"),
             wire_usage.get("completion_tokens_details"),
         )
+    finish_reason_with_calls, tool_call_output = _helpers()
     choices = view.get("choices")
     if not choices:
         raise no_choices()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
-from functools import cached_property
+from functools import cache, cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
@@ -41,6 +41,9 @@ if TYPE_CHECKING:
     from botticelli_server.streaming import StreamState
     from botticelli_server.tokens import TokenizerProbe
     from botticelli_transport import ServerSentEvent
+
+    ChatBody = Callable[..., tuple[bytes, dict[str, Any]]]
+    ReadCompletion = Callable[[bytes, RequestLog], GenerateResponse]
 
 __all__ = ["ServerClient"]
 
@@ -155,9 +158,8 @@ class ServerClient:
             UnsupportedInputError: The request uses a feature the server's dialect lacks.
             BotticelliError: A typed error: bad request, server unavailable, timeout...
         """
-        from botticelli_server._completion import read_completion  # noqa: PLC0415
-
-        body, fields = self._body(request, await self.dialect())
+        chat_body, read_completion = _lean_path()
+        body, fields = self._body(request, await self.dialect(), chat_body)
         with self._log("generate", fields["model"], fields, fields["messages"]) as entry:
             result = await self._transport.request("POST", _CHAT_PATH, content=body)
             entry.retries, entry.status_code, entry.request_id = result.retries, result.status_code, result.request_id
@@ -316,11 +318,9 @@ class ServerClient:
             adapters=config.adapters,
         )
 
-    def _body(self, request: GenerateRequest, dialect: Dialect) -> tuple[bytes, dict[str, Any]]:
+    def _body(self, request: GenerateRequest, dialect: Dialect, chat_body: ChatBody) -> tuple[bytes, dict[str, Any]]:
         """The JSON body of a non-streamed ``request``, and its fields (for the log and tracing)."""
         if request.adapter is None:
-            from botticelli_server._body import chat_body  # noqa: PLC0415
-
             return chat_body(request, default_model=self.config.model, dialect=dialect)
         # An adapter rewrites the whole request (see botticelli_server.adapters): through the wire model.
         wire = self._chat_request(request, dialect=dialect)
@@ -385,6 +385,16 @@ class ServerClient:
                     entry.usage = _usage_or_none(state)
                     if entry.content is not None and state.texts:
                         entry.content["output"] = state.text
+
+
+@cache
+def _lean_path() -> tuple[ChatBody, ReadCompletion]:
+    # Imported by the first generate, then kept: an import statement per request costs
+    # microseconds (the module spec's lookups), a cached call a fraction of one.
+    from botticelli_server._body import chat_body  # noqa: PLC0415
+    from botticelli_server._completion import read_completion  # noqa: PLC0415
+
+    return chat_body, read_completion
 
 
 def _usage_or_none(state: StreamState) -> Usage | None:

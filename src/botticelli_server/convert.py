@@ -18,10 +18,10 @@ from botticelli_core import (
     Usage,
 )
 from botticelli_core.content import ToolCallInput, ToolResultInput
-from botticelli_error import ResponseDecodeError, UnsupportedInputError
+from botticelli_error import UnsupportedInputError
 from botticelli_interface.capabilities import Feature
 from botticelli_server._body import wire_fields
-from botticelli_server._completion import neutral_response, usage_from_counts
+from botticelli_server._completion import neutral_response, no_choices, usage_from_counts
 from botticelli_server.adapters import select_adapter
 from botticelli_server.config import PROVIDER, DialectName
 from botticelli_server.dialect import DIALECTS, Dialect, get_dialect
@@ -181,11 +181,6 @@ def usage_from_wire(usage: UsageInfo) -> Usage:
     return usage_from_counts(
         usage.prompt_tokens, usage.completion_tokens, usage.total_tokens, usage.completion_tokens_details
     )
-
-
-def no_choices() -> ResponseDecodeError:
-    """The error of a completion without a choice or a message to read."""
-    return ResponseDecodeError("the server's completion has no choices", provider=PROVIDER)
 
 
 def from_chat_response(response: ChatCompletionResponse) -> GenerateResponse:
