@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
-from functools import cached_property
+from functools import cache, cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from pydantic import BaseModel
 
 from botticelli_core._base import parse_wire
-from botticelli_error import BotticelliError, InputTooLongError, ResponseDecodeError, StreamError, redact_url
+from botticelli_error import ResponseDecodeError, StreamError, redact_url
 from botticelli_interface.request_log import Operation, RequestLog
 from botticelli_interface.stream import ManagedStream
 from botticelli_server.config import PROVIDER, ServerConfig
@@ -34,12 +33,15 @@ if TYPE_CHECKING:
     )
     from botticelli_interface import Feature
     from botticelli_server.dialect import Dialect
-    from botticelli_server.embeddings import EmbeddingList, Pooling
+    from botticelli_server.embeddings import Pooling
     from botticelli_server.request import ChatCompletionRequest
     from botticelli_server.response import ChatCompletionChunk, ChatCompletionResponse
     from botticelli_server.streaming import StreamState
     from botticelli_server.tokens import TokenizerProbe
     from botticelli_transport import HttpTransport, ServerSentEvent
+
+    ChatBody = Callable[..., tuple[bytes, dict[str, Any]]]
+    ReadCompletion = Callable[[bytes, RequestLog], GenerateResponse]
 
 __all__ = ["ServerClient"]
 
@@ -47,10 +49,6 @@ M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 
 _CHAT_PATH = "/v1/chat/completions"
-_MODELS_PATH = "/v1/models"
-_EMBEDDINGS_PATH = "/v1/embeddings"
-_HEALTH_PATH = "/health"
-_HEALTH_TIMEOUT = 5.0
 
 
 class ServerClient:
@@ -168,10 +166,12 @@ class ServerClient:
             UnsupportedInputError: The request uses a feature the server's dialect lacks.
             BotticelliError: A typed error: bad request, server unavailable, timeout...
         """
-        from botticelli_server.convert import from_chat_response  # noqa: PLC0415
-
-        wire = self._chat_request(request, dialect=await self.dialect())
-        return from_chat_response(await self._complete(wire, "generate"))
+        chat_body, read_completion = _lean_path()
+        body, fields = self._body(request, await self.dialect(), chat_body)
+        with self._log("generate", fields["model"], fields, fields["messages"]) as entry:
+            result = await self._transport.request("POST", _CHAT_PATH, content=body)
+            entry.retries, entry.status_code, entry.request_id = result.retries, result.status_code, result.request_id
+            return read_completion(result.content, entry)
 
     def generate_stream(self, request: GenerateRequest) -> ManagedStream[StreamChunk]:
         """Stream an answer; the last chunk has ``is_final``, the finish reason and usage.
@@ -229,53 +229,17 @@ class ServerClient:
             TruncationUnsupportedError: ``truncate=True``, and the server refused an input as too long.
             BotticelliError: Any other typed error.
         """
-        from botticelli_core import EmbedResponse  # noqa: PLC0415
-        from botticelli_server.embeddings import (  # noqa: PLC0415
-            TRUNCATE_TO_CONTEXT,
-            EmbeddingRequest,
-            assemble,
-            embed_batches,
-            parse_embeddings,
-            untruncated,
-            vectors_of,
+        from botticelli_server._embed import embed  # noqa: PLC0415
+
+        return await embed(
+            self._transport,
+            self.config,
+            texts,
+            model=model,
+            dimensions=dimensions,
+            pooling=pooling,
+            truncate=truncate,
         )
-
-        name = model or self.config.embedding_model or self.config.model
-        pool = pooling or self.config.embed_pooling
-        if not texts:
-            return EmbedResponse(vectors=[], model=name)
-
-        async def send(batch: list[str]) -> EmbeddingList:
-            wire = EmbeddingRequest(
-                model=name,
-                input=batch,
-                dimensions=dimensions,
-                truncate_prompt_tokens=TRUNCATE_TO_CONTEXT if truncate else None,
-            )
-            result = await self._transport.request("POST", _EMBEDDINGS_PATH, content=wire.to_json())
-            entry.record(result)
-            return parse_embeddings(result.content)
-
-        with RequestLog(PROVIDER, "embed", model=name) as entry:
-            if self.config.log_content:
-                entry.content = {"input": list(texts)}
-            try:
-                batches = await embed_batches(
-                    texts, send, batch_size=self.config.embed_batch_size, concurrency=self.config.embed_concurrency
-                )
-            except InputTooLongError as exc:
-                if not truncate:
-                    raise
-                raise untruncated(exc) from None
-            size = self.config.embed_batch_size
-            vectors = [
-                vector
-                for start, reply in batches
-                for vector in vectors_of(reply, min(size, len(texts) - start), pooling=pool, offset=start)
-            ]
-            response = assemble([reply for _, reply in batches], vectors, name)
-            entry.usage = response.usage
-            return response
 
     async def count_tokens(self, request: GenerateRequest) -> TokenCount:
         """The prompt tokens of ``request``, through the server's tokenize endpoint.
@@ -291,7 +255,7 @@ class ServerClient:
         from botticelli_core import Usage  # noqa: PLC0415
 
         wire = self._chat_request(request, dialect=await self.dialect())
-        with self._log("count_tokens", wire) as entry:
+        with self._log_wire("count_tokens", wire) as entry:
 
             async def post(path: str, body: dict[str, Any]) -> bytes:
                 content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
@@ -329,11 +293,9 @@ class ServerClient:
 
     async def list_models(self) -> list[ModelInfo]:
         """``GET /v1/models``: the models the server offers."""
-        from botticelli_server.response import ModelList  # noqa: PLC0415
+        from botticelli_server._probes import list_models  # noqa: PLC0415
 
-        result = await self._transport.request("GET", _MODELS_PATH)
-        listing = parse_wire(ModelList, result.content, provider=PROVIDER, what="model list")
-        return [_model_info(entry.model_dump()) for entry in listing.data]
+        return await list_models(self._transport)
 
     async def health(self) -> HealthStatus:
         """Whether the server can take requests, without generating anything.
@@ -343,25 +305,9 @@ class ServerClient:
         503 "Loading model") is ``ready=False, status="loading"``; one that cannot be
         reached is ``status="unreachable"``. Never raises for a down server.
         """
-        from botticelli_core import HealthStatus  # noqa: PLC0415
+        from botticelli_server._probes import health  # noqa: PLC0415
 
-        started = time.monotonic()
-        try:
-            await self._transport.request("GET", _HEALTH_PATH, retry=False, total_timeout=_HEALTH_TIMEOUT)
-        except BotticelliError as exc:
-            if exc.status_code in (404, 405):
-                return await self._health_from_models(started)
-            return _unhealthy(exc, started)
-        return HealthStatus(ready=True, status="ok", latency_s=time.monotonic() - started)
-
-    async def _health_from_models(self, started: float) -> HealthStatus:
-        from botticelli_core import HealthStatus  # noqa: PLC0415
-
-        try:
-            await self._transport.request("GET", _MODELS_PATH, retry=False, total_timeout=_HEALTH_TIMEOUT)
-        except BotticelliError as exc:
-            return _unhealthy(exc, started)
-        return HealthStatus(ready=True, status="ok", latency_s=time.monotonic() - started)
+        return await health(self._transport)
 
     # -- the shell every call goes through -------------------------------------------
 
@@ -380,17 +326,32 @@ class ServerClient:
             adapters=config.adapters,
         )
 
-    def _log(self, operation: Operation, request: ChatCompletionRequest) -> RequestLog:
-        entry = RequestLog(PROVIDER, operation, model=request.model, request=request)
+    def _body(self, request: GenerateRequest, dialect: Dialect, chat_body: ChatBody) -> tuple[bytes, dict[str, Any]]:
+        """The JSON body of a non-streamed ``request``, and its fields (for the log and tracing)."""
+        if request.adapter is None:
+            return chat_body(request, default_model=self.config.model, dialect=dialect)
+        # An adapter rewrites the whole request (see botticelli_server.adapters): through the wire model.
+        wire = self._chat_request(request, dialect=dialect)
+        return wire.to_json(), wire.model_dump(exclude_none=True)
+
+    def _log(
+        self, operation: Operation, model: str, request: object, messages: Sequence[BaseModel | dict[str, Any]]
+    ) -> RequestLog:
+        entry = RequestLog(PROVIDER, operation, model=model, request=request)
         if self.config.log_content:
-            entry.content = {"messages": [m.model_dump(exclude_none=True) for m in request.messages]}
+            entry.content = {
+                "messages": [m.model_dump(exclude_none=True) if isinstance(m, BaseModel) else m for m in messages]
+            }
         return entry
+
+    def _log_wire(self, operation: Operation, request: ChatCompletionRequest) -> RequestLog:
+        return self._log(operation, request.model, request, request.messages)
 
     async def _complete(self, request: ChatCompletionRequest, operation: Operation) -> ChatCompletionResponse:
         from botticelli_server.convert import usage_from_wire  # noqa: PLC0415
         from botticelli_server.response import ChatCompletionResponse  # noqa: PLC0415
 
-        with self._log(operation, request) as entry:
+        with self._log_wire(operation, request) as entry:
             result = await self._transport.request("POST", _CHAT_PATH, content=request.to_json())
             entry.retries, entry.status_code, entry.request_id = result.retries, result.status_code, result.request_id
             response = parse_wire(ChatCompletionResponse, result.content, provider=PROVIDER, what="chat completion")
@@ -411,7 +372,7 @@ class ServerClient:
         """Both streams: the items ``decode`` makes of the events, then ``final(state)`` once the stream ended well."""
         from botticelli_server.streaming import StreamState  # noqa: PLC0415
 
-        with self._log(operation, request) as entry:
+        with self._log_wire(operation, request) as entry:
             async with self._transport.stream(
                 _CHAT_PATH, content=request.to_json(), reader=StreamState, decode=decode
             ) as stream:
@@ -434,34 +395,18 @@ class ServerClient:
                         entry.content["output"] = state.text
 
 
+@cache
+def _lean_path() -> tuple[ChatBody, ReadCompletion]:
+    # Imported by the first generate, then kept: an import statement per request costs
+    # microseconds (the module spec's lookups), a cached call a fraction of one.
+    from botticelli_server._body import chat_body  # noqa: PLC0415
+    from botticelli_server._completion import read_completion  # noqa: PLC0415
+
+    return chat_body, read_completion
+
+
 def _usage_or_none(state: StreamState) -> Usage | None:
     try:
         return state.final_usage
     except ResponseDecodeError:
         return None
-
-
-def _model_info(entry: dict[str, Any]) -> ModelInfo:
-    from botticelli_core import ModelInfo  # noqa: PLC0415
-
-    meta = entry.get("meta")
-    context = entry.get("max_model_len") or (meta.get("n_ctx_train") if isinstance(meta, dict) else None)
-    status = entry.get("status")
-    return ModelInfo(
-        id=entry["id"],
-        owned_by=entry.get("owned_by"),
-        status=status if isinstance(status, str) else None,
-        context_length=context if isinstance(context, int) else None,
-        details={k: v for k, v in entry.items() if k not in ("id", "owned_by", "object")},
-    )
-
-
-def _unhealthy(error: BotticelliError, started: float) -> HealthStatus:
-    from botticelli_core import HealthStatus  # noqa: PLC0415
-
-    latency = time.monotonic() - started
-    if error.status_code == 503:
-        return HealthStatus(ready=False, status="loading", detail=error.server_message, latency_s=latency)
-    if error.status_code is None:
-        return HealthStatus(ready=False, status="unreachable", detail=error.message, latency_s=latency)
-    return HealthStatus(ready=False, status="unavailable", detail=error.message, latency_s=latency)

@@ -12,21 +12,19 @@ from botticelli_core import (
     ImageInput,
     LoraAdapter,
     Message,
-    ReasoningOutput,
     StreamChunk,
     TextInput,
-    TextOutput,
     ToolCallDelta,
     Usage,
 )
 from botticelli_core.content import ToolCallInput, ToolResultInput
-from botticelli_core.output import Output
-from botticelli_error import ResponseDecodeError, UnsupportedInputError
-from botticelli_interface.capabilities import Feature, require_features
-from botticelli_server.adapters import adapter_features, select_adapter
+from botticelli_error import UnsupportedInputError
+from botticelli_interface.capabilities import Feature
+from botticelli_server._body import wire_fields
+from botticelli_server._completion import neutral_response, no_choices, usage_from_counts
+from botticelli_server.adapters import select_adapter
 from botticelli_server.config import PROVIDER, DialectName
 from botticelli_server.dialect import DIALECTS, Dialect, get_dialect
-from botticelli_server.options import feature_fields
 from botticelli_server.request import (
     ChatCompletionRequest,
     ChatMessage,
@@ -95,17 +93,7 @@ def to_chat_request(
     if isinstance(dialect, str):
         # A name from settings ("auto" cannot be resolved here: it is the plain protocol).
         dialect = get_dialect(dialect)
-    require_features(request, dialect.features | adapter_features(dialect.name), provider=PROVIDER)
-    wire = ChatCompletionRequest(
-        model=request.model or default_model,
-        messages=[wire for m in request.messages for wire in to_chat_messages(m)],
-        max_tokens=request.max_tokens,
-        temperature=request.temperature,
-        top_p=request.top_p,
-        stop=list(request.stop) if request.stop else None,
-        seed=request.seed,
-        **feature_fields(request, dialect),
-    )
+    wire = ChatCompletionRequest(**wire_fields(request, default_model=default_model, dialect=dialect))
     if request.adapter is not None:
         wire = select_adapter(wire, request.adapter, dialect=dialect.name, adapters=adapters)
     return streamed(wire, include_usage=include_usage) if stream else wire
@@ -190,13 +178,8 @@ def finish_reason_from_wire(value: str | None) -> FinishReason:
 
 def usage_from_wire(usage: UsageInfo) -> Usage:
     """Token counts in botticelli's terms (``prompt`` -> input, ``completion`` -> output)."""
-    details = usage.completion_tokens_details or {}
-    reasoning = details.get("reasoning_tokens")
-    return Usage(
-        input_tokens=max(usage.prompt_tokens, 0),
-        output_tokens=max(usage.completion_tokens, 0),
-        total_tokens=usage.total_tokens if usage.total_tokens is not None and usage.total_tokens >= 0 else -1,
-        reasoning_tokens=reasoning if isinstance(reasoning, int) and reasoning >= 0 else None,
+    return usage_from_counts(
+        usage.prompt_tokens, usage.completion_tokens, usage.total_tokens, usage.completion_tokens_details
     )
 
 
@@ -207,20 +190,15 @@ def from_chat_response(response: ChatCompletionResponse) -> GenerateResponse:
         ResponseDecodeError: The response has no choice or no message.
     """
     if not response.choices or response.choices[0].message is None:
-        raise ResponseDecodeError("the server's completion has no choices", provider=PROVIDER)
+        raise no_choices()
     choice = response.choices[0]
     message = choice.message
     assert message is not None
-    outputs: list[Output] = []
-    reasoning = message.reasoning_content or message.reasoning
-    if reasoning:
-        outputs.append(ReasoningOutput(text=reasoning))
-    if message.content:
-        outputs.append(TextOutput(text=message.content))
     calls = [tool_call_output(call, i) for i, call in enumerate(message.tool_calls or ())]
-    outputs.extend(calls)
-    return GenerateResponse(
-        outputs=tuple(outputs),
+    return neutral_response(
+        content=message.content,
+        reasoning=message.reasoning_content or message.reasoning,
+        calls=calls,
         finish_reason=finish_reason_with_calls(choice.finish_reason, bool(calls)),
         usage=usage_from_wire(response.usage) if response.usage else None,
         model=response.model,

@@ -1,0 +1,228 @@
+"""A non-streamed completion read straight into a :class:`~botticelli_core.GenerateResponse`.
+
+``generate`` does not build :class:`~botticelli_server.response.ChatCompletionResponse`: it
+validates the body as :class:`CompletionView`, typed dicts with the same fields and types
+as those models, which pydantic-core fills without creating a model per object. A body the
+view refuses is parsed again as the full model, so that the error raised is exactly the one
+:func:`~botticelli_core._base.parse_wire` makes of it (and a body the view refused wrongly
+would still be read).
+
+The neutral response is then built from values pydantic has just validated, without
+validating them a second time (:func:`_trusted`): on this path that second pass was a
+third of botticelli's own cost per request (see docs/performance.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import cache
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from typing_extensions import TypedDict
+
+from botticelli_core import FinishReason, GenerateResponse, ReasoningOutput, TextOutput, Usage
+from botticelli_core._base import parse_wire
+from botticelli_core.output import Output
+from botticelli_error import ResponseDecodeError
+from botticelli_interface.request_log import RequestLog
+from botticelli_server.config import PROVIDER
+from botticelli_server.response import ChatCompletionResponse, ToolCall
+
+__all__ = ["CompletionView", "neutral_response", "no_choices", "read_completion", "usage_from_counts"]
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class _MessageView(TypedDict, total=False):
+    role: str | None
+    content: str | None
+    reasoning_content: str | None
+    reasoning: str | None
+    tool_calls: list[ToolCall] | None
+    refusal: str | None
+
+
+class _ChoiceView(TypedDict, total=False):
+    index: int
+    message: _MessageView | None
+    finish_reason: str | None
+
+
+class _UsageView(TypedDict, total=False):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int | None
+    completion_tokens_details: dict[str, Any] | None
+
+
+class CompletionView(TypedDict, total=False):
+    """A non-streamed completion as plain dicts: the fields and types of ``ChatCompletionResponse``.
+
+    Unknown keys (``system_fingerprint``, ``logprobs``, servers' timings) are skipped
+    without creating Python objects for them.
+    """
+
+    id: str | None
+    object: str | None
+    created: int | float | None
+    model: str | None
+    choices: list[_ChoiceView] | None
+    usage: _UsageView | None
+
+
+def _view_parser() -> Callable[[bytes], CompletionView]:
+    # The core validator itself: the TypeAdapter method around it costs a call per request.
+    parse: Callable[[bytes], CompletionView] = TypeAdapter(CompletionView).validator.validate_json
+    return parse
+
+
+_parse_view = _view_parser()
+
+# Building a model from values already validated: object's allocator and setattr, and
+# BaseModel's own slot descriptors (what StreamChunk.delta does per chunk).
+_new = object.__new__
+_set_dict = object.__setattr__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+
+
+def _trusted(cls: type[M], values: dict[str, Any], given: set[str]) -> M:
+    """``cls(**given values)`` for ``values`` that hold every field, each already valid for it.
+
+    ``given`` names the fields the validating constructor would have been passed, so
+    ``model_fields_set`` is the same either way.
+    """
+    model = _new(cls)
+    _set_dict(model, "__dict__", values)
+    _set_fields_set(model, given)
+    _set_extra(model, None)
+    _set_private(model, None)
+    return model
+
+
+_USAGE_GIVEN = frozenset({"input_tokens", "output_tokens", "total_tokens", "reasoning_tokens"})
+_RESPONSE_GIVEN = frozenset({"outputs", "finish_reason", "usage", "model", "response_id"})
+_TEXT_GIVEN = frozenset({"text"})
+
+
+def usage_from_counts(prompt: int, completion: int, total: int | None, details: dict[str, Any] | None) -> Usage:
+    """Token counts in botticelli's terms, from the wire's (validated) ``usage`` fields.
+
+    Negative counts become 0, a missing or negative total is computed, and a
+    ``reasoning_tokens`` detail is kept when it is a count.
+
+    Examples:
+        >>> usage_from_counts(5, 3, None, {"reasoning_tokens": 2})
+        Usage(input_tokens=5, output_tokens=3, total_tokens=10, reasoning_tokens=2, cached_tokens=None)
+    """
+    reasoning = (details or {}).get("reasoning_tokens")
+    usage = _trusted(
+        Usage,
+        {
+            "input_tokens": max(prompt, 0),
+            "output_tokens": max(completion, 0),
+            "total_tokens": total if total is not None and total >= 0 else -1,
+            # int(): True is an int too, and Usage's validator would have made it 1.
+            "reasoning_tokens": int(reasoning) if isinstance(reasoning, int) and reasoning >= 0 else None,
+            "cached_tokens": None,
+        },
+        set(_USAGE_GIVEN),
+    )
+    usage.model_post_init(None)
+    return usage
+
+
+def neutral_response(
+    *,
+    content: str | None,
+    reasoning: str | None,
+    calls: Sequence[Output],
+    finish_reason: FinishReason,
+    usage: Usage | None,
+    model: str | None,
+    response_id: str | None,
+) -> GenerateResponse:
+    """The :class:`GenerateResponse` of one choice's validated parts: reasoning, text, then tool calls."""
+    outputs: list[Output] = []
+    if reasoning:
+        outputs.append(_trusted(ReasoningOutput, {"type": "reasoning", "text": reasoning}, set(_TEXT_GIVEN)))
+    if content:
+        outputs.append(_trusted(TextOutput, {"type": "text", "text": content}, set(_TEXT_GIVEN)))
+    outputs.extend(calls)
+    values = {
+        "outputs": tuple(outputs),
+        "finish_reason": finish_reason,
+        "usage": usage,
+        "model": model,
+        "response_id": response_id,
+    }
+    return _trusted(GenerateResponse, values, set(_RESPONSE_GIVEN))
+
+
+@cache
+def _helpers() -> tuple[Callable[[str | None, bool], FinishReason], Callable[[ToolCall, int], Output]]:
+    # Looked up once: convert imports this module, and an import statement per request costs
+    # more than the rest of reading the reply's usage.
+    from botticelli_server.convert import finish_reason_with_calls  # noqa: PLC0415
+    from botticelli_server.tools import tool_call_output  # noqa: PLC0415
+
+    return finish_reason_with_calls, tool_call_output
+
+
+def no_choices() -> ResponseDecodeError:
+    """The error of a completion without a choice or a message to read."""
+    return ResponseDecodeError("the server's completion has no choices", provider=PROVIDER)
+
+
+def read_completion(body: bytes, entry: RequestLog) -> GenerateResponse:
+    """The first choice of a completion's body as a :class:`GenerateResponse`; the log gets its facts.
+
+    Raises:
+        ResponseDecodeError: The body is not a chat completion, or it has no choice or no message.
+    """
+    try:
+        view = _parse_view(body)
+    except (ValidationError, RecursionError):
+        # Raises the error parse_wire makes of this body; should the full model accept what
+        # the view refused, the answer is read from the model instead.
+        from botticelli_server.convert import from_chat_response, usage_from_wire  # noqa: PLC0415
+
+        response = parse_wire(ChatCompletionResponse, body, provider=PROVIDER, what="chat completion")
+        entry.response_model = response.model
+        if response.choices:
+            entry.finish_reason = response.choices[0].finish_reason
+        if response.usage is not None:
+            entry.usage = usage_from_wire(response.usage)
+        return from_chat_response(response)
+    model = view.get("model")
+    entry.response_model = model
+    wire_usage = view.get("usage")
+    usage = None
+    if wire_usage is not None:
+        usage = entry.usage = usage_from_counts(
+            wire_usage.get("prompt_tokens", 0),
+            wire_usage.get("completion_tokens", 0),
+            wire_usage.get("total_tokens"),
+            wire_usage.get("completion_tokens_details"),
+        )
+    finish_reason_with_calls, tool_call_output = _helpers()
+    choices = view.get("choices")
+    if not choices:
+        raise no_choices()
+    choice = choices[0]
+    reason = entry.finish_reason = choice.get("finish_reason")
+    message = choice.get("message")
+    if message is None:
+        raise no_choices()
+    calls = [tool_call_output(call, i) for i, call in enumerate(message.get("tool_calls") or ())]
+    return neutral_response(
+        content=message.get("content"),
+        reasoning=message.get("reasoning_content") or message.get("reasoning"),
+        calls=calls,
+        finish_reason=finish_reason_with_calls(reason, bool(calls)),
+        usage=usage,
+        model=model,
+        response_id=view.get("id"),
+    )
