@@ -206,6 +206,8 @@ class RequestLog:
     def __enter__(self) -> Self:
         if _OTEL_INSTALLED:
             self.trace = _tracing_start()(self)
+        # Read only by the span's start: a stream held open for minutes need not keep it alive.
+        self.request = None
         return self
 
     def __exit__(

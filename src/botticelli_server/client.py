@@ -373,9 +373,10 @@ class ServerClient:
         from botticelli_server.streaming import StreamState  # noqa: PLC0415
 
         with self._log_wire(operation, request) as entry:
-            async with self._transport.stream(
-                _CHAT_PATH, content=request.to_json(), reader=StreamState, decode=decode
-            ) as stream:
+            body = request.to_json()
+            # Only its bytes are sent (and resent on a retry): an open stream need not hold the model.
+            del request
+            async with self._transport.stream(_CHAT_PATH, content=body, reader=StreamState, decode=decode) as stream:
                 entry.record(stream)
                 state = stream.reader
                 try:
@@ -388,7 +389,7 @@ class ServerClient:
                     exc.partial_text = state.text
                     raise
                 finally:
-                    entry.model = state.model or request.model
+                    entry.model = state.model or entry.model
                     entry.response_model, entry.finish_reason = state.model, state.finish_reason
                     entry.usage = _usage_or_none(state)
                     if entry.content is not None and state.texts:

@@ -10,7 +10,9 @@ A server that answers is not necessarily ours: another one may already hold the 
 and answer our readiness probe while our own process dies with "Address already in
 use". So :meth:`InferenceServer.start` refuses a port that is already in use, and
 after the probe succeeds checks that our process still runs and (on Linux) that the
-listener is not a process older than ours::
+listener is not a process older than ours. The process itself (its session, output and
+stopping) is :mod:`botticelli_server._spawn`'s; the readiness probes are
+:mod:`botticelli_server._readiness`'s::
 
     async with InferenceServer("llama-server", model="tiny.gguf", model_name="tiny") as server:
         async with ServerClient(server.config) as client:
@@ -21,11 +23,8 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
-import subprocess
 import sys
 import time
-import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -34,15 +33,15 @@ from typing import Self
 import anyio
 from pydantic import SecretStr
 
-from botticelli_core import HealthStatus, LoraAdapter, ModelRef
+from botticelli_core import LoraAdapter, ModelRef
 from botticelli_core.adapters import check_unique_names
 from botticelli_error import ConfigurationError, ServerUnavailableError, register_secret
 from botticelli_interface.request_log import log_event
-from botticelli_server._child import OutputTail, kill_group, signal_group, wait_exit
 from botticelli_server._model_arg import command_model, fetch_model, parse_server_model
-from botticelli_server._ports import find_free_port, foreign_listener, port_in_use
+from botticelli_server._ports import find_free_port, port_in_use
 from botticelli_server._presets import ServerPreset, fill_argv, get_preset, redact_argv, secret_values, shell_line
-from botticelli_server.client import ServerClient
+from botticelli_server._readiness import wait_ready
+from botticelli_server._spawn import ServerProcess
 from botticelli_server.config import ServerConfig
 from botticelli_server.lora_flags import adapter_flags
 
@@ -145,9 +144,7 @@ class InferenceServer:
         self.startup_timeout = startup_timeout
         self.stop_grace = stop_grace
         self.poll_interval = poll_interval
-        self._process: subprocess.Popen[bytes] | None = None
-        self._output: OutputTail | None = None
-        self._finalizer: weakref.finalize[[int], InferenceServer] | None = None
+        self._child: ServerProcess | None = None
         self._ready = False
         self._stopped = False
         self._started_at = 0.0
@@ -234,16 +231,16 @@ class InferenceServer:
     @property
     def pid(self) -> int | None:
         """The server's process id, while it has been started."""
-        return self._process.pid if self._process is not None else None
+        return self._child.process.pid if self._child is not None else None
 
     @property
     def returncode(self) -> int | None:
         """The server's exit status once it has exited (negative: killed by that signal), else ``None``."""
-        return self._process.poll() if self._process is not None else None
+        return self._child.process.poll() if self._child is not None else None
 
     def output_tail(self) -> str:
         """The last lines of the server's combined stdout and stderr."""
-        return "\n".join(self._output.lines()) if self._output is not None else ""
+        return "\n".join(self._child.output.lines()) if self._child is not None else ""
 
     # -- life cycle ---------------------------------------------------------------------------
 
@@ -268,7 +265,7 @@ class InferenceServer:
                 in its place, or it is not ready within ``startup_timeout``; the message
                 carries the end of its output.
         """
-        if self._process is not None and not self._stopped:
+        if self._child is not None and not self._stopped:
             raise ConfigurationError("this inference server is already running; stop it before starting again")
         if self._model is None and self._ref is not None:
             self._model = await fetch_model(self._ref)
@@ -288,28 +285,14 @@ class InferenceServer:
         log_event(logging.INFO, "inference_server_starting", command=redact_argv(argv), port=self._port)
         try:
             # A new session makes the server a process-group leader, so stop() reaches its children too.
-            # Popen is called inline: fork+exec returns at once, and keeping it in this task means a
-            # cancellation can never separate us from the handle of a process already started.
-            process = subprocess.Popen(  # noqa: S603, ASYNC220  (the argv is the caller's own command)
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, "PYTHONUNBUFFERED": "1", **self._env},
-                start_new_session=True,
-            )
-        except OSError as exc:
+            child = ServerProcess(argv, self._env, owner=self, tail_lines=OUTPUT_TAIL_LINES)
+        except ConfigurationError:
             self._port = self._requested_port
-            raise ConfigurationError(
-                f"cannot run the inference server command {redact_argv(argv)[0]!r}: {exc.strerror or exc}"
-            ) from exc
-        self._process = process
+            raise
+        self._child = child
         self._stopped = False
-        assert process.stdout is not None  # stdout=PIPE guarantees it
-        self._output = OutputTail(process.stdout, max_lines=OUTPUT_TAIL_LINES)
-        self._finalizer = weakref.finalize(self, kill_group, process.pid)
         try:
-            await self._wait_ready(argv, started)
+            await wait_ready(self, argv, api_key=self._api_key, started=started, started_at=self._started_at)
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await self.stop()
@@ -318,66 +301,9 @@ class InferenceServer:
         log_event(
             logging.INFO,
             "inference_server_ready",
-            pid=process.pid,
+            pid=child.process.pid,
             port=self._port,
             seconds_to_ready=round(time.monotonic() - started, 3),
-        )
-
-    async def _wait_ready(self, argv: list[str], started: float) -> None:
-        deadline = started + self.startup_timeout
-        # Probes are single attempts; this loop is the retry policy.
-        probe_config = ServerConfig(base_url=self.base_url, model=self.model_name, api_key=self._api_key, max_retries=0)
-        async with ServerClient(probe_config) as client:
-            while True:
-                code = self.returncode
-                if code is not None:
-                    # Reap the group and drain the pipe first, so the tail holds the server's last words.
-                    await self.stop()
-                    log_event(
-                        logging.WARNING, "inference_server_exited", pid=self.pid, returncode=code, before_ready=True
-                    )
-                    raise ServerUnavailableError(
-                        f"the inference server {shell_line(argv)} exited with status {code} before it was ready; "
-                        f"last output:\n{self.output_tail()}",
-                        provider=_PROVIDER,
-                        retryable=False,
-                        body=self.output_tail(),
-                    )
-                health = HealthStatus(ready=False, status="unreachable", detail="probe timed out")
-                # A server that accepts connections but never answers must not stretch the deadline.
-                with anyio.move_on_after(max(deadline - time.monotonic(), self.poll_interval)):
-                    health = await client.health()
-                if health.ready and self._answered_by_us(argv):
-                    return
-                if time.monotonic() >= deadline:
-                    raise ServerUnavailableError(
-                        f"the inference server {shell_line(argv)} was not ready within {self.startup_timeout:g} s "
-                        f"(last health status: {health.status}); last output:\n{self.output_tail()}",
-                        provider=_PROVIDER,
-                        retryable=False,
-                        body=self.output_tail(),
-                    )
-                await anyio.sleep(self.poll_interval)
-
-    def _answered_by_us(self, argv: list[str]) -> bool:
-        """After a successful probe: ``False`` if our process died meanwhile (the loop reports it).
-
-        Raises:
-            ServerUnavailableError: A process older than ours listens on the port.
-        """
-        if self.returncode is not None:
-            return False
-        assert self._process is not None  # started
-        assert self._port is not None
-        other = foreign_listener(self._port, group=self._process.pid, started_before=self._started_at)
-        if other is None:
-            return True
-        raise ServerUnavailableError(
-            f"another process (pid {other}) listens on port {self._port} and answered the readiness probe, "
-            f"not the inference server {shell_line(argv)}; last output:\n{self.output_tail()}",
-            provider=_PROVIDER,
-            retryable=False,
-            body=self.output_tail(),
         )
 
     async def stop(self) -> None:
@@ -386,32 +312,18 @@ class InferenceServer:
         Safe to call more than once, and when the server has already exited. Waits for the
         process to be reaped, so no zombie or orphan is left behind.
         """
-        process = self._process
-        if process is None or self._stopped:
+        child = self._child
+        if child is None or self._stopped:
             return
         self._stopped = True
         self._ready = False
         stopping = time.monotonic()
-        signal_used: str | None = None
-        with anyio.CancelScope(shield=True):
-            if process.poll() is None:
-                signal_used = "SIGTERM"
-                signal_group(process.pid, signal.SIGTERM)
-                if not await wait_exit(process, self.stop_grace):
-                    signal_used = "SIGKILL"
-                    signal_group(process.pid, signal.SIGKILL)
-                    await wait_exit(process, None)
-            # The leader may be gone while children it spawned still run; sweep the group.
-            signal_group(process.pid, signal.SIGKILL)
-            if self._finalizer is not None:
-                self._finalizer.detach()
-            if self._output is not None:
-                await anyio.to_thread.run_sync(self._output.close, 2.0)
+        signal_used = await child.stop(self.stop_grace)
         log_event(
             logging.INFO,
             "inference_server_stopped",
-            pid=process.pid,
-            returncode=process.returncode,
+            pid=child.process.pid,
+            returncode=child.process.returncode,
             signal=signal_used,
             seconds=round(time.monotonic() - stopping, 3),
         )

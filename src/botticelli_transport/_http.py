@@ -1,17 +1,16 @@
 """The transport's HTTP client: pooling, deadlines, retries and streams.
 
-This module, :mod:`botticelli_transport._stream` (the stream loop) and
-:mod:`botticelli_transport._failures` (httpx errors and unwanted replies made typed) are the
-only ones that speak httpx; swapping the HTTP library touches only these three. Typed
-errors are raised outside the ``except`` block that caught httpx's exception: that
-exception holds the request, headers (API keys) included, so it is not even their
-``__context__`` (see docs/errors.md).
+This module, :mod:`botticelli_transport._open_stream` (opening a stream),
+:mod:`botticelli_transport._stream` (the stream loop) and :mod:`botticelli_transport._failures`
+(httpx errors and unwanted replies made typed) are the only ones that speak httpx; swapping
+the HTTP library touches only these four. Typed errors are raised outside the ``except``
+block that caught httpx's exception: that exception holds the request, headers (API keys)
+included, so it is not even their ``__context__`` (see docs/errors.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
@@ -24,17 +23,18 @@ from botticelli_error import (
     redact_url,
     request_id,
 )
-from botticelli_transport._deadline import call_limits, deadline_after, min_limit, or_limit, remaining, timeout_scope
+from botticelli_transport._deadline import call_limits, deadline_after, min_limit, remaining, timeout_scope
 from botticelli_transport._encoding import ACCEPT_ENCODING, inflated, inflater_for
 from botticelli_transport._failures import ErrorMapper, ReplyErrors
 from botticelli_transport._retry import retry_after
 from botticelli_transport._tls import tls_context
 from botticelli_transport.settings import HttpSettings
 
-# The stream loop, its watchdog and the SSE decoder (with httpx-sse) are imported by the first
-# stream: a program that builds a client, or only makes plain requests, never loads them.
+# The stream opener, the stream loop, its watchdog and the SSE decoder (with httpx-sse) are
+# imported by the first stream: a program that builds a client, or only makes plain requests,
+# never loads them.
 if TYPE_CHECKING:
-    from botticelli_transport._stream import StreamResponse
+    from botticelli_transport._open_stream import OpeningStream
     from botticelli_transport.sse import ServerSentEvent
 
 __all__ = ["ErrorMapper", "HttpResult", "HttpTransport"]
@@ -44,12 +44,8 @@ T = TypeVar("T")
 
 
 _MAX_ERROR_BODY = 64 * 1024
-# How long reading an error body may take when the call has no deadline of its own.
-_ERROR_READ_LIMIT = 30.0
-_SSE_START = (b"data:", b":", b"event:", b"id:")
 # The most a compressed stream inflates to in one step: several events' worth, never a bomb's.
 _INFLATE_STEP = 256 * 1024
-_STREAM_HEADERS = {"accept": "text/event-stream"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,8 +216,7 @@ class HttpTransport:
             request_id=request_id(headers),
         )
 
-    @asynccontextmanager
-    async def stream(
+    def stream(
         self,
         path: str,
         *,
@@ -229,7 +224,7 @@ class HttpTransport:
         reader: Callable[[], R],
         decode: Callable[[R, ServerSentEvent], T | None],
         params: Mapping[str, str] | None = None,
-    ) -> AsyncIterator[StreamResponse[R, T]]:
+    ) -> OpeningStream[R, T]:
         """POST ``content`` and open the reply as an event stream of ``decode(reader, event)`` items.
 
         Like ``httpx.AsyncClient.stream``, this is an async context manager; the
@@ -247,63 +242,9 @@ class HttpTransport:
         Raises:
             BotticelliError: Typed errors: a bad status or body, a stall, an interruption.
         """
-        from botticelli_transport._stream import StreamResponse, read_items  # noqa: PLC0415
-        from botticelli_transport._watchdog import Watchdog  # noqa: PLC0415
-        from botticelli_transport.sse import SSEDecoder  # noqa: PLC0415
+        from botticelli_transport._open_stream import OpeningStream  # noqa: PLC0415
 
-        limit, max_retries = call_limits(self.settings)
-        deadline = deadline_after(limit)
-        headers = _STREAM_HEADERS
-        request = self._client.build_request(
-            "POST", path, content=content, params=params, headers=headers, timeout=self._stream_timeout
-        )
-
-        async def attempt() -> StreamResponse[R, T]:
-            response = await self._send_stream(request, deadline, limit)
-            try:
-                chunks = await self._event_stream_body(response, deadline, limit)
-                sse = SSEDecoder(
-                    provider=self.settings.provider,
-                    max_line_chars=self.settings.max_sse_line_chars,
-                    max_event_chars=self.settings.max_sse_event_chars,
-                )
-                state = reader()
-                watchdog = Watchdog(
-                    provider=self.settings.provider, idle_timeout=self.settings.stream_idle_timeout, deadline=deadline
-                )
-                items = read_items(
-                    chunks,
-                    sse,
-                    state,
-                    decode,
-                    watchdog,
-                    provider=self.settings.provider,
-                    read_timeout=self._stream_read_timeout,
-                    describe=self._errors.describe,
-                )
-            except BaseException:
-                await response.aclose()
-                raise
-            opened = StreamResponse(response, items, state, sse, request_id=request_id(response.headers))
-            try:
-                await opened._open()
-            except BaseException:
-                await opened.aclose()
-                raise
-            return opened
-
-        failure: BotticelliError | None = None
-        try:
-            opened, retries = await attempt(), 0
-        except BotticelliError as exc:
-            failure = exc
-        if failure is not None:
-            opened, retries = await retry_after(failure, attempt, self.settings, deadline, max_retries=max_retries)
-        opened.retries = retries
-        try:
-            yield opened
-        finally:
-            await opened.aclose()
+        return OpeningStream(self, path, content=content, reader=reader, decode=decode, params=params)
 
     async def _guard(
         self,
@@ -334,39 +275,6 @@ class HttpTransport:
             error = self._errors.from_httpx(exc, retry_read_timeout=retry_read_timeout)
         raise error
 
-    async def _send_stream(self, request: httpx.Request, deadline: float | None, limit: float | None) -> httpx.Response:
-        return await self._guard(
-            self._client.send(request, stream=True),
-            deadline,
-            retry_read_timeout=self.settings.retry_read_timeouts,
-            limit=limit,
-        )
-
-    async def _event_stream_body(
-        self, response: httpx.Response, deadline: float | None, limit: float | None
-    ) -> AsyncIterator[bytes]:
-        """The body as byte chunks, after checking that it is an event stream at all.
-
-        A 2xx or 3xx that is not an event stream is not what was asked for: it is raised
-        as a non-retryable error, so it is sent once (a redirect, an HTML login page).
-        """
-        status = response.status_code
-        content_type = response.headers.get("content-type", "")
-        if status < 300 and "event-stream" in content_type:
-            return self._body(response)
-        if status >= 400:
-            raise self._errors.from_reply(response, await self._read_capped(response, deadline, limit))
-        if status < 300:
-            chunks = self._body(response)
-            first = await self._first_chunk(chunks, deadline, limit)
-            if first.lstrip().startswith(_SSE_START):
-                # An event stream under the wrong content type (some proxies): decode it anyway.
-                return _prepend(first, chunks)
-            body = first
-        else:
-            body = b""
-        raise self._errors.not_an_event_stream(response, body)
-
     async def _read_head(self, response: httpx.Response) -> bytes:
         """The first bytes of an error body, inflated if need be; the rest is not read."""
         parts: list[bytes] = []
@@ -385,21 +293,6 @@ class HttpTransport:
             return response.aiter_raw()  # one generator layer less than aiter_bytes, per chunk
         return inflated(response.aiter_raw(), inflater, step=_INFLATE_STEP)
 
-    async def _first_chunk(self, chunks: AsyncIterator[bytes], deadline: float | None, limit: float | None) -> bytes:
-        async def first() -> bytes:
-            async for part in chunks:
-                if part.strip():
-                    return part
-            return b""
-
-        guarded, shown = or_limit(deadline, limit, _ERROR_READ_LIMIT)
-        return await self._guard(first(), guarded, limit=shown)
-
-    async def _read_capped(self, response: httpx.Response, deadline: float | None, limit: float | None) -> bytes:
-        """An error body, up to its cap: enough to say what went wrong, never a runaway page."""
-        guarded, shown = or_limit(deadline, limit, _ERROR_READ_LIMIT)
-        return await self._guard(self._read_head(response), guarded, limit=shown)
-
 
 def _by_name(headers: httpx.Headers) -> dict[str, str]:
     """The headers by lower-case name, repeated ones joined with ", " as ``headers[name]`` does.
@@ -412,9 +305,3 @@ def _by_name(headers: httpx.Headers) -> dict[str, str]:
     for name, value in headers.multi_items():
         found[name] = f"{found[name]}, {value}" if name in found else value
     return found
-
-
-async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncGenerator[bytes, None]:
-    yield first
-    async for chunk in rest:
-        yield chunk
