@@ -7,7 +7,8 @@ data event, ``{"error": {...}}``. A stream that ends without a finish reason was
 short, and :meth:`GeminiStreamDecoder.finish` says so rather than passing partial text
 off as an answer.
 
-Each event is parsed once, by pydantic from the raw bytes.
+Each event is parsed once, by pydantic from the raw bytes, into a view of the fields
+read; the usage is read from the last event that had one, once, when the stream ends.
 
 Example:
     >>> from botticelli_transport.sse import ServerSentEvent
@@ -65,9 +66,16 @@ class _Candidate(TypedDict, total=False):
     finishReason: str | None
 
 
+class _Present(TypedDict, total=False):
+    """An object whose keys are not read: the view only notes that it is there."""
+
+
 class _Event(TypedDict, total=False):
     candidates: list[_Candidate] | None
-    usageMetadata: dict[str, Any] | None
+    # Gemini repeats usageMetadata on every event and only the last counts, so the view
+    # only checks that it is an object; the last event that had one is parsed for it once,
+    # when the usage is asked for. Building its dict on every event cost more than that.
+    usageMetadata: _Present | None
     promptFeedback: dict[str, Any] | None
     modelVersion: str | None
     error: WireError | None
@@ -78,6 +86,16 @@ def _event_parser() -> Callable[[bytes], _Event]:
     # Built on first use, not at import: a process that never streams never pays for it.
     # The core validator itself: the TypeAdapter method around it costs a call per event.
     parse: Callable[[bytes], _Event] = TypeAdapter(_Event).validator.validate_json
+    return parse
+
+
+class _Usage(TypedDict):
+    usageMetadata: WireUsageMetadata
+
+
+@cache
+def _usage_parser() -> Callable[[bytes], _Usage]:
+    parse: Callable[[bytes], _Usage] = TypeAdapter(_Usage).validator.validate_json
     return parse
 
 
@@ -102,7 +120,8 @@ class GeminiStreamDecoder:
         self._parse = _event_parser()
         self._finish_reason: str | None = None
         self._pieces: list[str] = []
-        self._usage: dict[str, Any] | None = None
+        self._usage: bytes | None = None
+        """The data of the last event that carried usageMetadata."""
         self._request_id = request_id
         self.model_version: str | None = None
         self.tool_calls: list[ToolCallOutput] = []
@@ -119,17 +138,18 @@ class GeminiStreamDecoder:
         Raises:
             ResponseDecodeError: That usage does not follow the wire format.
         """
-        if self._usage is None:
+        data = self._usage
+        if data is None:
             return None
         # Validated once, at the end, rather than on every event that repeats it.
         try:
-            return to_usage(WireUsageMetadata.model_validate(self._usage))
+            return to_usage(_usage_parser()(data)["usageMetadata"])
         except ValidationError:
             raise ResponseDecodeError(
                 "Gemini sent usageMetadata that does not follow its wire format",
                 provider=PROVIDER,
                 request_id=self._request_id,
-                body=str(self._usage),
+                body=_text(data),
             ) from None
 
     def decode(self, event: ServerSentEvent) -> StreamChunk | None:
@@ -156,9 +176,8 @@ class GeminiStreamDecoder:
             raise stream_error(error, partial_text=self.text, body=_text(event.data))
         if event.event == "error":
             raise stream_error(WireError(message=_text(event.data)[:500]), partial_text=self.text)
-        usage = parsed.get("usageMetadata")
-        if usage is not None:
-            self._usage = usage
+        if parsed.get("usageMetadata") is not None:
+            self._usage = event.data
         model = parsed.get("modelVersion")
         if model is not None:
             self.model_version = model

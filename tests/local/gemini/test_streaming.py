@@ -130,6 +130,23 @@ def test_malformed_usage_is_a_decode_error_when_the_stream_ends() -> None:
         decoder.finish()
 
 
+def test_only_the_last_usage_is_validated_so_a_revised_bad_one_is_no_error() -> None:
+    decoder = GeminiStreamDecoder()
+    decoder.decode(ServerSentEvent(b'{"usageMetadata": {"promptTokenCount": -3}}'))
+    decoder.decode(ServerSentEvent(b'{"usageMetadata": {"promptTokenCount": 4, "totalTokenCount": 6}}'))
+    decoder.decode(ServerSentEvent(b'{"usageMetadata": null}'))  # says nothing: the last report stands
+    usage = decoder.usage
+    assert usage is not None
+    assert (usage.input_tokens, usage.total_tokens) == (4, 6)
+
+
+@pytest.mark.parametrize("value", [b"5", b'"many"', b"[1, 2]", b"true"])
+def test_usage_that_is_not_an_object_is_a_decode_error_at_its_event(value: bytes) -> None:
+    decoder = GeminiStreamDecoder()
+    with pytest.raises(ResponseDecodeError):
+        decoder.decode(ServerSentEvent(b'{"usageMetadata": ' + value + b"}"))
+
+
 def test_a_null_parts_list_or_missing_content_gives_no_chunk() -> None:
     decoder = GeminiStreamDecoder()
     assert decoder.decode(ServerSentEvent(b'{"candidates": [{"content": {"parts": null}}]}')) is None
