@@ -167,7 +167,9 @@ class ServerClient:
             BotticelliError: A typed error: bad request, server unavailable, timeout...
         """
         chat_body, read_completion = _lean_path()
-        body, fields = self._body(request, await self.dialect(), chat_body)
+        # The known dialect without a coroutine: only "auto" before its first answer awaits one.
+        dialect = self._known_dialect() or await self.dialect()
+        body, fields = self._body(request, dialect, chat_body)
         with self._log("generate", fields["model"], fields, fields["messages"]) as entry:
             result = await self._transport.request("POST", _CHAT_PATH, content=body)
             entry.retries, entry.status_code, entry.request_id = result.retries, result.status_code, result.request_id

@@ -198,7 +198,11 @@ class HttpTransport:
 
         failure: BotticelliError | None = None
         try:
-            response, headers, body = await attempt()
+            # The first try awaits the guard directly: each coroutine layer is walked again on
+            # every resumption of the exchange, a few thousand instructions a request.
+            response, headers, body = await self._guard(
+                exchange(), deadline, retry_read_timeout=retry_read_timeout, limit=limit
+            )
             retries = 0
         except BotticelliError as exc:
             if not retry:
