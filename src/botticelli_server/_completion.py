@@ -27,9 +27,17 @@ from botticelli_core.output import Output
 from botticelli_error import ResponseDecodeError
 from botticelli_interface.request_log import RequestLog
 from botticelli_server.config import PROVIDER
-from botticelli_server.response import ChatCompletionResponse, ToolCall
+from botticelli_server.response import ChatCompletionResponse, ToolCall, UsageInfo
 
-__all__ = ["CompletionView", "neutral_response", "no_choices", "read_completion", "usage_from_counts"]
+__all__ = [
+    "CompletionView",
+    "neutral_response",
+    "no_choices",
+    "read_completion",
+    "record_completion",
+    "usage_from_counts",
+    "usage_from_wire",
+]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -134,6 +142,22 @@ def usage_from_counts(prompt: int, completion: int, total: int | None, details: 
     return usage
 
 
+def usage_from_wire(usage: UsageInfo) -> Usage:
+    """Token counts in botticelli's terms (``prompt`` -> input, ``completion`` -> output)."""
+    return usage_from_counts(
+        usage.prompt_tokens, usage.completion_tokens, usage.total_tokens, usage.completion_tokens_details
+    )
+
+
+def record_completion(entry: RequestLog, response: ChatCompletionResponse) -> None:
+    """Give the request log a whole completion's facts: the model that answered, its finish reason, usage."""
+    entry.response_model = response.model
+    if response.choices:
+        entry.finish_reason = response.choices[0].finish_reason
+    if response.usage is not None:
+        entry.usage = usage_from_wire(response.usage)
+
+
 def neutral_response(
     *,
     content: str | None,
@@ -187,14 +211,10 @@ def read_completion(body: bytes, entry: RequestLog) -> GenerateResponse:
     except (ValidationError, RecursionError):
         # Raises the error parse_wire makes of this body; should the full model accept what
         # the view refused, the answer is read from the model instead.
-        from botticelli_server.convert import from_chat_response, usage_from_wire  # noqa: PLC0415
+        from botticelli_server.convert import from_chat_response  # noqa: PLC0415
 
         response = parse_wire(ChatCompletionResponse, body, provider=PROVIDER, what="chat completion")
-        entry.response_model = response.model
-        if response.choices:
-            entry.finish_reason = response.choices[0].finish_reason
-        if response.usage is not None:
-            entry.usage = usage_from_wire(response.usage)
+        record_completion(entry, response)
         return from_chat_response(response)
     model = view.get("model")
     entry.response_model = model

@@ -172,7 +172,7 @@ class ServerClient:
         body, fields = self._body(request, dialect, chat_body)
         with self._log("generate", fields["model"], fields, fields["messages"]) as entry:
             result = await self._transport.request("POST", _CHAT_PATH, content=body)
-            entry.retries, entry.status_code, entry.request_id = result.retries, result.status_code, result.request_id
+            entry.record(result)
             return read_completion(result.content, entry)
 
     def generate_stream(self, request: GenerateRequest) -> ManagedStream[StreamChunk]:
@@ -350,18 +350,14 @@ class ServerClient:
         return self._log(operation, request.model, request, request.messages)
 
     async def _complete(self, request: ChatCompletionRequest, operation: Operation) -> ChatCompletionResponse:
-        from botticelli_server.convert import usage_from_wire  # noqa: PLC0415
+        from botticelli_server._completion import record_completion  # noqa: PLC0415
         from botticelli_server.response import ChatCompletionResponse  # noqa: PLC0415
 
         with self._log_wire(operation, request) as entry:
             result = await self._transport.request("POST", _CHAT_PATH, content=request.to_json())
-            entry.retries, entry.status_code, entry.request_id = result.retries, result.status_code, result.request_id
+            entry.record(result)
             response = parse_wire(ChatCompletionResponse, result.content, provider=PROVIDER, what="chat completion")
-            entry.response_model = response.model
-            if response.choices:
-                entry.finish_reason = response.choices[0].finish_reason
-            if response.usage is not None:
-                entry.usage = usage_from_wire(response.usage)
+            record_completion(entry, response)
             return response
 
     async def _stream(

@@ -15,13 +15,12 @@ from botticelli_core import (
     StreamChunk,
     TextInput,
     ToolCallDelta,
-    Usage,
 )
 from botticelli_core.content import ToolCallInput, ToolResultInput
 from botticelli_error import UnsupportedInputError
 from botticelli_interface.capabilities import Feature
 from botticelli_server._body import wire_fields
-from botticelli_server._completion import neutral_response, no_choices, usage_from_counts
+from botticelli_server._completion import neutral_response, no_choices, usage_from_wire
 from botticelli_server.adapters import select_adapter
 from botticelli_server.config import PROVIDER, DialectName
 from botticelli_server.dialect import DIALECTS, Dialect, get_dialect
@@ -34,7 +33,7 @@ from botticelli_server.request import (
     StreamOptions,
     TextPart,
 )
-from botticelli_server.response import ChatCompletionResponse, ChunkView, UsageInfo
+from botticelli_server.response import ChatCompletionResponse, ChunkView
 from botticelli_server.tool_stream import ToolCallAssembler
 from botticelli_server.tools import tool_call_output, tool_messages
 
@@ -174,13 +173,6 @@ def finish_reason_from_wire(value: str | None) -> FinishReason:
     if value is None:
         return FinishReason.OTHER
     return _FINISH_REASONS.get(value, FinishReason.OTHER)
-
-
-def usage_from_wire(usage: UsageInfo) -> Usage:
-    """Token counts in botticelli's terms (``prompt`` -> input, ``completion`` -> output)."""
-    return usage_from_counts(
-        usage.prompt_tokens, usage.completion_tokens, usage.total_tokens, usage.completion_tokens_details
-    )
 
 
 def from_chat_response(response: ChatCompletionResponse) -> GenerateResponse:
