@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import cast
 
 import measure
+import paired
 from clients import FACTORIES, Case, Client, StreamFn, WholeFn
 from report import TARGET_STARTUP
 
@@ -45,11 +46,8 @@ BASELINES = {
     "gemini-stream": "httpx + httpx-sse + json.loads",
     "whole": "raw httpx (post + json.loads)",
 }
-TARGETS = {
-    "botticelli generate_stream": 1.0,
-    "botticelli gemini generate_stream": 1.0,
-    "botticelli generate": 1.0,
-}
+# The same limits as the CPU targets, taken from where those are declared.
+TARGETS = {t.case: t.limit for t in paired.TARGETS}
 _WARM_UP = 4
 _COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import batch
 import measure
+import paired
 import report
 from clients import FACTORIES, Case, Client
 
@@ -42,6 +43,9 @@ class Sizes:
     heavy_import_runs: int  # for peers that take seconds to import; 0 skips them
     memory: tuple[tuple[str, int], ...]  # (client, streams held open at once)
     batch: int  # requests per generate_many / gather run
+    pairs: int  # paired target comparisons (benchmarks/paired.py); 0 skips them
+    pair_streams: int  # streams per batch of a pair
+    pair_requests: int  # non-streamed requests per batch of a pair
 
 
 FULL = Sizes(
@@ -53,6 +57,9 @@ FULL = Sizes(
     heavy_import_runs=2,
     memory=(("httpx-sse", 1000), ("botticelli", 250), ("botticelli", 500), ("botticelli", 1000)),
     batch=1024,
+    pairs=20,
+    pair_streams=32,
+    pair_requests=256,
 )
 QUICK = Sizes(
     runs=2,
@@ -63,6 +70,9 @@ QUICK = Sizes(
     heavy_import_runs=0,
     memory=(("botticelli", 250),),
     batch=256,
+    pairs=4,
+    pair_streams=16,
+    pair_requests=64,
 )
 
 
@@ -85,6 +95,7 @@ async def speed(base: str, server: measure.Server, sizes: Sizes, chunks: int) ->
     ttfts: dict[int, list[float]] = {i: [] for i in range(len(cases))}
     failed: set[int] = set()
     client_cpu, server_cpu = time.process_time(), server.cpu()
+    targets: list[dict[str, Any]] = []
     try:
         for i, case in enumerate(cases):  # warm-up: imports, pools, caches
             try:
@@ -106,6 +117,17 @@ async def speed(base: str, server: measure.Server, sizes: Sizes, chunks: int) ->
                 if case.kind != "whole":
                     ttfts[i] += await measure.first_chunk_latency(case, max(2, round(sizes.ttft * case.weight)))
             print(f"run {run + 1}/{sizes.runs}: {time.perf_counter() - started:.1f} s", file=sys.stderr)
+        if sizes.pairs:
+            started = time.perf_counter()
+            targets = await paired.measure_targets(
+                [c for i, c in enumerate(cases) if i not in failed],
+                server,
+                streams=sizes.pair_streams,
+                requests=sizes.pair_requests,
+                pairs=sizes.pairs,
+                chunks=chunks,
+            )
+            print(f"paired targets: {time.perf_counter() - started:.1f} s", file=sys.stderr)
     finally:
         for client in clients:
             await client.aclose()
@@ -115,6 +137,7 @@ async def speed(base: str, server: measure.Server, sizes: Sizes, chunks: int) ->
         "gemini-stream": [],
         "whole": [],
         "server_cpu_share": server_cpu / client_cpu,
+        "targets": targets,
     }
     for i, case in enumerate(cases):
         if i in failed:
@@ -211,6 +234,7 @@ def main() -> None:
             report.print_streaming(
                 results["speed"]["gemini-stream"], "Streamed Gemini generateContent", STREAM_BASELINE
             )
+        report.print_targets(results["speed"]["targets"])
     if "imports" in results:
         report.print_imports(results["imports"], "httpx_sse")
         report.print_startup(results["startup"], measure.STARTUP_BASELINE)
