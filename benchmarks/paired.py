@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import measure
-from clients import Case
+from clients import FACTORIES, Case
 
 
 @dataclass(frozen=True)
@@ -87,3 +87,22 @@ async def measure_targets(
         values = await ratios(case, baseline, server, calls=calls, pairs=pairs, chunks=chunks)
         rows.append(summary(target, values))
     return rows
+
+
+# The adapters in clients.FACTORIES that the targets need; the other peers are not loaded.
+ADAPTERS = ("httpx-sse", "raw-httpx", "botticelli", "botticelli-gemini")
+
+
+async def targets_only(
+    base: str, server: measure.Server, *, streams: int, requests: int, pairs: int, chunks: int
+) -> list[dict[str, Any]]:
+    """The paired targets alone (``just bench --targets-only``): a few minutes, no peer tables."""
+    clients = [FACTORIES[key](base) for key in ADAPTERS]
+    try:
+        cases = [c for client in clients for c in client.cases]
+        for case in cases:  # warm-up: imports, pools, caches
+            await measure.load(case, server, measure.CONCURRENCY, chunks)
+        return await measure_targets(cases, server, streams=streams, requests=requests, pairs=pairs, chunks=chunks)
+    finally:
+        for client in clients:
+            await client.aclose()

@@ -202,6 +202,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller sizes: a rough picture in under a minute")
     parser.add_argument("--chunks", type=int, default=256, help="content chunks per streamed reply")
     parser.add_argument("--skip", nargs="*", default=[], choices=["speed", "imports", "memory", "batch"])
+    parser.add_argument(
+        "--targets-only", action="store_true", help="only the CPU targets, each paired with its baseline"
+    )
     args = parser.parse_args()
     sizes = QUICK if args.quick else FULL
     if args.runs:
@@ -211,6 +214,22 @@ def main() -> None:
     report.print_machine(info)
     results: dict[str, Any] = {"machine": info, "sizes": sizes.__dict__, "chunks": args.chunks}
     print(f"Concurrency {measure.CONCURRENCY}, {args.chunks} chunks per stream, median of {sizes.runs} runs.\n")
+    if args.targets_only:
+        with measure.canned_server(args.chunks) as server:
+            rows = asyncio.run(
+                paired.targets_only(
+                    server.base,
+                    server,
+                    streams=sizes.pair_streams,
+                    requests=sizes.pair_requests,
+                    pairs=sizes.pairs,
+                    chunks=args.chunks,
+                )
+            )
+        report.print_targets(rows)
+        if args.json:
+            args.json.write_text(json.dumps({**results, "targets": rows}, indent=2) + "\n")
+        return
     with measure.canned_server(args.chunks) as server:
         if "speed" not in args.skip:
             results["speed"] = asyncio.run(speed(server.base, server, sizes, args.chunks))
