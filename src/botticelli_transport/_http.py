@@ -1,11 +1,12 @@
 """The transport's HTTP client: pooling, deadlines, retries and streams.
 
-This module, :mod:`botticelli_transport._open_stream` (opening a stream),
-:mod:`botticelli_transport._stream` (the stream loop) and :mod:`botticelli_transport._failures`
-(httpx errors and unwanted replies made typed) are the only ones that speak httpx; swapping
-the HTTP library touches only these four. Typed errors are raised outside the ``except``
-block that caught httpx's exception: that exception holds the request, headers (API keys)
-included, so it is not even their ``__context__`` (see docs/errors.md).
+This module, :mod:`botticelli_transport._send` (the pool, and whole requests handed to it),
+:mod:`botticelli_transport._open_stream` (opening a stream), :mod:`botticelli_transport._stream`
+(the stream loop) and :mod:`botticelli_transport._failures` (httpx errors and unwanted replies
+made typed) are the only ones that speak httpx; swapping the HTTP library touches only these five.
+Typed errors are raised outside the ``except`` block that caught httpx's exception: that
+exception holds the request, headers (API keys) included, so it is not even their
+``__context__`` (see docs/errors.md).
 """
 
 from __future__ import annotations
