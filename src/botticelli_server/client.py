@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
-from functools import cache, cached_property
+from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
@@ -13,13 +13,17 @@ from pydantic import BaseModel
 
 from botticelli_core._base import parse_wire
 from botticelli_error import ResponseDecodeError, StreamError, redact_url
-from botticelli_interface.request_log import Operation, RequestLog
+from botticelli_interface.request_log import Operation
 from botticelli_interface.stream import ManagedStream
+from botticelli_server._outgoing import body as request_body
+from botticelli_server._outgoing import chat_request, lean_path, log_entry, wire_log_entry, wire_path
 from botticelli_server.config import PROVIDER, ServerConfig
 
 # Building a client loads only its settings and its transport: the conversions, the wire and
 # response models, the stream reader, embeddings and token counting are imported by the first
-# call that uses them (a function-level import of a loaded module is a dictionary lookup).
+# call that uses them. A function-level import is not free even once its module is loaded
+# (about 5,000 instructions: CPython checks the module's spec), so the per-request paths of
+# generate and chat_completion keep theirs in cached functions (botticelli_server._outgoing).
 if TYPE_CHECKING:
     from botticelli_core import (
         EmbedResponse,
@@ -39,9 +43,6 @@ if TYPE_CHECKING:
     from botticelli_server.streaming import StreamState
     from botticelli_server.tokens import TokenizerProbe
     from botticelli_transport import HttpTransport, ServerSentEvent
-
-    ChatBody = Callable[..., tuple[bytes, dict[str, Any]]]
-    ReadCompletion = Callable[[bytes, RequestLog], GenerateResponse]
 
 __all__ = ["ServerClient"]
 
@@ -166,11 +167,12 @@ class ServerClient:
             UnsupportedInputError: The request uses a feature the server's dialect lacks.
             BotticelliError: A typed error: bad request, server unavailable, timeout...
         """
-        chat_body, read_completion = _lean_path()
+        chat_body, read_completion = lean_path()
         # The known dialect without a coroutine: only "auto" before its first answer awaits one.
         dialect = self._known_dialect() or await self.dialect()
-        body, fields = self._body(request, dialect, chat_body)
-        with self._log("generate", fields["model"], fields, fields["messages"]) as entry:
+        config = self.config
+        body, fields = request_body(config, request, dialect, chat_body)
+        with log_entry(config, "generate", fields["model"], fields, fields["messages"]) as entry:
             result = await self._transport.request("POST", _CHAT_PATH, content=body)
             entry.record(result)
             return read_completion(result.content, entry)
@@ -257,7 +259,7 @@ class ServerClient:
         from botticelli_core import Usage  # noqa: PLC0415
 
         wire = self._chat_request(request, dialect=await self.dialect())
-        with self._log_wire("count_tokens", wire) as entry:
+        with wire_log_entry(self.config, "count_tokens", wire) as entry:
 
             async def post(path: str, body: dict[str, Any]) -> bytes:
                 content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
@@ -316,47 +318,14 @@ class ServerClient:
     def _chat_request(
         self, request: GenerateRequest, *, dialect: Dialect, stream: bool = False
     ) -> ChatCompletionRequest:
-        from botticelli_server.convert import to_chat_request  # noqa: PLC0415
-
-        config = self.config
-        return to_chat_request(
-            request,
-            default_model=config.model,
-            stream=stream,
-            include_usage=config.include_usage,
-            dialect=dialect,
-            adapters=config.adapters,
-        )
-
-    def _body(self, request: GenerateRequest, dialect: Dialect, chat_body: ChatBody) -> tuple[bytes, dict[str, Any]]:
-        """The JSON body of a non-streamed ``request``, and its fields (for the log and tracing)."""
-        if request.adapter is None:
-            return chat_body(request, default_model=self.config.model, dialect=dialect)
-        # An adapter rewrites the whole request (see botticelli_server.adapters): through the wire model.
-        wire = self._chat_request(request, dialect=dialect)
-        return wire.to_json(), wire.model_dump(exclude_none=True)
-
-    def _log(
-        self, operation: Operation, model: str, request: object, messages: Sequence[BaseModel | dict[str, Any]]
-    ) -> RequestLog:
-        entry = RequestLog(PROVIDER, operation, model=model, request=request)
-        if self.config.log_content:
-            entry.content = {
-                "messages": [m.model_dump(exclude_none=True) if isinstance(m, BaseModel) else m for m in messages]
-            }
-        return entry
-
-    def _log_wire(self, operation: Operation, request: ChatCompletionRequest) -> RequestLog:
-        return self._log(operation, request.model, request, request.messages)
+        return chat_request(self.config, request, dialect=dialect, stream=stream)
 
     async def _complete(self, request: ChatCompletionRequest, operation: Operation) -> ChatCompletionResponse:
-        from botticelli_server._completion import record_completion  # noqa: PLC0415
-        from botticelli_server.response import ChatCompletionResponse  # noqa: PLC0415
-
-        with self._log_wire(operation, request) as entry:
+        response_model, record_completion = wire_path()
+        with wire_log_entry(self.config, operation, request) as entry:
             result = await self._transport.request("POST", _CHAT_PATH, content=request.to_json())
             entry.record(result)
-            response = parse_wire(ChatCompletionResponse, result.content, provider=PROVIDER, what="chat completion")
+            response = parse_wire(response_model, result.content, provider=PROVIDER, what="chat completion")
             record_completion(entry, response)
             return response
 
@@ -370,7 +339,7 @@ class ServerClient:
         """Both streams: the items ``decode`` makes of the events, then ``final(state)`` once the stream ended well."""
         from botticelli_server.streaming import StreamState  # noqa: PLC0415
 
-        with self._log_wire(operation, request) as entry:
+        with wire_log_entry(self.config, operation, request) as entry:
             body = request.to_json()
             # Only its bytes are sent (and resent on a retry): an open stream need not hold the model.
             del request
@@ -392,16 +361,6 @@ class ServerClient:
                     entry.usage = _usage_or_none(state)
                     if entry.content is not None and state.texts:
                         entry.content["output"] = state.text
-
-
-@cache
-def _lean_path() -> tuple[ChatBody, ReadCompletion]:
-    # Imported by the first generate, then kept: an import statement per request costs
-    # microseconds (the module spec's lookups), a cached call a fraction of one.
-    from botticelli_server._body import chat_body  # noqa: PLC0415
-    from botticelli_server._completion import read_completion  # noqa: PLC0415
-
-    return chat_body, read_completion
 
 
 def _usage_or_none(state: StreamState) -> Usage | None:

@@ -1,11 +1,12 @@
 """The transport's HTTP client: pooling, deadlines, retries and streams.
 
-This module, :mod:`botticelli_transport._open_stream` (opening a stream),
-:mod:`botticelli_transport._stream` (the stream loop) and :mod:`botticelli_transport._failures`
-(httpx errors and unwanted replies made typed) are the only ones that speak httpx; swapping
-the HTTP library touches only these four. Typed errors are raised outside the ``except``
-block that caught httpx's exception: that exception holds the request, headers (API keys)
-included, so it is not even their ``__context__`` (see docs/errors.md).
+This module, :mod:`botticelli_transport._send` (the pool, and whole requests handed to it),
+:mod:`botticelli_transport._open_stream` (opening a stream), :mod:`botticelli_transport._stream`
+(the stream loop) and :mod:`botticelli_transport._failures` (httpx errors and unwanted replies
+made typed) are the only ones that speak httpx; swapping the HTTP library touches only these five.
+Typed errors are raised outside the ``except`` block that caught httpx's exception: that
+exception holds the request, headers (API keys) included, so it is not even their
+``__context__`` (see docs/errors.md).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from botticelli_transport._deadline import call_limits, deadline_after, min_limi
 from botticelli_transport._encoding import ACCEPT_ENCODING, inflated, inflater_for
 from botticelli_transport._failures import ErrorMapper, ReplyErrors
 from botticelli_transport._retry import retry_after
+from botticelli_transport._send import Sender, open_pool
 from botticelli_transport._tls import tls_context
 from botticelli_transport.settings import HttpSettings
 
@@ -90,6 +92,7 @@ class HttpTransport:
         )
         self._headers = headers
         self._pool: httpx.AsyncClient | None = None
+        self._sender: Sender | None = None
         self._closed = False
         stream_read = min_limit(settings.read_timeout, settings.stream_idle_timeout)
         self._stream_read_timeout = stream_read
@@ -125,7 +128,7 @@ class HttpTransport:
                     "this client is closed; make a new one", provider=self.settings.provider, retryable=False
                 )
             settings = self.settings
-            pool = self._pool = httpx.AsyncClient(
+            sender = self._sender = open_pool(
                 base_url=settings.base_url,
                 headers=self._headers,
                 timeout=self._timeout,
@@ -135,6 +138,7 @@ class HttpTransport:
                     max_keepalive_connections=min(settings.max_connections, 100),
                 ),
             )
+            pool = self._pool = sender.client
         elif pool.is_closed:
             raise TransportError(
                 "this client is closed; make a new one", provider=self.settings.provider, retryable=False
@@ -173,15 +177,23 @@ class HttpTransport:
         provider = self.settings.provider
 
         async def exchange() -> tuple[httpx.Response, dict[str, str], bytes]:
-            client = self._client
-            request = client.build_request(method, path, content=content, params=params)
-            response = await client.send(request, stream=True)
+            self._client  # noqa: B018 - raises once the transport is closed
+            sender = self._sender
+            assert sender is not None  # made with the pool
+            request, pool = sender.build(method, path, content, params)
+            if pool is None:
+                response = await sender.client.send(request, stream=True)
+            else:
+                response = await pool.handle_async_request(request)
+                response.request = request
             try:
                 if response.status_code >= 300:
                     raise self._errors.from_reply(response, await self._read_head(response))
                 parts: list[bytes] = []
                 size, limit = 0, self.settings.max_response_bytes
                 headers = _by_name(response.headers)
+                if pool is not None:
+                    sender.received(response, headers)
                 inflater = inflater_for(headers.get("content-encoding", ""), provider=provider)
                 async for raw in response.aiter_raw():
                     for part in (raw,) if inflater is None else inflater.pieces(raw, step=limit - size + 1):
