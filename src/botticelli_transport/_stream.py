@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Generic, TypeVar
 
 import httpx
@@ -96,9 +96,12 @@ async def read_items(
     provider: str,
     read_timeout: float | None,
     describe: Callable[[httpx.HTTPError], str],
+    release: Callable[[], Awaitable[None]] | None = None,
 ) -> AsyncGenerator[T, None]:
     """The items ``decode`` makes of the stream's events, under the watchdog's limits.
 
+    ``release`` (the response's ``aclose``) is awaited once the body is done with, so that
+    a connection read to its end goes back to the pool before the consumer's final chunk.
     The first item is yielded twice: once to :meth:`StreamResponse._open`, which only
     learns that the stream is open, and again to the consumer.
 
@@ -143,14 +146,16 @@ async def read_items(
                 return
     finally:
         watchdog.close()
-        await _close(chunks)
+        await _close(chunks, release)
 
 
-async def _close(chunks: AsyncIterator[bytes]) -> None:
-    # httpx hands out an async generator; closing it at once releases the connection.
+async def _close(chunks: AsyncIterator[bytes], release: Callable[[], Awaitable[None]] | None) -> None:
+    # Closing the body's generators and the response at once releases the connection.
     aclose = getattr(chunks, "aclose", None)
     if aclose is not None:
         await aclose()
+    if release is not None:
+        await release()
 
 
 def _no_task() -> None:
