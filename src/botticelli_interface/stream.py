@@ -38,10 +38,12 @@ class ManagedStream(Generic[T]):
         self._closed = False
 
     def __aiter__(self) -> AsyncIterator[T]:
-        return self
+        # ``async for`` then drives the generator itself: a wrapper's ``__anext__`` would be
+        # one more coroutine to create and resume per chunk. Closing stays this object's job.
+        return self._agen
 
     async def __anext__(self) -> T:
-        # Delegating straight to the generator keeps the per-chunk cost to one call.
+        """The next item; for callers that step the stream by hand rather than with ``async for``."""
         return await self._agen.__anext__()
 
     async def __aenter__(self) -> Self:

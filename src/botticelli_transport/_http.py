@@ -306,7 +306,10 @@ class HttpTransport:
         """The body's bytes as they arrive, inflated in bounded steps if compressed."""
         inflater = inflater_for(response.headers.get("content-encoding", ""), provider=self.settings.provider)
         if inflater is None:
-            return response.aiter_raw()  # one generator layer less than aiter_bytes, per chunk
+            # The response's own stream, not aiter_raw, which is one more generator per chunk
+            # around it (a byte count and a chunker of no size). What aiter_raw adds at the
+            # end, closing the response, the stream loop does itself (read_items' release).
+            return aiter(response.stream)  # type: ignore[arg-type]  # an AsyncByteStream when streamed
         return inflated(response.aiter_raw(), inflater, step=_INFLATE_STEP)
 
 

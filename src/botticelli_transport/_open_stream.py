@@ -148,6 +148,7 @@ class OpeningStream(Generic[R, T]):
                 provider=settings.provider,
                 read_timeout=transport._stream_read_timeout,
                 describe=transport._errors.describe,
+                release=response.aclose,
             )
         except BaseException:
             await response.aclose()

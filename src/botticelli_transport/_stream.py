@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Generic, TypeVar
 
 import httpx
@@ -25,13 +25,6 @@ R = TypeVar("R")
 T = TypeVar("T")
 
 
-class _End:
-    """Marks a stream that ended before producing anything."""
-
-
-_END = _End()
-
-
 class StreamResponse(Generic[R, T]):
     """A streamed reply that is open and has produced its first item (or ended).
 
@@ -41,7 +34,7 @@ class StreamResponse(Generic[R, T]):
     It is closed by the ``async with transport.stream(...)`` block that made it.
     """
 
-    __slots__ = ("_first", "_items", "_response", "reader", "request_id", "retries", "sse", "status_code")
+    __slots__ = ("_items", "_response", "reader", "request_id", "retries", "sse", "status_code")
 
     def __init__(
         self,
@@ -54,7 +47,6 @@ class StreamResponse(Generic[R, T]):
     ) -> None:
         self._response = response
         self._items = items
-        self._first: T | _End = _END
         self.reader = reader
         """The state of the attempt that succeeded, as the decode function left it."""
         self.sse = sse
@@ -70,19 +62,18 @@ class StreamResponse(Generic[R, T]):
         return self.sse.unframed
 
     def __aiter__(self) -> AsyncIterator[T]:
-        return self
+        # The loop generator itself, which hands its first item out again after _open has
+        # seen it: a wrapper that kept that item would be one more coroutine per chunk.
+        return self._items
 
     async def __anext__(self) -> T:
-        first = self._first
-        if first is not _END:
-            self._first = _END
-            return first  # type: ignore[return-value]  # _END is the only other value
+        """The next item; for callers that step the stream by hand rather than with ``async for``."""
         return await self._items.__anext__()
 
     async def _open(self) -> bool:
-        """Read until the first item; ``False`` if the stream ended without one."""
+        """Read until the first item (which iteration then yields); ``False`` if the stream ended without one."""
         try:
-            self._first = await self._items.__anext__()
+            await self._items.__anext__()
         except StopAsyncIteration:
             return False
         return True
@@ -105,8 +96,14 @@ async def read_items(
     provider: str,
     read_timeout: float | None,
     describe: Callable[[httpx.HTTPError], str],
+    release: Callable[[], Awaitable[None]] | None = None,
 ) -> AsyncGenerator[T, None]:
     """The items ``decode`` makes of the stream's events, under the watchdog's limits.
+
+    ``release`` (the response's ``aclose``) is awaited once the body is done with, so that
+    a connection read to its end goes back to the pool before the consumer's final chunk.
+    The first item is yielded twice: once to :meth:`StreamResponse._open`, which only
+    learns that the stream is open, and again to the consumer.
 
     Raises:
         StreamStalledError: No data event within the idle timeout.
@@ -116,6 +113,7 @@ async def read_items(
     read = watchdog.timed_read if watchdog.per_read else None
     current_task = _no_task if read is not None else asyncio.current_task
     clock = time.monotonic
+    opened = False
     try:
         while True:
             if watchdog.cause is not None:
@@ -140,15 +138,24 @@ async def read_items(
                 for event in events:
                     item = decode(reader, event)
                     if item is not None:
+                        if not opened:
+                            opened = True
+                            yield item  # to _open: the stream is open
                         yield item
             if chunk is None:
                 return
     finally:
         watchdog.close()
-        # httpx hands out an async generator; closing it at once releases the connection.
-        aclose = getattr(chunks, "aclose", None)
-        if aclose is not None:
-            await aclose()
+        await _close(chunks, release)
+
+
+async def _close(chunks: AsyncIterator[bytes], release: Callable[[], Awaitable[None]] | None) -> None:
+    # Closing the body's generators and the response at once releases the connection.
+    aclose = getattr(chunks, "aclose", None)
+    if aclose is not None:
+        await aclose()
+    if release is not None:
+        await release()
 
 
 def _no_task() -> None:

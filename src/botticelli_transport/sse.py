@@ -113,11 +113,14 @@ class SSEDecoder:
         Raises:
             ResponseDecodeError: A line or an event is over its cap.
         """
-        if self._undecoded:
-            chunk = self._undecoded + chunk
+        undecoded = self._undecoded
+        if undecoded:
+            chunk = undecoded + chunk
+            self._undecoded = b""
         # codecs' C decoder itself: a character split across reads waits for its other bytes.
         text, used = _utf8(chunk, "replace", False)
-        self._undecoded = chunk[used:] if used < len(chunk) else b""
+        if used < len(chunk):
+            self._undecoded = chunk[used:]
         if not self._started:
             if not text:
                 return []  # not even one whole character yet (a BOM split across reads)
@@ -126,8 +129,9 @@ class SSEDecoder:
                 text = text[1:]
                 if not text:
                     return []
-        events = self._events(self._lines.decode(text))
-        pending = self._lines.buffer
+        lines = self._lines
+        events = self._events(lines.decode(text))
+        pending = lines.buffer
         if pending and sum(map(len, pending)) > self._max_line:
             raise self._too_long("line", self._max_line)
         return events
@@ -155,21 +159,30 @@ class SSEDecoder:
         return [*events, self._dispatch()] if self._data else events
 
     def _events(self, lines: list[str]) -> list[ServerSentEvent]:
+        # The hot loop of every stream: a one-line event's dispatch is written out here
+        # rather than called, and the data list is only replaced once an event took it.
         events: list[ServerSentEvent] = []
+        data = self._data
         for line in lines:
             if line.startswith("data:"):
                 value = line[6:] if line[5:6] == " " else line[5:]
-                self._data.append(value)
+                data.append(value)
                 self._event_chars += len(value)
                 if self._event_chars > self._max_event:
                     raise self._too_long("event", self._max_event)
             elif not line:
-                if self._data:
-                    events.append(self._dispatch())
+                if data:
+                    text = data[0] if len(data) == 1 else "\n".join(data)
+                    data = self._data = []
+                    self._event_chars = 0
+                    event = self._event or "message"
+                    self._event = ""
+                    events.append(_event_tuple(ServerSentEvent, (text.encode(), event, self._id)))
                 else:
                     self._event = ""
             elif line[0] != ":":  # a comment (keep-alive) otherwise
                 self._field(line)
+                data = self._data
         return events
 
     def _dispatch(self) -> ServerSentEvent:
