@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from functools import partial
 from typing import Generic, TypeVar
 
 import httpx
@@ -111,7 +112,11 @@ async def read_items(
         StreamInterruptedError: The connection broke off.
     """
     read = watchdog.timed_read if watchdog.per_read else None
-    current_task = _no_task if read is not None else asyncio.current_task
+    loop = watchdog.loop
+    # Given its loop, current_task is one dictionary lookup. Without one, Python 3.11 looks up
+    # the running loop, which checks the process id with a getpid system call: about 0.5 µs
+    # per chunk on a virtual machine, and invisible to callgrind's instruction counts.
+    current_task = _no_task if loop is None else partial(asyncio.current_task, loop)
     clock = time.monotonic
     opened = False
     try:

@@ -73,6 +73,11 @@ class Watchdog:
             self._arm()
 
     @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The asyncio loop the timer runs on, or ``None`` on other event loops."""
+        return self._loop
+
+    @property
     def per_read(self) -> bool:
         """Whether reads need their own limit (:meth:`timed_read`): no asyncio loop to watch them."""
         return self._loop is None
