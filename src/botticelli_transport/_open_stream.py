@@ -56,6 +56,7 @@ class OpeningStream(Generic[R, T]):
         "_opened",
         "_params",
         "_path",
+        "_pool",
         "_reader",
         "_request",
         "_transport",
@@ -78,6 +79,7 @@ class OpeningStream(Generic[R, T]):
         self._decode = decode
         self._params = params
         self._request: httpx.Request | None = None
+        self._pool: httpx.AsyncHTTPTransport | None = None
         self._deadline: float | None = None
         self._limit: float | None = None
         self._opened: StreamResponse[R, T] | None = None
@@ -88,11 +90,14 @@ class OpeningStream(Generic[R, T]):
         # The per-call options in force now, when the block is entered, are the ones that count.
         limit, max_retries = call_limits(settings)
         self._limit, self._deadline = limit, deadline_after(limit)
-        self._request = transport._client.build_request(
+        transport._client  # noqa: B018 - raises once the transport is closed
+        sender = transport._sender
+        assert sender is not None  # made with the pool
+        self._request, self._pool = sender.build(
             "POST",
             self._path,
-            content=self._content,
-            params=self._params,
+            self._content,
+            self._params,
             headers=_STREAM_HEADERS,
             timeout=transport._stream_timeout,
         )
@@ -121,12 +126,18 @@ class OpeningStream(Generic[R, T]):
         transport, deadline, limit = self._transport, self._deadline, self._limit
         settings = transport.settings
         assert self._request is not None  # built by __aenter__ before any attempt
+        request, pool = self._request, self._pool
         response = await transport._guard(
-            transport._client.send(self._request, stream=True),
+            transport._client.send(request, stream=True) if pool is None else pool.handle_async_request(request),
             deadline,
             retry_read_timeout=settings.retry_read_timeouts,
             limit=limit,
         )
+        if pool is not None:
+            # What the client's send does with a reply: tie it to its request, keep its cookies.
+            response.request = request
+            assert transport._sender is not None
+            transport._sender.received(response, response.headers)
         try:
             chunks = await _event_stream_body(transport, response, deadline, limit)
             sse = SSEDecoder(

@@ -7,14 +7,15 @@ object, no hooks, redirects not followed, and (almost always) no cookies and nob
 listening to httpx's log. Measured under callgrind, the two took about a quarter of a
 non-streamed request's instructions, more than parsing the reply.
 
-So a non-streamed request whose URL the client has already built once goes to the pool
+So a request whose URL the client has already built once goes to the pool
 directly, as the same ``httpx.Request`` the client would build (same URL, same headers in
 the same order, same body and timeouts), and only while nothing the skipped steps do could
 show: without proxies from the environment (the client would route through them), without
 credentials in the URL (httpx would turn them into basic auth), while the cookie jar is
 empty (a cookie a reply sets is still stored, and from then on every request goes through
 the client, which sends it back), and while httpx's ``INFO`` log is off (that step writes
-one line per request there). Streams always go through the client.
+one line per request there). A stream is opened the same way: its request is the one the
+client would build, and the pool's reply is read as the client's would be.
 """
 
 from __future__ import annotations
@@ -55,26 +56,53 @@ class Sender:
         self._urls: dict[str, httpx.URL] = {}
 
     def build(
-        self, method: str, path: str, content: bytes | None, params: Mapping[str, str] | None
+        self,
+        method: str,
+        path: str,
+        content: bytes | None,
+        params: Mapping[str, str] | None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: httpx.Timeout | None = None,
     ) -> tuple[httpx.Request, httpx.AsyncHTTPTransport | None]:
-        """The request, and the pool to hand it to directly (``None``: send it through the client)."""
+        """The request, and the pool to hand it to directly (``None``: send it through the client).
+
+        ``headers`` are added to the client's (a stream's ``accept``), and ``timeout``
+        replaces the client's, as they would be by ``build_request``.
+        """
         client = self.client
         pool = self.pool
         if pool is not None and params is None and not client.cookies and not _HTTPX_LOG.isEnabledFor(logging.INFO):
             url = self._urls.get(path)
             if url is not None:
-                # What build_request makes of a request without cookies, query or per-request headers.
+                # What build_request makes of a request without cookies or query: the client's
+                # headers, then the request's own over them, and the request's timeouts.
+                merged: httpx.Headers | None = None
+                if headers:
+                    merged = client.headers.copy()
+                    merged.update(headers)
                 request = httpx.Request(
-                    method, url, headers=client.headers, content=content, extensions={"timeout": self._timeouts}
+                    method,
+                    url,
+                    headers=client.headers if merged is None else merged,
+                    content=content,
+                    extensions={"timeout": self._timeouts if timeout is None else timeout.as_dict()},
                 )
                 return request, pool
-        request = client.build_request(method, path, content=content, params=params)
+        request = client.build_request(
+            method,
+            path,
+            content=content,
+            params=params,
+            headers=headers,
+            timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
+        )
         if pool is not None and params is None and not request.url.userinfo and len(self._urls) < _MAX_URLS:
             # The client's own join of base URL and path, kept for the next request to the same path.
             self._urls[path] = request.url
         return request, None
 
-    def received(self, response: httpx.Response, headers: dict[str, str]) -> None:
+    def received(self, response: httpx.Response, headers: Mapping[str, str]) -> None:
         """What the client does with a reply the pool returned directly: keep the cookies it sets."""
         if "set-cookie" in headers:
             self.client.cookies.extract_cookies(response)

@@ -17,6 +17,7 @@ import pytest
 
 from botticelli_transport import HttpSettings, HttpTransport
 from botticelli_transport._send import Sender
+from botticelli_transport.sse import ServerSentEvent
 
 pytestmark = pytest.mark.anyio
 
@@ -154,3 +155,77 @@ async def test_query_parameters_and_httpx_logging_keep_the_request_on_the_client
     assert sender.build("GET", "/v1/x", None, None)[1] is sender.pool
     assert isinstance(sender.pool, httpx.AsyncHTTPTransport)
     await transport.aclose()
+
+
+async def test_a_direct_stream_request_is_the_request_build_request_makes() -> None:
+    # A stream adds its accept header to the client's and has timeouts of its own.
+    transport = HttpTransport(HttpSettings(provider="local", base_url="http://127.0.0.1:9/v1", headers={"x-a": "1"}))
+    sender = sender_of(transport)
+    extra = {"accept": "text/event-stream"}
+    built, through = sender.build(
+        "POST", "/chat/completions", BODY, None, headers=extra, timeout=transport._stream_timeout
+    )
+    direct, pool = sender.build(
+        "POST", "/chat/completions", BODY, None, headers=extra, timeout=transport._stream_timeout
+    )
+    assert through is None
+    assert pool is sender.pool
+    assert (direct.method, direct.url, direct.headers.raw) == (built.method, built.url, built.headers.raw)
+    assert (direct.content, direct.extensions) == (built.content, built.extensions)
+    assert direct.headers["accept"] == "text/event-stream"
+    assert (
+        direct.extensions["timeout"]
+        != sender_of(transport).build("POST", "/chat/completions", BODY, None)[0].extensions["timeout"]
+    )
+    await transport.aclose()
+
+
+async def test_a_stream_opened_on_the_pool_directly_reads_and_sends_like_the_first() -> None:
+    heads: list[bytes] = []
+    reply = b"data: one\n\ndata: two\n\n"
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = next(
+                    int(v)
+                    for k, _, v in (h.partition(b":") for h in head.split(b"\r\n"))
+                    if k.lower() == b"content-length"
+                )
+                await reader.readexactly(length)
+                heads.append(head)
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: %d\r\n\r\n%s"
+                    % (len(reply), reply)
+                )
+                await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    transport = HttpTransport(HttpSettings(provider="local", base_url=url))
+    got: list[list[bytes]] = []
+    try:
+        for attempt in range(2):
+            if attempt:
+                # From the second stream on, the client's send is not used at all.
+                sender_of(transport).client.send = _must_not_send  # type: ignore[method-assign]
+            async with transport.stream("/v1/s", content=BODY, reader=object, decode=_data) as items:
+                got.append([item async for item in items])
+        _, pool = sender_of(transport).build("POST", "/v1/s", BODY, None)
+    finally:
+        await transport.aclose()
+        server.close()
+        await server.wait_closed()
+    assert pool is not None  # the second stream went to the pool directly
+    assert got == [[b"one", b"two"], [b"one", b"two"]]
+    assert heads[0] == heads[1]
+
+
+async def _must_not_send(*args: object, **kwargs: object) -> httpx.Response:
+    raise AssertionError("sent through the client, not the pool")
+
+
+def _data(_: object, event: ServerSentEvent) -> bytes:
+    return event.data
