@@ -91,8 +91,7 @@ class HttpTransport:
             pool=None,  # waiting for a free connection is bounded by the call's deadline
         )
         self._headers = headers
-        self._pool: httpx.AsyncClient | None = None
-        self._sender: Sender | None = None
+        self._opened: Sender | None = None
         self._closed = False
         stream_read = min_limit(settings.read_timeout, settings.stream_idle_timeout)
         self._stream_read_timeout = stream_read
@@ -111,24 +110,33 @@ class HttpTransport:
     async def aclose(self) -> None:
         """Close the connection pool; safe to call twice."""
         self._closed = True
-        if self._pool is not None:
-            await self._pool.aclose()
+        if self._opened is not None:
+            await self._opened.client.aclose()
 
     @property
     def _client(self) -> httpx.AsyncClient:
-        """The connection pool, made on first use: a client that has sent nothing costs nothing.
+        """The httpx client (see :attr:`_sender`).
 
         Raises:
             TransportError: The transport was closed.
         """
-        pool = self._pool
-        if pool is None:
+        return self._sender.client
+
+    @property
+    def _sender(self) -> Sender:
+        """The connection pool and what sends to it, made on first use: a client that has sent nothing costs nothing.
+
+        Raises:
+            TransportError: The transport was closed.
+        """
+        sender = self._opened
+        if sender is None:
             if self._closed:
                 raise TransportError(
                     "this client is closed; make a new one", provider=self.settings.provider, retryable=False
                 )
             settings = self.settings
-            sender = self._sender = open_pool(
+            sender = self._opened = open_pool(
                 base_url=settings.base_url,
                 headers=self._headers,
                 timeout=self._timeout,
@@ -138,12 +146,11 @@ class HttpTransport:
                     max_keepalive_connections=min(settings.max_connections, 100),
                 ),
             )
-            pool = self._pool = sender.client
-        elif pool.is_closed:
+        elif sender.client.is_closed:
             raise TransportError(
                 "this client is closed; make a new one", provider=self.settings.provider, retryable=False
             )
-        return pool
+        return sender
 
     async def request(
         self,
@@ -177,23 +184,14 @@ class HttpTransport:
         provider = self.settings.provider
 
         async def exchange() -> tuple[httpx.Response, dict[str, str], bytes]:
-            self._client  # noqa: B018 - raises once the transport is closed
             sender = self._sender
-            assert sender is not None  # made with the pool
-            request, pool = sender.build(method, path, content, params)
-            if pool is None:
-                response = await sender.client.send(request, stream=True)
-            else:
-                response = await pool.handle_async_request(request)
-                response.request = request
+            response = await sender.send(*sender.build(method, path, content, params))
             try:
                 if response.status_code >= 300:
                     raise self._errors.from_reply(response, await self._read_head(response))
                 parts: list[bytes] = []
                 size, limit = 0, self.settings.max_response_bytes
                 headers = _by_name(response.headers)
-                if pool is not None:
-                    sender.received(response, headers)
                 inflater = inflater_for(headers.get("content-encoding", ""), provider=provider)
                 async for raw in response.aiter_raw():
                     for part in (raw,) if inflater is None else inflater.pieces(raw, step=limit - size + 1):

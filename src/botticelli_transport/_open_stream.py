@@ -90,10 +90,7 @@ class OpeningStream(Generic[R, T]):
         # The per-call options in force now, when the block is entered, are the ones that count.
         limit, max_retries = call_limits(settings)
         self._limit, self._deadline = limit, deadline_after(limit)
-        transport._client  # noqa: B018 - raises once the transport is closed
-        sender = transport._sender
-        assert sender is not None  # made with the pool
-        self._request, self._pool = sender.build(
+        self._request, self._pool = transport._sender.build(
             "POST",
             self._path,
             self._content,
@@ -126,18 +123,12 @@ class OpeningStream(Generic[R, T]):
         transport, deadline, limit = self._transport, self._deadline, self._limit
         settings = transport.settings
         assert self._request is not None  # built by __aenter__ before any attempt
-        request, pool = self._request, self._pool
         response = await transport._guard(
-            transport._client.send(request, stream=True) if pool is None else pool.handle_async_request(request),
+            transport._sender.send(self._request, self._pool),
             deadline,
             retry_read_timeout=settings.retry_read_timeouts,
             limit=limit,
         )
-        if pool is not None:
-            # What the client's send does with a reply: tie it to its request, keep its cookies.
-            response.request = request
-            assert transport._sender is not None
-            transport._sender.received(response, response.headers)
         try:
             chunks = await _event_stream_body(transport, response, deadline, limit)
             sse = SSEDecoder(

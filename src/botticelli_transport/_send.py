@@ -102,10 +102,21 @@ class Sender:
             self._urls[path] = request.url
         return request, None
 
-    def received(self, response: httpx.Response, headers: Mapping[str, str]) -> None:
-        """What the client does with a reply the pool returned directly: keep the cookies it sets."""
-        if "set-cookie" in headers:
-            self.client.cookies.extract_cookies(response)
+    async def send(self, request: httpx.Request, pool: httpx.AsyncHTTPTransport | None) -> httpx.Response:
+        """Send what :meth:`build` made, where it said, leaving the body to be read (``stream=True``).
+
+        A reply from the pool directly gets what the client's ``send`` would give it: its
+        request, and its cookies kept in the client's jar.
+        """
+        if pool is None:
+            return await self.client.send(request, stream=True)
+        response = await pool.handle_async_request(request)
+        response.request = request
+        for name, _ in response.headers.raw:
+            if name.lower() == b"set-cookie":
+                self.client.cookies.extract_cookies(response)
+                break
+        return response
 
 
 def open_pool(

@@ -71,10 +71,7 @@ async def recorder(first_reply_headers: bytes = b"") -> AsyncIterator[_Recorder]
 
 
 def sender_of(transport: HttpTransport) -> Sender:
-    transport._client  # noqa: B018 - builds the pool
-    sender = transport._sender
-    assert sender is not None
-    return sender
+    return transport._sender  # built on first use
 
 
 async def test_the_direct_request_sends_the_bytes_the_client_sends() -> None:
