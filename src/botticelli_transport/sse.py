@@ -159,30 +159,21 @@ class SSEDecoder:
         return [*events, self._dispatch()] if self._data else events
 
     def _events(self, lines: list[str]) -> list[ServerSentEvent]:
-        # The hot loop of every stream: a one-line event's dispatch is written out here
-        # rather than called, and the data list is only replaced once an event took it.
         events: list[ServerSentEvent] = []
-        data = self._data
         for line in lines:
             if line.startswith("data:"):
                 value = line[6:] if line[5:6] == " " else line[5:]
-                data.append(value)
+                self._data.append(value)
                 self._event_chars += len(value)
                 if self._event_chars > self._max_event:
                     raise self._too_long("event", self._max_event)
             elif not line:
-                if data:
-                    text = data[0] if len(data) == 1 else "\n".join(data)
-                    data = self._data = []
-                    self._event_chars = 0
-                    event = self._event or "message"
-                    self._event = ""
-                    events.append(_event_tuple(ServerSentEvent, (text.encode(), event, self._id)))
+                if self._data:
+                    events.append(self._dispatch())
                 else:
                     self._event = ""
             elif line[0] != ":":  # a comment (keep-alive) otherwise
                 self._field(line)
-                data = self._data
         return events
 
     def _dispatch(self) -> ServerSentEvent:
