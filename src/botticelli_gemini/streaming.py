@@ -195,6 +195,12 @@ class GeminiStreamDecoder:
         return self._chunk(parts) if parts else None
 
     def _chunk(self, parts: list[_Part]) -> StreamChunk | None:
+        if len(parts) == 1 and len(parts[0]) == 1:
+            # One part that is only text, as nearly every event of a stream is.
+            text = parts[0].get("text")
+            if text:
+                self._pieces.append(text)
+                return _delta(text)
         text = ""
         reasoning = ""
         calls = False

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
 from botticelli_core import FinishReason, GenerateResponse, ReasoningOutput, TextOutput, Usage
 from botticelli_core._base import parse_wire
+from botticelli_core._trusted import trusted
 from botticelli_core.output import Output
 from botticelli_error import ResponseDecodeError
 from botticelli_interface.request_log import RequestLog
@@ -38,8 +39,6 @@ __all__ = [
     "usage_from_counts",
     "usage_from_wire",
 ]
-
-M = TypeVar("M", bound=BaseModel)
 
 
 class _MessageView(TypedDict, total=False):
@@ -87,29 +86,6 @@ def _view_parser() -> Callable[[bytes], CompletionView]:
 
 _parse_view = _view_parser()
 
-# Building a model from values already validated: object's allocator and setattr, and
-# BaseModel's own slot descriptors (what StreamChunk.delta does per chunk).
-_new = object.__new__
-_set_dict = object.__setattr__
-_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
-_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
-_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
-
-
-def _trusted(cls: type[M], values: dict[str, Any], given: set[str]) -> M:
-    """``cls(**given values)`` for ``values`` that hold every field, each already valid for it.
-
-    ``given`` names the fields the validating constructor would have been passed, so
-    ``model_fields_set`` is the same either way.
-    """
-    model = _new(cls)
-    _set_dict(model, "__dict__", values)
-    _set_fields_set(model, given)
-    _set_extra(model, None)
-    _set_private(model, None)
-    return model
-
-
 _USAGE_GIVEN = frozenset({"input_tokens", "output_tokens", "total_tokens", "reasoning_tokens"})
 _RESPONSE_GIVEN = frozenset({"outputs", "finish_reason", "usage", "model", "response_id"})
 _TEXT_GIVEN = frozenset({"text"})
@@ -126,7 +102,7 @@ def usage_from_counts(prompt: int, completion: int, total: int | None, details: 
         Usage(input_tokens=5, output_tokens=3, total_tokens=10, reasoning_tokens=2, cached_tokens=None)
     """
     reasoning = (details or {}).get("reasoning_tokens")
-    usage = _trusted(
+    usage = trusted(
         Usage,
         {
             "input_tokens": max(prompt, 0),
@@ -171,9 +147,9 @@ def neutral_response(
     """The :class:`GenerateResponse` of one choice's validated parts: reasoning, text, then tool calls."""
     outputs: list[Output] = []
     if reasoning:
-        outputs.append(_trusted(ReasoningOutput, {"type": "reasoning", "text": reasoning}, set(_TEXT_GIVEN)))
+        outputs.append(trusted(ReasoningOutput, {"type": "reasoning", "text": reasoning}, set(_TEXT_GIVEN)))
     if content:
-        outputs.append(_trusted(TextOutput, {"type": "text", "text": content}, set(_TEXT_GIVEN)))
+        outputs.append(trusted(TextOutput, {"type": "text", "text": content}, set(_TEXT_GIVEN)))
     outputs.extend(calls)
     values = {
         "outputs": tuple(outputs),
@@ -182,7 +158,7 @@ def neutral_response(
         "model": model,
         "response_id": response_id,
     }
-    return _trusted(GenerateResponse, values, set(_RESPONSE_GIVEN))
+    return trusted(GenerateResponse, values, set(_RESPONSE_GIVEN))
 
 
 @cache

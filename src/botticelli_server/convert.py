@@ -235,6 +235,9 @@ def chunk_to_stream_chunk(chunk: ChunkView, calls: ToolCallAssembler | None = No
     if not delta:
         return None
     text = delta.get("content") or ""
+    if text and len(delta) == 1:
+        # Just text, as nearly every token of a stream is: nothing else to look up.
+        return _delta(text)
     reasoning = delta.get("reasoning_content") or delta.get("reasoning") or ""
     if calls is not None and (delta.get("tool_calls") or delta.get("function_call")):
         return _with_calls(text, reasoning, calls.feed(delta))

@@ -121,3 +121,11 @@ def test_a_response_separates_text_reasoning_and_tool_calls() -> None:
 def test_a_delta_chunk_equals_a_validated_one() -> None:
     assert StreamChunk.delta("Hel", "hm") == StreamChunk(text="Hel", reasoning="hm")
     assert StreamChunk.delta("x").model_dump() == StreamChunk(text="x").model_dump()
+
+
+def test_copying_a_delta_chunk_with_changes_leaves_other_deltas_as_they_were() -> None:
+    first, second = StreamChunk.delta("a"), StreamChunk.delta("b")
+    changed = first.model_copy(update={"is_final": True})
+    assert changed.model_fields_set == {"text", "reasoning", "is_final"}
+    assert first.model_fields_set == second.model_fields_set == StreamChunk(text="a", reasoning="").model_fields_set
+    assert StreamChunk.delta("c").model_dump(exclude_unset=True) == {"text": "c", "reasoning": ""}

@@ -63,6 +63,17 @@ def test_feeding_byte_by_byte_with_any_line_ending_is_the_same_as_lf(data: st.Da
     assert events == [ServerSentEvent(b"x"), ServerSentEvent(b"y\nz", "e")]
 
 
+@given(st.text(max_size=40), st.binary(max_size=6), st.lists(st.integers(min_value=0, max_value=80), max_size=6))
+def test_text_decodes_the_same_whether_reads_are_valid_utf8_or_not(text: str, junk: bytes, cuts: list[int]) -> None:
+    # Multi-byte characters cut between reads, and invalid bytes (U+FFFD), in any read.
+    body = b"data: " + text.replace("\r", "").replace("\n", "").encode() + junk.replace(b"\n", b"").replace(b"\r", b"")
+    body += b"\n\n"
+    bounds = [0, *sorted(c for c in cuts if c <= len(body)), len(body)]
+    pieces = [body[a:b] for a, b in itertools.pairwise(bounds)]
+    expected = body[6:-2].decode("utf-8", "replace").encode()
+    assert datas(decode(*pieces)) == [expected]
+
+
 def test_comment_lines_produce_no_events() -> None:
     assert decode(b": keep-alive\n\n:\n\n: OPENROUTER PROCESSING\n\n") == []
 
