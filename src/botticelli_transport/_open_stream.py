@@ -29,6 +29,7 @@ from botticelli_transport.sse import ServerSentEvent, SSEDecoder
 
 if TYPE_CHECKING:
     from botticelli_transport._http import HttpTransport
+    from botticelli_transport._pool import PoolTransport
 
 __all__ = ["OpeningStream"]
 
@@ -79,7 +80,7 @@ class OpeningStream(Generic[R, T]):
         self._decode = decode
         self._params = params
         self._request: httpx.Request | None = None
-        self._pool: httpx.AsyncHTTPTransport | None = None
+        self._pool: PoolTransport | None = None
         self._deadline: float | None = None
         self._limit: float | None = None
         self._opened: StreamResponse[R, T] | None = None

@@ -23,9 +23,13 @@ from __future__ import annotations
 import logging
 import ssl
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 from urllib.request import getproxies
 
 import httpx
+
+if TYPE_CHECKING:
+    from botticelli_transport._pool import PoolTransport
 
 __all__ = ["Sender", "open_pool"]
 
@@ -47,9 +51,7 @@ class Sender:
 
     __slots__ = ("_timeouts", "_urls", "client", "pool")
 
-    def __init__(
-        self, client: httpx.AsyncClient, pool: httpx.AsyncHTTPTransport | None, timeout: httpx.Timeout
-    ) -> None:
+    def __init__(self, client: httpx.AsyncClient, pool: PoolTransport | None, timeout: httpx.Timeout) -> None:
         self.client = client
         self.pool = pool
         self._timeouts = timeout.as_dict()
@@ -64,7 +66,7 @@ class Sender:
         *,
         headers: Mapping[str, str] | None = None,
         timeout: httpx.Timeout | None = None,
-    ) -> tuple[httpx.Request, httpx.AsyncHTTPTransport | None]:
+    ) -> tuple[httpx.Request, PoolTransport | None]:
         """The request, and the pool to hand it to directly (``None``: send it through the client).
 
         ``headers`` are added to the client's (a stream's ``accept``), and ``timeout``
@@ -102,7 +104,7 @@ class Sender:
             self._urls[path] = request.url
         return request, None
 
-    async def send(self, request: httpx.Request, pool: httpx.AsyncHTTPTransport | None) -> httpx.Response:
+    async def send(self, request: httpx.Request, pool: PoolTransport | None) -> httpx.Response:
         """Send what :meth:`build` made, where it said, leaving the body to be read (``stream=True``).
 
         A reply from the pool directly gets what the client's ``send`` would give it: its
@@ -141,9 +143,12 @@ def open_pool(
             limits=limits,
         )
         return Sender(client, None, timeout)
-    # The transport AsyncClient would make for these arguments; given explicitly, it is the
-    # same object the client sends through.
-    pool = httpx.AsyncHTTPTransport(verify=verify, limits=limits)
+    # Imported here: a program that never sends never loads httpcore.
+    from botticelli_transport._pool import PoolTransport  # noqa: PLC0415
+
+    # What AsyncClient would make for these arguments but for its network backend (see
+    # _pool); given explicitly, it is the same object the client sends through.
+    pool = PoolTransport(verify=verify, limits=limits)
     client = httpx.AsyncClient(base_url=base_url, headers=headers, timeout=timeout, transport=pool)
     return Sender(client, pool, timeout)
 

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from botticelli_transport import HttpSettings, HttpTransport
+from botticelli_transport._pool import PoolTransport
 from botticelli_transport._send import Sender
 from botticelli_transport.sse import ServerSentEvent
 
@@ -150,7 +151,7 @@ async def test_query_parameters_and_httpx_logging_keep_the_request_on_the_client
     finally:
         httpx_log.setLevel(level)
     assert sender.build("GET", "/v1/x", None, None)[1] is sender.pool
-    assert isinstance(sender.pool, httpx.AsyncHTTPTransport)
+    assert isinstance(sender.pool, PoolTransport)
     await transport.aclose()
 
 
