@@ -52,6 +52,8 @@ T = TypeVar("T")
 
 _DEATH_GRACE = 1.0
 """Seconds a failed call waits for the server's exit to show, before it is taken as alive."""
+_OUTPUT_GRACE = 0.5
+"""Seconds a crash report waits for the dead server's last output (a process it started may hold the pipe)."""
 
 # A call that fails like this may have failed because the server died under it.
 _SYMPTOMS = (TransportError, ServerUnavailableError, StreamError)
@@ -177,7 +179,7 @@ class AutostartedClient:
             return await self._recover(server, code)
 
     async def _recover(self, server: InferenceServer, code: int) -> ServerClient:
-        crash = self._crashed(server, code)
+        crash = await self._crashed(server, code)
         await self._shut()
         policy = self.restart_policy
         if policy is None or self.restarts >= policy.max_restarts:
@@ -198,7 +200,12 @@ class AutostartedClient:
         await anyio.sleep(delay)
         return await self._launch()
 
-    def _crashed(self, server: InferenceServer, code: int) -> ServerCrashedError:
+    async def _crashed(self, server: InferenceServer, code: int) -> ServerCrashedError:
+        with anyio.move_on_after(_OUTPUT_GRACE):
+            # The server has exited, but its last lines (often the reason) may still be in the
+            # pipe, on their way to the thread that reads it.
+            while server.output_open:  # noqa: ASYNC110 - a thread's end can only be polled
+                await anyio.sleep(0.01)
         policy = self.restart_policy
         if policy is None:
             advice = "set [server] restart = { max_restarts = 3 } to restart it on the next call"
@@ -225,7 +232,7 @@ class AutostartedClient:
                 await anyio.sleep(0.02)
         code = server.returncode
         if code is not None:
-            raise self._crashed(server, code) from error
+            raise await self._crashed(server, code) from error
 
     # -- the model ----------------------------------------------------------------------------
 

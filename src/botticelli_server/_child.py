@@ -36,6 +36,11 @@ class OutputTail:
                 with self._lock:
                     self._lines.append(line)
 
+    @property
+    def draining(self) -> bool:
+        """Whether the pipe is still open: the child, or a process it started, may write more."""
+        return self._thread.is_alive()
+
     def lines(self) -> list[str]:
         """The lines kept so far, oldest first."""
         with self._lock:

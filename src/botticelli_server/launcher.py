@@ -238,6 +238,11 @@ class InferenceServer:
         """The server's exit status once it has exited (negative: killed by that signal), else ``None``."""
         return self._child.process.poll() if self._child is not None else None
 
+    @property
+    def output_open(self) -> bool:
+        """Whether the server's output pipe is still being read (it ends once the server has exited)."""
+        return self._child is not None and self._child.output.draining
+
     def output_tail(self) -> str:
         """The last lines of the server's combined stdout and stderr."""
         return "\n".join(self._child.output.lines()) if self._child is not None else ""
