@@ -4,9 +4,13 @@ It answers the OpenAI-compatible and Gemini endpoints with bodies rendered once 
 start-up, so serving a request costs one header scan and one ``transport.write``;
 the client under test, not this server, is what the benchmark measures.
 
-Run: ``python benchmarks/canned_server.py --port 0 --chunks 256``. It prints
+Run: ``python benchmarks/canned_server.py --port 0 --chunks 256 [--pace 0.5]``. It prints
 ``READY <port>`` on stdout once listening and stops on SIGTERM/SIGINT or when its
 stdin closes (so it never outlives the benchmark that started it).
+
+By default a streamed reply goes out in one write, so the client reads many events per
+socket read. With ``--pace MS`` it is written one event per write, MS milliseconds apart,
+as a real server writes token by token: each event then costs the client a read of its own.
 
 Endpoints:
     POST /v1/chat/completions          streamed (``"stream": true`` in the body) or whole
@@ -41,11 +45,10 @@ def _compact(obj: Any) -> bytes:
     return json.dumps(obj, separators=(",", ":")).encode()
 
 
-def _sse_head() -> bytes:
-    return (
-        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
-        b"Transfer-Encoding: chunked\r\n\r\n"
-    )
+_SSE_HEAD = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+    b"Transfer-Encoding: chunked\r\n\r\n"
+)
 
 
 def _json_response(body: bytes, status: bytes = b"200 OK") -> bytes:
@@ -75,7 +78,7 @@ def render_openai_stream(chunks: int) -> bytes:
         }
         return _http_chunk(b"data: " + _compact(obj) + b"\n\n")
 
-    parts = [_sse_head()]
+    parts = [_SSE_HEAD]
     for i in range(chunks):
         delta: dict[str, Any] = {"content": _token(i)}
         if i == 0:
@@ -125,7 +128,7 @@ def _gemini_obj(text: str, *, final: bool, chunks: int) -> dict[str, Any]:
 
 def render_gemini_stream(chunks: int) -> bytes:
     """Gemini's SSE: CRLF separators, usage on every event, finishReason on the last, no [DONE]."""
-    parts = [_sse_head()]
+    parts = [_SSE_HEAD]
     for i in range(chunks):
         obj = _gemini_obj(_token(i), final=i == chunks - 1, chunks=chunks)
         parts.append(_http_chunk(b"data: " + _compact(obj) + b"\r\n\r\n"))
@@ -180,8 +183,9 @@ class Responses:
 class CannedProtocol(asyncio.Protocol):
     """Minimal HTTP/1.1 keep-alive: Content-Length bodies, pipelining tolerated."""
 
-    def __init__(self, responses: Responses) -> None:
+    def __init__(self, responses: Responses, pace_s: float = 0.0) -> None:
         self._responses = responses
+        self._pace = pace_s
         self._buf = b""
         self._transport: asyncio.Transport | None = None
 
@@ -217,21 +221,47 @@ class CannedProtocol(asyncio.Protocol):
             body = self._buf[end + 4 : total]
             self._buf = self._buf[total:]
             assert self._transport is not None
-            self._transport.write(self._responses.pick(method, target, body))
+            reply = self._responses.pick(method, target, body)
+            if self._pace and reply.startswith(_SSE_HEAD):
+                self._write_paced(reply)
+            else:
+                self._transport.write(reply)
             if close:
                 self._close()
                 return
+
+    def _write_paced(self, reply: bytes) -> None:
+        # The head, then one HTTP chunk (one SSE event) per write, each a pace after the last.
+        pieces = [_SSE_HEAD]
+        rest = memoryview(reply)[len(_SSE_HEAD) :]
+        while rest:
+            end = bytes(rest[:16]).index(b"\r\n")
+            size = int(bytes(rest[:end]), 16)
+            pieces.append(bytes(rest[: end + 2 + size + 2]))
+            rest = rest[end + 2 + size + 2 :]
+        loop = asyncio.get_running_loop()
+        queue = iter(pieces)
+
+        def write_next() -> None:
+            piece = next(queue, None)
+            transport = self._transport
+            if piece is None or transport is None or transport.is_closing():
+                return
+            transport.write(piece)
+            loop.call_later(self._pace, write_next)
+
+        write_next()
 
     def _close(self) -> None:
         if self._transport is not None:
             self._transport.close()
 
 
-async def serve(host: str, port: int, chunks: int) -> None:
+async def serve(host: str, port: int, chunks: int, pace_ms: float = 0.0) -> None:
     """Listen until SIGTERM/SIGINT or until stdin reaches EOF."""
     responses = Responses(chunks)
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: CannedProtocol(responses), host, port, backlog=4096)
+    server = await loop.create_server(lambda: CannedProtocol(responses, pace_ms / 1e3), host, port, backlog=4096)
     bound = server.sockets[0].getsockname()[1]
     print(f"READY {bound}", flush=True)
     stop = asyncio.Event()
@@ -249,8 +279,9 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--chunks", type=int, default=256, help="content chunks per streamed reply")
+    parser.add_argument("--pace", type=float, default=0.0, help="ms between the events of a stream (0: one write)")
     args = parser.parse_args()
-    asyncio.run(serve(args.host, args.port, args.chunks))
+    asyncio.run(serve(args.host, args.port, args.chunks, args.pace))
 
 
 if __name__ == "__main__":

@@ -44,9 +44,14 @@ class Server:
 
 
 @contextmanager
-def canned_server(chunks: int) -> Iterator[Server]:
-    """Start the canned server on a free port; stop it (and wait for it) on exit."""
+def canned_server(chunks: int, pace_ms: float = 0.0) -> Iterator[Server]:
+    """Start the canned server on a free port; stop it (and wait for it) on exit.
+
+    ``pace_ms`` spaces a stream's events that far apart, one per write (see canned_server.py).
+    """
     cmd = [sys.executable, str(HERE / "canned_server.py"), "--port", "0", "--chunks", str(chunks)]
+    if pace_ms:
+        cmd += ["--pace", str(pace_ms)]
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None

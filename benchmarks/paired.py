@@ -72,19 +72,31 @@ def summary(target: Target, values: list[float]) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Batches:
+    """How much the pairs run: streams or requests per batch, pairs per target, chunks per stream."""
+
+    streams: int
+    requests: int
+    pairs: int
+    chunks: int
+
+
 async def measure_targets(
-    cases: list[Case], server: measure.Server, *, streams: int, requests: int, pairs: int, chunks: int
+    cases: list[Case], server: measure.Server, batches: Batches, kinds: tuple[str, ...] | None = None
 ) -> list[dict[str, Any]]:
-    """Every :data:`TARGETS` entry whose case and baseline both ran; the others are left out."""
+    """Every :data:`TARGETS` entry (of ``kinds``, if given) whose case and baseline both ran."""
     by_key = {(c.kind, c.name): c for c in cases}
     rows = []
     for target in TARGETS:
+        if kinds is not None and target.kind not in kinds:
+            continue
         case = by_key.get((target.kind, target.case))
         baseline = by_key.get((target.kind, target.baseline))
         if case is None or baseline is None:
             continue
-        calls = requests if target.kind == "whole" else streams
-        values = await ratios(case, baseline, server, calls=calls, pairs=pairs, chunks=chunks)
+        calls = batches.requests if target.kind == "whole" else batches.streams
+        values = await ratios(case, baseline, server, calls=calls, pairs=batches.pairs, chunks=batches.chunks)
         rows.append(summary(target, values))
     return rows
 
@@ -94,15 +106,15 @@ ADAPTERS = ("httpx-sse", "raw-httpx", "botticelli", "botticelli-gemini")
 
 
 async def targets_only(
-    base: str, server: measure.Server, *, streams: int, requests: int, pairs: int, chunks: int
+    base: str, server: measure.Server, batches: Batches, kinds: tuple[str, ...] | None = None
 ) -> list[dict[str, Any]]:
     """The paired targets alone (``just bench --targets-only``): a few minutes, no peer tables."""
     clients = [FACTORIES[key](base) for key in ADAPTERS]
     try:
-        cases = [c for client in clients for c in client.cases]
+        cases = [c for client in clients for c in client.cases if kinds is None or c.kind in kinds]
         for case in cases:  # warm-up: imports, pools, caches
-            await measure.load(case, server, measure.CONCURRENCY, chunks)
-        return await measure_targets(cases, server, streams=streams, requests=requests, pairs=pairs, chunks=chunks)
+            await measure.load(case, server, measure.CONCURRENCY, batches.chunks)
+        return await measure_targets(cases, server, batches, kinds)
     finally:
         for client in clients:
             await client.aclose()

@@ -120,10 +120,12 @@ def print_whole(rows: list[dict[str, Any]], baseline: str) -> None:
     print(f"## Non-streamed chat completion\n\n{table(headers, out)}\n")
 
 
-def print_targets(rows: list[dict[str, Any]]) -> None:
+def print_targets(
+    rows: list[dict[str, Any]], title: str = "CPU targets, paired with their baselines", note: str = ""
+) -> None:
     """The CPU targets, each from adjacent batches of the case and its baseline (paired.py)."""
     if not rows:
-        print("## CPU targets\n\nNot measured (no pairs were run, or a case or its baseline failed).\n")
+        print(f"## {title}\n\nNot measured (no pairs were run, or a case or its baseline failed).\n")
         return
     out = [
         [
@@ -138,7 +140,7 @@ def print_targets(rows: list[dict[str, Any]]) -> None:
         for r in rows
     ]
     headers = ["case", "x baseline", "pairs", "median ratio", "middle half", "pairs within", "target"]
-    print(f"## CPU targets, paired with their baselines\n\n{table(headers, out)}\n")
+    print(f"## {title}\n\n{note + chr(10) * 2 if note else ''}{table(headers, out)}\n")
 
 
 def print_batch(rows: list[dict[str, Any]], baseline: str) -> None:

@@ -28,6 +28,9 @@ from clients import FACTORIES, Case, Client
 STREAM_BASELINE = "httpx + httpx-sse + json.loads"
 WHOLE_BASELINE = "raw httpx (post + json.loads)"
 HEAVY_IMPORTS = ("openai", "litellm")
+# The paced streams: one event per write, this far apart (a token-by-token server, faster
+# than any real one so that a run stays short, but slow enough that each event is a read).
+PACE_MS = 0.5
 IMPORTS = ("httpx", "httpx_sse", "botticelli", "botticelli_server", "botticelli_gemini", "openai", "litellm")
 
 
@@ -120,12 +123,7 @@ async def speed(base: str, server: measure.Server, sizes: Sizes, chunks: int) ->
         if sizes.pairs:
             started = time.perf_counter()
             targets = await paired.measure_targets(
-                [c for i, c in enumerate(cases) if i not in failed],
-                server,
-                streams=sizes.pair_streams,
-                requests=sizes.pair_requests,
-                pairs=sizes.pairs,
-                chunks=chunks,
+                [c for i, c in enumerate(cases) if i not in failed], server, pair_batches(sizes, chunks)
             )
             print(f"paired targets: {time.perf_counter() - started:.1f} s", file=sys.stderr)
     finally:
@@ -195,13 +193,26 @@ def memory(base: str, sizes: Sizes, chunks: int) -> list[dict[str, Any]]:
     return rows
 
 
+def paired_targets(
+    sizes: Sizes, chunks: int, *, pace_ms: float = 0.0, kinds: tuple[str, ...] | None = None
+) -> list[dict[str, Any]]:
+    """The paired targets (of ``kinds``) alone, on a canned server of their own."""
+    with measure.canned_server(chunks, pace_ms=pace_ms) as server:
+        return asyncio.run(paired.targets_only(server.base, server, pair_batches(sizes, chunks), kinds))
+
+
+def pair_batches(sizes: Sizes, chunks: int) -> paired.Batches:
+    """What each paired comparison runs, at these sizes."""
+    return paired.Batches(streams=sizes.pair_streams, requests=sizes.pair_requests, pairs=sizes.pairs, chunks=chunks)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--runs", type=int, help="runs per figure (median reported); default 5, quick 2")
     parser.add_argument("--quick", action="store_true", help="smaller sizes: a rough picture in under a minute")
     parser.add_argument("--chunks", type=int, default=256, help="content chunks per streamed reply")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["speed", "imports", "memory", "batch"])
+    parser.add_argument("--skip", nargs="*", default=[], choices=["speed", "paced", "imports", "memory", "batch"])
     parser.add_argument(
         "--targets-only", action="store_true", help="only the CPU targets, each paired with its baseline"
     )
@@ -215,17 +226,7 @@ def main() -> None:
     results: dict[str, Any] = {"machine": info, "sizes": sizes.__dict__, "chunks": args.chunks}
     print(f"Concurrency {measure.CONCURRENCY}, {args.chunks} chunks per stream, median of {sizes.runs} runs.\n")
     if args.targets_only:
-        with measure.canned_server(args.chunks) as server:
-            rows = asyncio.run(
-                paired.targets_only(
-                    server.base,
-                    server,
-                    streams=sizes.pair_streams,
-                    requests=sizes.pair_requests,
-                    pairs=sizes.pairs,
-                    chunks=args.chunks,
-                )
-            )
+        rows = paired_targets(sizes, args.chunks)
         report.print_targets(rows)
         if args.json:
             args.json.write_text(json.dumps({**results, "targets": rows}, indent=2) + "\n")
@@ -239,6 +240,8 @@ def main() -> None:
             results["batch"] = asyncio.run(
                 batch.compare(server.base, runs=sizes.runs, requests=sizes.batch, concurrency=measure.CONCURRENCY)
             )
+    if "paced" not in args.skip and sizes.pairs:
+        results["paced"] = paired_targets(sizes, args.chunks, pace_ms=PACE_MS, kinds=("stream", "gemini-stream"))
     if "imports" not in args.skip:
         results["imports"] = imports(sizes)
         results["startup"] = measure.startup_cpu(max(sizes.import_runs * 2, 6))
@@ -254,6 +257,13 @@ def main() -> None:
                 results["speed"]["gemini-stream"], "Streamed Gemini generateContent", STREAM_BASELINE
             )
         report.print_targets(results["speed"]["targets"])
+    if "paced" in results:
+        report.print_targets(
+            results["paced"],
+            "Streams paced like a server writing token by token, paired with their baselines",
+            f"The same streams, written one event per write, {PACE_MS:g} ms apart: each event is a"
+            " socket read of its own, as from a real server. The limits are the targets' own.",
+        )
     if "imports" in results:
         report.print_imports(results["imports"], "httpx_sse")
         report.print_startup(results["startup"], measure.STARTUP_BASELINE)
