@@ -141,6 +141,7 @@ class TransportOptions(BaseModel):
     """First wait between retries when the server names none; it doubles each time, with jitter."""
     backoff_max: float = Field(default=DEFAULT_BACKOFF_MAX, ge=0)
     max_connections: int = Field(default=DEFAULT_MAX_CONNECTIONS, gt=0)
+    """Size of the connection pool."""
     retry_read_timeouts: bool = False
     """Retry a generation whose reply did not come within ``read_timeout``. Off by default: the
     server received the request and may still be generating it, so a retry can bill it twice."""
@@ -150,7 +151,6 @@ class TransportOptions(BaseModel):
     """The longest line an event stream may send."""
     max_sse_event_chars: int = Field(default=DEFAULT_MAX_SSE_EVENT_CHARS, gt=0)
     """The most data one stream event may carry."""
-    """Size of the connection pool."""
 
     def __repr_args__(self) -> Any:
         for name, value in super().__repr_args__():
