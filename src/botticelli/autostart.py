@@ -55,6 +55,14 @@ _DEATH_GRACE = 1.0
 _OUTPUT_GRACE = 0.5
 """Seconds a crash report waits for the dead server's last output (a process it started may hold the pipe)."""
 
+
+async def _poll_until(done: Callable[[], bool], *, within: float, every: float) -> None:
+    """Return once ``done()`` holds, or after ``within`` seconds, checking every ``every`` seconds."""
+    with anyio.move_on_after(within):
+        while not done():  # noqa: ASYNC110 - a child's exit and a thread's end can only be polled
+            await anyio.sleep(every)
+
+
 # A call that fails like this may have failed because the server died under it.
 _SYMPTOMS = (TransportError, ServerUnavailableError, StreamError)
 
@@ -201,11 +209,9 @@ class AutostartedClient:
         return await self._launch()
 
     async def _crashed(self, server: InferenceServer, code: int) -> ServerCrashedError:
-        with anyio.move_on_after(_OUTPUT_GRACE):
-            # The server has exited, but its last lines (often the reason) may still be in the
-            # pipe, on their way to the thread that reads it.
-            while server.output_open:  # noqa: ASYNC110 - a thread's end can only be polled
-                await anyio.sleep(0.01)
+        # The server has exited, but its last lines (often the reason) may still be in the
+        # pipe, on their way to the thread that reads it.
+        await _poll_until(lambda: not server.output_open, within=_OUTPUT_GRACE, every=0.01)
         policy = self.restart_policy
         if policy is None:
             advice = "set [server] restart = { max_restarts = 3 } to restart it on the next call"
@@ -226,10 +232,8 @@ class AutostartedClient:
         server = self._server
         if server is None or not isinstance(error, _SYMPTOMS):
             return
-        with anyio.move_on_after(_DEATH_GRACE):
-            # A connection refused often comes a moment before the kernel reports the exit.
-            while server.returncode is None:  # noqa: ASYNC110 - a child process can only be polled
-                await anyio.sleep(0.02)
+        # A connection refused often comes a moment before the kernel reports the exit.
+        await _poll_until(lambda: server.returncode is not None, within=_DEATH_GRACE, every=0.02)
         code = server.returncode
         if code is not None:
             raise await self._crashed(server, code) from error
