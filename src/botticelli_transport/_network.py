@@ -4,8 +4,8 @@ httpcore reaches the network through a backend; under asyncio its default is the
 one, which puts a cancel scope around every read and write and answers the pool's
 "is this idle connection still open?" (asked of every idle connection each time a
 request is queued or a reply is closed) with a ``getpeername`` and a ``poll`` system
-call behind several layers of attribute lookups. Measured in ``just bench``, that
-check and those scopes were about a tenth of a stream's CPU (docs/performance.md).
+call behind several layers of attribute lookups. Profiled on ``just bench``'s streams,
+about a seventh of the client's time went through anyio (docs/performance.md).
 
 :class:`AsyncioBackend` does the same job with one :class:`asyncio.Protocol` per
 connection: the event loop hands it the bytes it reads, a read returns what is buffered
@@ -42,6 +42,9 @@ _HAPPY_EYEBALLS_DELAY = 0.25
 class _Connection(asyncio.Protocol):
     """What the event loop reports of one connection: bytes read, end of stream, write flow control."""
 
+    transport: asyncio.Transport
+    """Set by ``connection_made``, before the first byte; the TLS transport after ``start_tls``."""
+
     __slots__ = (
         "_buffered",
         "_chunks",
@@ -61,7 +64,6 @@ class _Connection(asyncio.Protocol):
         self._reader: asyncio.Future[None] | None = None
         self._drained: asyncio.Future[None] | None = None
         self._paused_reading = False
-        self.transport: asyncio.Transport | None = None
         self.finished = False
         """The server ended the stream, or the connection is gone."""
         self.error: Exception | None = None
@@ -74,7 +76,7 @@ class _Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         self._chunks.append(data)
         self._buffered += len(data)
-        if self._buffered > _HIGH_WATER and not self._paused_reading and self.transport is not None:
+        if self._buffered > _HIGH_WATER and not self._paused_reading:
             self._paused_reading = True
             self.transport.pause_reading()
         self._wake_reader()
@@ -121,7 +123,7 @@ class _Connection(asyncio.Protocol):
             chunks.appendleft(data[max_bytes:])
             data = data[:max_bytes]
         self._buffered -= len(data)
-        if self._paused_reading and self._buffered <= _HIGH_WATER // 4 and self.transport is not None:
+        if self._paused_reading and self._buffered <= _HIGH_WATER // 4:
             self._paused_reading = False
             self.transport.resume_reading()
         return data
@@ -156,10 +158,9 @@ def _time_out(reader: asyncio.Future[None]) -> None:
 class _Stream(httpcore.AsyncNetworkStream):
     """One connection, as httpcore's connections read and write it."""
 
-    __slots__ = ("_connection", "_transport")
+    __slots__ = ("_connection",)
 
-    def __init__(self, transport: asyncio.Transport, connection: _Connection) -> None:
-        self._transport = transport
+    def __init__(self, connection: _Connection) -> None:
         self._connection = connection
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109 - httpcore's interface
@@ -174,7 +175,7 @@ class _Stream(httpcore.AsyncNetworkStream):
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109 - httpcore's interface
         if not buffer:
             return
-        transport = self._transport
+        transport = self._connection.transport
         if transport.is_closing():
             raise httpcore.WriteError("the connection is closed")
         try:
@@ -187,7 +188,7 @@ class _Stream(httpcore.AsyncNetworkStream):
             raise httpcore.WriteError(str(error) or type(error).__name__)
 
     async def aclose(self) -> None:
-        transport = self._transport
+        transport = self._connection.transport
         if not transport.is_closing():
             transport.close()
             try:
@@ -206,36 +207,38 @@ class _Stream(httpcore.AsyncNetworkStream):
         timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
     ) -> httpcore.AsyncNetworkStream:
         loop = asyncio.get_running_loop()
+        connection = self._connection
         try:
             async with asyncio.timeout(timeout):
                 transport = await loop.start_tls(
-                    self._transport, self._connection, ssl_context, server_hostname=server_hostname
+                    connection.transport, connection, ssl_context, server_hostname=server_hostname
                 )
         except TimeoutError:
-            self._transport.abort()
+            connection.transport.abort()
             raise httpcore.ConnectTimeout("timed out during the TLS handshake") from None
         except (OSError, ssl.SSLError, ConnectionError) as exc:
-            self._transport.abort()
+            connection.transport.abort()
             raise httpcore.ConnectError(str(exc)) from exc
         if transport is None:  # pragma: no cover - only when the connection closed during the handshake
             raise httpcore.ConnectError("the connection closed during the TLS handshake")
         assert isinstance(transport, asyncio.Transport)
-        # Reading is paused and resumed through the TLS transport from now on.
-        self._connection.transport = transport
-        return _Stream(transport, self._connection)
+        # Reads, writes and flow control go through the TLS transport from now on.
+        connection.transport = transport
+        return _Stream(connection)
 
     def get_extra_info(self, info: str) -> Any:
         if info == "is_readable":
             # Asked of idle connections only: readable there means the server closed it.
             return self._connection.readable
+        transport = self._connection.transport
         if info == "ssl_object":
-            return self._transport.get_extra_info("ssl_object")
+            return transport.get_extra_info("ssl_object")
         if info == "client_addr":
-            return self._transport.get_extra_info("sockname")
+            return transport.get_extra_info("sockname")
         if info == "server_addr":
-            return self._transport.get_extra_info("peername")
+            return transport.get_extra_info("peername")
         if info == "socket":
-            return self._transport.get_extra_info("socket")
+            return transport.get_extra_info("socket")
         return None
 
 
@@ -293,7 +296,7 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
             raise httpcore.ConnectError(str(exc)) from exc
         # asyncio turns on TCP_NODELAY for every TCP connection it makes, as anyio does.
         _apply(transport, socket_options)
-        return _Stream(transport, connection)
+        return _Stream(connection)
 
 
 def _apply(transport: asyncio.Transport, options: Iterable[_SocketOption] | None) -> None:
