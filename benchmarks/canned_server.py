@@ -27,7 +27,7 @@ import json
 import os
 import signal
 import sys
-from typing import Any
+from typing import Any, NamedTuple
 
 CREATED = 1727346168
 MODEL = "canned"
@@ -45,10 +45,11 @@ def _compact(obj: Any) -> bytes:
     return json.dumps(obj, separators=(",", ":")).encode()
 
 
-_SSE_HEAD = (
-    b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
-    b"Transfer-Encoding: chunked\r\n\r\n"
-)
+def _sse_head() -> bytes:
+    return (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n"
+    )
 
 
 def _json_response(body: bytes, status: bytes = b"200 OK") -> bytes:
@@ -63,7 +64,19 @@ def _openai_usage(chunks: int) -> dict[str, int]:
     return {"prompt_tokens": 5, "completion_tokens": chunks, "total_tokens": 5 + chunks}
 
 
-def render_openai_stream(chunks: int) -> bytes:
+class Reply(NamedTuple):
+    """One rendered reply: whole, for a single write, and as the writes of a paced stream."""
+
+    data: bytes
+    writes: tuple[bytes, ...]
+    """The head, one HTTP chunk per SSE event, the terminator; a whole reply is one write."""
+
+
+def _reply(parts: list[bytes]) -> Reply:
+    return Reply(b"".join(parts), tuple(parts))
+
+
+def render_openai_stream(chunks: int) -> Reply:
     """The whole streamed reply: headers, one HTTP chunk per SSE event, then the terminator."""
 
     def event(choices: list[dict[str, Any]], **extra: Any) -> bytes:
@@ -78,7 +91,7 @@ def render_openai_stream(chunks: int) -> bytes:
         }
         return _http_chunk(b"data: " + _compact(obj) + b"\n\n")
 
-    parts = [_SSE_HEAD]
+    parts = [_sse_head()]
     for i in range(chunks):
         delta: dict[str, Any] = {"content": _token(i)}
         if i == 0:
@@ -88,7 +101,7 @@ def render_openai_stream(chunks: int) -> bytes:
     parts.append(event([], usage=_openai_usage(chunks)))
     parts.append(_http_chunk(b"data: [DONE]\n\n"))
     parts.append(b"0\r\n\r\n")
-    return b"".join(parts)
+    return _reply(parts)
 
 
 def render_openai_whole(chunks: int) -> bytes:
@@ -126,14 +139,14 @@ def _gemini_obj(text: str, *, final: bool, chunks: int) -> dict[str, Any]:
     }
 
 
-def render_gemini_stream(chunks: int) -> bytes:
+def render_gemini_stream(chunks: int) -> Reply:
     """Gemini's SSE: CRLF separators, usage on every event, finishReason on the last, no [DONE]."""
-    parts = [_SSE_HEAD]
+    parts = [_sse_head()]
     for i in range(chunks):
         obj = _gemini_obj(_token(i), final=i == chunks - 1, chunks=chunks)
         parts.append(_http_chunk(b"data: " + _compact(obj) + b"\r\n\r\n"))
     parts.append(b"0\r\n\r\n")
-    return b"".join(parts)
+    return _reply(parts)
 
 
 def render_gemini_whole(chunks: int) -> bytes:
@@ -147,18 +160,20 @@ class Responses:
 
     def __init__(self, chunks: int) -> None:
         self.openai_stream = render_openai_stream(chunks)
-        self.openai_whole = render_openai_whole(chunks)
+        self.openai_whole = _reply([render_openai_whole(chunks)])
         self.gemini_stream = render_gemini_stream(chunks)
-        self.gemini_whole = render_gemini_whole(chunks)
+        self.gemini_whole = _reply([render_gemini_whole(chunks)])
         models = {
             "object": "list",
             "data": [{"id": MODEL, "object": "model", "created": 0, "owned_by": "bench"}],
         }
-        self.models = _json_response(_compact(models))
-        self.health = _json_response(b'{"status":"ok"}')
-        self.not_found = _json_response(b'{"error":{"message":"not found","type":"not_found_error"}}', b"404 Not Found")
+        self.models = _reply([_json_response(_compact(models))])
+        self.health = _reply([_json_response(b'{"status":"ok"}')])
+        self.not_found = _reply(
+            [_json_response(b'{"error":{"message":"not found","type":"not_found_error"}}', b"404 Not Found")]
+        )
 
-    def pick(self, method: bytes, target: bytes, body: bytes) -> bytes:
+    def pick(self, method: bytes, target: bytes, body: bytes) -> Reply:
         """The reply for one request; the body is only searched for the stream flag."""
         path = target.split(b"?", 1)[0]
         if method == b"POST":
@@ -222,25 +237,18 @@ class CannedProtocol(asyncio.Protocol):
             self._buf = self._buf[total:]
             assert self._transport is not None
             reply = self._responses.pick(method, target, body)
-            if self._pace and reply.startswith(_SSE_HEAD):
-                self._write_paced(reply)
+            if self._pace and len(reply.writes) > 1:
+                self._write_paced(reply.writes)
             else:
-                self._transport.write(reply)
+                self._transport.write(reply.data)
             if close:
                 self._close()
                 return
 
-    def _write_paced(self, reply: bytes) -> None:
+    def _write_paced(self, writes: tuple[bytes, ...]) -> None:
         # The head, then one HTTP chunk (one SSE event) per write, each a pace after the last.
-        pieces = [_SSE_HEAD]
-        rest = memoryview(reply)[len(_SSE_HEAD) :]
-        while rest:
-            end = bytes(rest[:16]).index(b"\r\n")
-            size = int(bytes(rest[:end]), 16)
-            pieces.append(bytes(rest[: end + 2 + size + 2]))
-            rest = rest[end + 2 + size + 2 :]
         loop = asyncio.get_running_loop()
-        queue = iter(pieces)
+        queue = iter(writes)
 
         def write_next() -> None:
             piece = next(queue, None)

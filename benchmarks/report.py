@@ -140,7 +140,8 @@ def print_targets(
         for r in rows
     ]
     headers = ["case", "x baseline", "pairs", "median ratio", "middle half", "pairs within", "target"]
-    print(f"## {title}\n\n{note + chr(10) * 2 if note else ''}{table(headers, out)}\n")
+    intro = f"{note}\n\n" if note else ""
+    print(f"## {title}\n\n{intro}{table(headers, out)}\n")
 
 
 def print_batch(rows: list[dict[str, Any]], baseline: str) -> None:
