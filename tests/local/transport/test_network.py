@@ -64,15 +64,15 @@ async def read_request(reader: asyncio.StreamReader) -> None:
             await reader.readexactly(int(line.split(b":")[1]))
 
 
-def reply(body: bytes, *extra: bytes) -> bytes:
-    return b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n%s\r\n%s" % (len(body), b"".join(extra), body)
+def reply(body: bytes) -> bytes:
+    return b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
 
 
 def client(url: str, pool: PoolTransport, **timeouts: float) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=url, transport=pool, timeout=httpx.Timeout(5.0, **timeouts))
 
 
-async def in_use(pool: PoolTransport) -> int:
+def in_use(pool: PoolTransport) -> int:
     return sum(1 for c in pool._pool.connections if not c.is_idle())
 
 
@@ -271,7 +271,7 @@ async def test_a_cancelled_read_gives_its_connection_back() -> None:
             with pytest.raises(TimeoutError):
                 async with asyncio.timeout(0.1):
                     await read_all()
-            assert await in_use(pool) == 0
+            assert in_use(pool) == 0
 
 
 @pytest.fixture(scope="module")
