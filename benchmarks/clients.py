@@ -3,7 +3,9 @@
 Every streamed case posts the same chat request, reads every event, takes the text of
 each content delta and counts it; every non-streamed case reads the whole answer's
 text. Each adapter owns one client object (one connection pool) for the whole run, as
-an application would. Peers are imported inside their adapter so one that is not
+an application would. The targets are held to hxaio (httpx on httpx-aiohttp's transport,
+with httpx-sse); aiohttp alone, SSE lines split by hand, shows how low a client on aiohttp
+could go. Peers are imported inside their adapter so one that is not
 installed is skipped instead of stopping the run.
 
 A stream may be held open at its first chunk by a :class:`Gate`, which the memory
@@ -30,6 +32,13 @@ OPENAI_BODY: dict[str, Any] = {
     "stream_options": {"include_usage": True},
 }
 GEMINI_BODY: dict[str, Any] = {"contents": [{"role": "user", "parts": [{"text": PROMPT}]}]}
+GEMINI_STREAM_PATH = "/v1beta/models/canned:streamGenerateContent?alt=sse"
+# The cases the targets name (paired.py, run.py): hxaio is the baseline, aiohttp alone the limit.
+HXAIO_STREAM = "hxaio: httpx-aiohttp + httpx-sse + json.loads"  # the chat and the Gemini stream
+HXAIO_WHOLE = "hxaio: httpx-aiohttp (post + json.loads)"
+AIOHTTP_STREAM = "aiohttp alone (lines split by hand + json.loads)"  # the chat and the Gemini stream
+AIOHTTP_READLINE = "aiohttp alone (readline + json.loads)"
+AIOHTTP_WHOLE = "aiohttp alone (read + json.loads)"
 # Sized for the memory run (1,000 streams at once); the speed runs use 16.
 POOL = 2048
 # botticelli keeps at most 100 idle connections; the httpx peers get the same. (httpcore
@@ -89,13 +98,27 @@ class Client:
             await close()
 
 
+def _limits() -> httpx.Limits:
+    return httpx.Limits(max_connections=POOL, max_keepalive_connections=KEEPALIVE)
+
+
 def _httpx(base: str) -> httpx.AsyncClient:
-    limits = httpx.Limits(max_connections=POOL, max_keepalive_connections=KEEPALIVE)
-    return httpx.AsyncClient(base_url=base, limits=limits, timeout=TIMEOUT)
+    return httpx.AsyncClient(base_url=base, limits=_limits(), timeout=TIMEOUT)
+
+
+def _post_whole(http: httpx.AsyncClient) -> WholeFn:
+    """A non-streamed chat request, its body parsed by json.loads."""
+
+    async def whole() -> int:
+        resp = await http.post("/v1/chat/completions", json={**OPENAI_BODY, "stream": False})
+        text: str = json.loads(resp.content)["choices"][0]["message"]["content"]
+        return len(text)
+
+    return whole
 
 
 def raw_httpx(base: str) -> Client:
-    """The floor: httpx streaming lines, no SSE decoder, no JSON parse."""
+    """httpx streaming lines, no SSE decoder, no JSON parse: the floor of an httpx stream."""
     http = _httpx(base)
 
     async def stream(gate: Gate | None) -> tuple[int, float]:
@@ -110,26 +133,19 @@ def raw_httpx(base: str) -> Client:
                     n += 1
         return n, first
 
-    async def whole() -> int:
-        resp = await http.post("/v1/chat/completions", json={**OPENAI_BODY, "stream": False})
-        text: str = json.loads(resp.content)["choices"][0]["message"]["content"]
-        return len(text)
-
     return Client(
         "raw httpx",
         [
             Case("raw httpx (aiter_lines)", "stream", stream),
-            Case("raw httpx (post + json.loads)", "whole", whole),
+            Case("raw httpx (post + json.loads)", "whole", _post_whole(http)),
         ],
         [http.aclose],
     )
 
 
-def httpx_sse_baseline(base: str) -> Client:
-    """The baseline: httpx + httpx-sse + json.loads, reading the text of each delta."""
+def _sse_cases(http: httpx.AsyncClient, name: str) -> list[Case]:
+    """A chat and a Gemini stream read with httpx-sse and json.loads, taking the text of each delta."""
     from httpx_sse import aconnect_sse  # noqa: PLC0415
-
-    http = _httpx(base)
 
     async def stream(gate: Gate | None) -> tuple[int, float]:
         n, first = 0, 0.0
@@ -150,8 +166,7 @@ def httpx_sse_baseline(base: str) -> Client:
 
     async def gemini(gate: Gate | None) -> tuple[int, float]:
         n, first = 0, 0.0
-        url = "/v1beta/models/canned:streamGenerateContent?alt=sse"
-        async with aconnect_sse(http, "POST", url, json=GEMINI_BODY) as source:
+        async with aconnect_sse(http, "POST", GEMINI_STREAM_PATH, json=GEMINI_BODY) as source:
             async for event in source.aiter_sse():
                 parts = json.loads(event.data)["candidates"][0]["content"]["parts"]
                 if parts and parts[0].get("text"):
@@ -162,14 +177,116 @@ def httpx_sse_baseline(base: str) -> Client:
                     n += 1
         return n, first
 
+    return [Case(name, "stream", stream), Case(name, "gemini-stream", gemini)]
+
+
+def httpx_sse_baseline(base: str) -> Client:
+    """httpx (on its own httpcore pool) + httpx-sse + json.loads: the baseline before hxaio."""
+    http = _httpx(base)
+    return Client("httpx-sse", _sse_cases(http, "httpx + httpx-sse + json.loads"), [http.aclose])
+
+
+def hxaio(base: str) -> Client:
+    """The baseline: httpx on httpx-aiohttp's transport + httpx-sse + json.loads.
+
+    This is the stack the openai SDK's DefaultAioHttpClient gives an application: httpx's
+    API and models, aiohttp's connection pool and HTTP parser underneath.
+    """
+    from httpx_aiohttp import AiohttpTransport  # noqa: PLC0415
+
+    # httpx passes no limits to a transport it is given, so the pool size goes to the transport;
+    # aiohttp takes max_connections as its pool size and has no cap on idle connections (they
+    # expire after keepalive_expiry), so KEEPALIVE has no effect on this peer.
+    http = httpx.AsyncClient(base_url=base, transport=AiohttpTransport(limits=_limits()), timeout=TIMEOUT)
     return Client(
-        "httpx-sse",
-        [
-            Case("httpx + httpx-sse + json.loads", "stream", stream),
-            Case("httpx + httpx-sse + json.loads", "gemini-stream", gemini),
-        ],
+        "hxaio",
+        [*_sse_cases(http, HXAIO_STREAM), Case(HXAIO_WHOLE, "whole", _post_whole(http))],
         [http.aclose],
     )
+
+
+def aiohttp_alone(base: str) -> Client:
+    """The limit: aiohttp's ClientSession, SSE lines split by hand, json.loads on each event.
+
+    No decoder and no response model: what any client on aiohttp pays at least. The limit
+    splits each read into lines itself; reading them with aiohttp's own readline (the
+    ``readline`` row) costs a coroutine per line, about as much as hxaio in all, so it is shown
+    but is not the limit. Built inside a running event loop (an aiohttp session takes the
+    loop it is made on).
+    """
+    import aiohttp  # noqa: PLC0415
+
+    # The same timeouts httpx-aiohttp gives aiohttp for TIMEOUT: on connecting and on each
+    # read, no total deadline (which would add a timer per request).
+    timeout = aiohttp.ClientTimeout(total=None, connect=TIMEOUT, sock_connect=TIMEOUT, sock_read=TIMEOUT)
+    session = aiohttp.ClientSession(base_url=base, connector=aiohttp.TCPConnector(limit=POOL), timeout=timeout)
+
+    def split_by_hand(path: str, body: dict[str, Any], text_of: TextOf) -> StreamFn:
+        async def stream(gate: Gate | None) -> tuple[int, float]:
+            n, first, rest = 0, 0.0, b""
+            async with session.post(path, json=body) as resp:
+                # Read to the end of the body (past [DONE]), so the connection is reused.
+                async for data in resp.content.iter_any():
+                    *lines, rest = (rest + data).split(b"\n")
+                    for line in lines:
+                        if _has_text(line, text_of):
+                            if not n:
+                                first = time.perf_counter()
+                                if gate:
+                                    await gate.arrive()
+                            n += 1
+            return n, first
+
+        return stream
+
+    async def readline(gate: Gate | None) -> tuple[int, float]:
+        n, first = 0, 0.0
+        async with session.post("/v1/chat/completions", json=OPENAI_BODY) as resp:
+            async for line in resp.content:
+                if _has_text(line, _chat_delta_text):
+                    if not n:
+                        first = time.perf_counter()
+                        if gate:
+                            await gate.arrive()
+                    n += 1
+        return n, first
+
+    async def whole() -> int:
+        async with session.post("/v1/chat/completions", json={**OPENAI_BODY, "stream": False}) as resp:
+            text: str = json.loads(await resp.read())["choices"][0]["message"]["content"]
+        return len(text)
+
+    return Client(
+        "aiohttp alone",
+        [
+            Case(AIOHTTP_STREAM, "stream", split_by_hand("/v1/chat/completions", OPENAI_BODY, _chat_delta_text)),
+            Case(AIOHTTP_READLINE, "stream", readline),
+            Case(AIOHTTP_STREAM, "gemini-stream", split_by_hand(GEMINI_STREAM_PATH, GEMINI_BODY, _gemini_text)),
+            Case(AIOHTTP_WHOLE, "whole", whole),
+        ],
+        [session.close],
+    )
+
+
+TextOf = Callable[[Any], Any]
+
+
+def _has_text(line: bytes, text_of: TextOf) -> bool:
+    """Whether an SSE line is a data event whose text (``text_of`` the parsed JSON) is not empty."""
+    if not line.startswith(b"data: ") or line.startswith(b"data: [DONE]"):
+        return False
+    # json.loads takes bytes, and the line's trailing newline or CR, as they are.
+    return bool(text_of(json.loads(line[6:])))
+
+
+def _chat_delta_text(event: Any) -> Any:
+    choices = event["choices"]
+    return choices and choices[0]["delta"].get("content")
+
+
+def _gemini_text(event: Any) -> Any:
+    parts = event["candidates"][0]["content"]["parts"]
+    return parts and parts[0].get("text")
 
 
 def openai_sdk(base: str) -> Client:
@@ -342,6 +459,8 @@ def botticelli_gemini(base: str) -> Client:
 
 
 FACTORIES: dict[str, Callable[[str], Client]] = {
+    "aiohttp": aiohttp_alone,
+    "hxaio": hxaio,
     "raw-httpx": raw_httpx,
     "httpx-sse": httpx_sse_baseline,
     "openai": openai_sdk,

@@ -1,4 +1,5 @@
-"""The measurements: CPU and wall time under load, time to first chunk, import time, memory.
+"""The measurements: CPU and wall time under load, time to first chunk, import time, memory,
+and a script's first answer from a fresh interpreter.
 
 CPU is the client process's own ``time.process_time`` (every thread of this process);
 the canned server runs in another process, and its CPU is recorded separately to
@@ -20,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from textwrap import dedent
 from typing import cast
 
 import psutil
@@ -157,8 +159,23 @@ STARTUP = {
 STARTUP["botticelli: the same, httpx already imported"] = (
     "import httpx\n" + STARTUP["botticelli: a usable local client"]
 )
+# The limit, printed beside the target and never judged: what any client on aiohttp loads.
+# Imports alone, because an aiohttp session can only be made inside a running event loop.
+STARTUP_FLOOR = "aiohttp alone: import asyncio, aiohttp"
+STARTUP[STARTUP_FLOOR] = "import asyncio, aiohttp"
 """What start-up costs: each program's CPU time in a fresh interpreter. ``asyncio`` is in every
 row because an async client's program imports it anyway."""
+
+
+def _bytecode_env() -> dict[str, str]:
+    """The environment of a timed fresh interpreter: one that may write bytecode.
+
+    An installed package has its bytecode compiled; an editable checkout run with
+    PYTHONDONTWRITEBYTECODE set would recompile botticelli's sources in every child (about a
+    third of the start-up figure) while the baseline's packages load theirs. So the children
+    may write bytecode, and one untimed run of each program writes it.
+    """
+    return {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
 
 
 def startup_cpu(runs: int) -> dict[str, float]:
@@ -168,11 +185,7 @@ def startup_cpu(runs: int) -> dict[str, float]:
     fresh interpreter's cost moves with whatever else the machine does; the programs
     take turns so drift spreads over all of them.
     """
-    # An installed package has its bytecode compiled; an editable checkout run with
-    # PYTHONDONTWRITEBYTECODE set would recompile botticelli's sources in every child (about a
-    # third of the figure) while the baseline's packages load theirs. So the children may write
-    # bytecode, and one untimed run of each program writes it.
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    env = _bytecode_env()
     for code in STARTUP.values():
         subprocess.run([sys.executable, "-c", code], env=env, check=True)
     best = dict.fromkeys(STARTUP, float("inf"))
@@ -182,6 +195,107 @@ def startup_cpu(runs: int) -> dict[str, float]:
             _, _, usage = os.wait4(child.pid, 0)
             best[name] = min(best[name], usage.ru_utime + usage.ru_stime)
     return best
+
+
+FIRST_ANSWER_BASELINE = "httpx + json.loads"
+FIRST_ANSWER_FLOOR = "aiohttp alone + json.loads"
+# Each script is what a user writes for one answer: make a client, ask once, print the text's
+# length (checked to be the same for all, so a script that failed to answer cannot pass for fast).
+# The canned server's address is the script's argument.
+FIRST_ANSWER: dict[str, str] = {
+    FIRST_ANSWER_BASELINE: dedent("""
+        import asyncio, json, sys
+        import httpx
+
+        BODY = {"model": "canned", "messages": [{"role": "user", "content": "Say something."}]}
+
+        async def main() -> None:
+            async with httpx.AsyncClient(base_url=sys.argv[1]) as http:
+                resp = await http.post("/v1/chat/completions", json=BODY)
+                resp.raise_for_status()
+                print(len(json.loads(resp.content)["choices"][0]["message"]["content"]))
+
+        asyncio.run(main())
+    """),
+    "botticelli: ServerClient.generate": dedent("""
+        import asyncio, sys
+        from botticelli_core import GenerateRequest, Message
+        from botticelli_server import ServerClient, ServerConfig
+
+        async def main() -> None:
+            async with ServerClient(ServerConfig(base_url=sys.argv[1], model="canned")) as model:
+                response = await model.generate(GenerateRequest(messages=[Message.user("Say something.")]))
+            print(len(response.text))
+
+        asyncio.run(main())
+    """),
+    "hxaio: httpx-aiohttp + json.loads": dedent("""
+        import asyncio, json, sys
+        import httpx
+        from httpx_aiohttp import AiohttpTransport
+
+        BODY = {"model": "canned", "messages": [{"role": "user", "content": "Say something."}]}
+
+        async def main() -> None:
+            async with httpx.AsyncClient(base_url=sys.argv[1], transport=AiohttpTransport()) as http:
+                resp = await http.post("/v1/chat/completions", json=BODY)
+                resp.raise_for_status()
+                print(len(json.loads(resp.content)["choices"][0]["message"]["content"]))
+
+        asyncio.run(main())
+    """),
+    FIRST_ANSWER_FLOOR: dedent("""
+        import asyncio, json, sys
+        import aiohttp
+
+        BODY = {"model": "canned", "messages": [{"role": "user", "content": "Say something."}]}
+
+        async def main() -> None:
+            async with aiohttp.ClientSession(base_url=sys.argv[1]) as session:
+                async with session.post("/v1/chat/completions", json=BODY) as resp:
+                    resp.raise_for_status()
+                    print(len(json.loads(await resp.read())["choices"][0]["message"]["content"]))
+
+        asyncio.run(main())
+    """),
+}
+"""A script's first answer: a fresh interpreter that imports a client, makes it, and asks once."""
+
+
+def _timed_script(code: str, base: str, env: dict[str, str]) -> tuple[float, float, str]:
+    """CPU (user + system) and wall seconds of one fresh interpreter running ``code``; its output."""
+    start = time.perf_counter()
+    child = subprocess.Popen([sys.executable, "-c", code, base], env=env, stdout=subprocess.PIPE, text=True)
+    # Waiting before reading is safe: a script prints one short line, far less than a pipe holds.
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - start
+    child.returncode = os.waitstatus_to_exitcode(status)
+    assert child.stdout is not None
+    with child.stdout:
+        out = child.stdout.read().strip()
+    if child.returncode:
+        raise RuntimeError(f"first-answer script exited {child.returncode}")
+    return usage.ru_utime + usage.ru_stime, wall, out
+
+
+def first_answer(base: str, runs: int) -> dict[str, dict[str, float]]:
+    """Each :data:`FIRST_ANSWER` script's median CPU and wall seconds over ``runs`` fresh interpreters.
+
+    Medians, not the least, because the wall time includes the round trip to the server,
+    which the target counts. The scripts take turns so that drift spreads over all of them.
+    """
+    env = _bytecode_env()
+    answers = {name: _timed_script(code, base, env)[2] for name, code in FIRST_ANSWER.items()}
+    if len(set(answers.values())) != 1:
+        raise WrongAnswer(f"the first-answer scripts disagree: {answers}")
+    cpu: dict[str, list[float]] = {name: [] for name in FIRST_ANSWER}
+    wall: dict[str, list[float]] = {name: [] for name in FIRST_ANSWER}
+    for _ in range(runs):
+        for name, code in FIRST_ANSWER.items():
+            cpu_s, wall_s, _ = _timed_script(code, base, env)
+            cpu[name].append(cpu_s)
+            wall[name].append(wall_s)
+    return {name: {"cpu_s": statistics.median(cpu[name]), "wall_s": statistics.median(wall[name])} for name in cpu}
 
 
 def _sockets() -> int:

@@ -3,11 +3,12 @@
 Runs the chosen case (botticelli ``generate_stream`` by default) against the canned
 server at the benchmark's concurrency, then prints where the time went: the busiest
 functions by their own time, and the time per chunk by package (botticelli, httpx,
-httpcore, h11, pydantic, asyncio...), which says which layer to make leaner.
+httpcore, h11, aiohttp, pydantic, asyncio...), which says which layer to make leaner.
 
-Cases are matched by name: ``--case chat_completion_stream``, ``--case httpx-sse``
-(the baseline, for comparison), ``--case openai``. Uses pyinstrument only: this file's
-name shadows the standard ``profile`` module that cProfile imports.
+Cases are matched by name: ``--case chat_completion_stream``, ``--case hxaio`` (the
+baseline, for comparison), ``--case "aiohttp alone"`` (the limit), ``--case openai``. Uses
+pyinstrument only: this file's name shadows the standard ``profile`` module that cProfile
+imports.
 """
 
 from __future__ import annotations
@@ -25,7 +26,21 @@ from pyinstrument.renderers import ConsoleRenderer
 import measure
 from clients import FACTORIES, Case, Client, StreamFn, WholeFn
 
-PACKAGES = ("botticelli", "httpx_sse", "httpx", "httpcore", "h11", "pydantic", "anyio", "asyncio", "json", "openai")
+# httpx's own packages after the others whose names start with "httpx_", which would match it.
+PACKAGES = (
+    "botticelli",
+    "httpx_sse",
+    "httpx_aiohttp",
+    "httpx",
+    "httpcore",
+    "h11",
+    "aiohttp",
+    "pydantic",
+    "anyio",
+    "asyncio",
+    "json",
+    "openai",
+)
 
 
 def _find(base: str, wanted: str) -> tuple[Case, list[Client]]:
@@ -120,17 +135,18 @@ def main() -> None:
     args = parser.parse_args()
 
     with measure.canned_server(args.chunks) as server:
-        case, clients = _find(server.base, args.case)
         profiler = Profiler(interval=0.0002, async_mode="disabled")
 
-        async def run() -> float:
+        async def run() -> tuple[Case, float]:
+            # The clients are made inside the loop: an aiohttp session takes the loop it is made on.
+            case, clients = _find(server.base, args.case)
             try:
-                return await _run(case, args.calls, args.chunks, profiler)
+                return case, await _run(case, args.calls, args.chunks, profiler)
             finally:
                 for client in clients:
                     await client.aclose()
 
-        cpu = asyncio.run(run())
+        case, cpu = asyncio.run(run())
 
     session = profiler.last_session
     assert session is not None

@@ -56,9 +56,14 @@ class FrozenModel(BaseModel):
         except ValidationError as exc:
             if _KEEP_VALIDATION_ERRORS.get():
                 raise
-            raise ConfigurationError(
+            error = ConfigurationError(
                 describe_validation_error(type(self).__name__, exc, model=type(self)), provider=self.error_provider
-            ) from None
+            )
+        else:
+            return
+        # Outside the except block: pydantic's exception holds the input (an API key among
+        # the settings), and would stay on the error's __context__ even with "from None".
+        raise error
 
 
 # The words that make a name a credential. A name is split into words on anything that is not
@@ -219,7 +224,8 @@ def validate_settings(
         for where, what in validation_problems(exc, model):
             name = label(where)
             problems.append(f"{name}: {what}" if name else what)
-        raise ConfigurationError("; ".join(problems), provider=provider) from None
+    # Outside the except block, like every error made of pydantic's (see FrozenModel).
+    raise ConfigurationError("; ".join(problems), provider=provider)
 
 
 def parse_wire(model: type[M], data: bytes | str, *, provider: str, what: str) -> M:

@@ -129,12 +129,14 @@ class GenerateResponse(FrozenModel):
         except ValidationError as exc:
             problems = exc.errors(include_url=False, include_input=False)
             where = "; ".join(f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['msg']}" for e in problems[:5])
-            raise OutputValidationError(
+            error = OutputValidationError(
                 f"the answer does not validate as {model.__name__}: {where}",
                 raw_text=self.text,
                 problems=tuple(dict(e) for e in problems),
                 finish_reason=self.finish_reason.value,
-            ) from None
+            )
+        # Outside the except block, so pydantic's exception is not even its __context__.
+        raise error
 
 
 # StreamChunk's field defaults, which a delta's __dict__ starts from (all immutable values).

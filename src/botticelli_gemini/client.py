@@ -8,7 +8,7 @@ import time
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from botticelli_core import (
     EmbedResponse,
@@ -52,6 +52,9 @@ from botticelli_interface import Feature, ManagedStream
 from botticelli_interface.request_log import RequestLog
 from botticelli_transport import HttpTransport
 
+if TYPE_CHECKING:
+    import httpx
+
 __all__ = ["GeminiClient"]
 
 _API = "/v1beta/models"
@@ -73,6 +76,11 @@ class GeminiClient:
     Args:
         config: Key, model and limits; read from the environment
             (:meth:`GeminiConfig.from_env`) when omitted.
+        http_client: An ``httpx.AsyncClient`` of your own to send through (custom auth,
+            event hooks, proxies, mounts, a mock transport in tests) instead of the one
+            botticelli makes on its aiohttp connection layer. The key and the
+            configuration's timeouts are sent with each request; pool size, TLS and
+            proxies are the client's. Closing this model leaves it open: it is yours to close.
 
     Example:
         >>> from botticelli_interface import GenerativeModel
@@ -83,9 +91,11 @@ class GeminiClient:
         False
     """
 
-    def __init__(self, config: GeminiConfig | None = None) -> None:
+    def __init__(self, config: GeminiConfig | None = None, *, http_client: httpx.AsyncClient | None = None) -> None:
         self.config = config if config is not None else GeminiConfig.from_env()
-        self._transport = HttpTransport(self.config.http_settings(), error_mapper=error_from_response)
+        self._transport = HttpTransport(
+            self.config.http_settings(), error_mapper=error_from_response, http_client=http_client
+        )
         self._limiters: dict[str, RateLimiter] = {}
 
     def __repr__(self) -> str:

@@ -145,12 +145,14 @@ class GeminiStreamDecoder:
         try:
             return to_usage(_usage_parser()(data)["usageMetadata"])
         except ValidationError:
-            raise ResponseDecodeError(
-                "Gemini sent usageMetadata that does not follow its wire format",
-                provider=PROVIDER,
-                request_id=self._request_id,
-                body=_text(data),
-            ) from None
+            pass
+        # Raised outside the except block (see decode).
+        raise ResponseDecodeError(
+            "Gemini sent usageMetadata that does not follow its wire format",
+            provider=PROVIDER,
+            request_id=self._request_id,
+            body=_text(data),
+        )
 
     def decode(self, event: ServerSentEvent) -> StreamChunk | None:
         """The chunk for one event, or ``None`` when it carries nothing new.
@@ -162,15 +164,20 @@ class GeminiStreamDecoder:
             ContentBlockedError: The prompt was blocked.
             ResponseDecodeError: The event is not JSON of the documented shape.
         """
+        parsed: _Event | None
         try:
             parsed = self._parse(event.data)
         except ValidationError:
+            parsed = None
+        if parsed is None:
             # The full model names the fields at fault in its error; the view is the more
-            # lenient of the two, so it rejects nothing the full model accepts.
+            # lenient of the two, so it rejects nothing the full model accepts. Raised outside
+            # the except block, so that pydantic's exception, which quotes the event (an API
+            # key the server echoed too), is not the error's __context__.
             parse_generate_response(event.data)
             raise ResponseDecodeError(  # pragma: no cover - unreachable while the view stays lenient
                 "Gemini sent a stream event that does not follow its wire format", provider=PROVIDER
-            ) from None
+            )
         error = parsed.get("error")
         if error is not None:
             raise stream_error(error, partial_text=self.text, body=_text(event.data))

@@ -182,16 +182,15 @@ def read_completion(body: bytes, entry: RequestLog) -> GenerateResponse:
     Raises:
         ResponseDecodeError: The body is not a chat completion, or it has no choice or no message.
     """
+    view: CompletionView | None
     try:
         view = _parse_view(body)
     except (ValidationError, RecursionError):
-        # Raises the error parse_wire makes of this body; should the full model accept what
-        # the view refused, the answer is read from the model instead.
-        from botticelli_server.convert import from_chat_response  # noqa: PLC0415
-
-        response = parse_wire(ChatCompletionResponse, body, provider=PROVIDER, what="chat completion")
-        record_completion(entry, response)
-        return from_chat_response(response)
+        view = None
+    if view is None:
+        # Outside the except block, so that pydantic's exception, which quotes the body (an
+        # API key the server echoed too), is not the __context__ of the error parse_wire raises.
+        return _read_refused(body, entry)
     model = view.get("model")
     entry.response_model = model
     wire_usage = view.get("usage")
@@ -222,3 +221,12 @@ def read_completion(body: bytes, entry: RequestLog) -> GenerateResponse:
         model=model,
         response_id=view.get("id"),
     )
+
+
+def _read_refused(body: bytes, entry: RequestLog) -> GenerateResponse:
+    """A body the view refused, read as the full model: the error parse_wire makes of it, or the answer."""
+    from botticelli_server.convert import from_chat_response  # noqa: PLC0415
+
+    response = parse_wire(ChatCompletionResponse, body, provider=PROVIDER, what="chat completion")
+    record_completion(entry, response)
+    return from_chat_response(response)

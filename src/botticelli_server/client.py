@@ -25,6 +25,8 @@ from botticelli_server.config import PROVIDER, ServerConfig
 # (about 5,000 instructions: CPython checks the module's spec), so the per-request paths of
 # generate and chat_completion keep theirs in cached functions (botticelli_server._outgoing).
 if TYPE_CHECKING:
+    import httpx
+
     from botticelli_core import (
         EmbedResponse,
         GenerateRequest,
@@ -60,6 +62,11 @@ class ServerClient:
 
     Args:
         config: Where the server is and how to talk to it.
+        http_client: An ``httpx.AsyncClient`` of your own to send through (custom auth,
+            event hooks, proxies, mounts, a mock transport in tests) instead of the one
+            botticelli makes on its aiohttp connection layer. The configuration's headers
+            and timeouts are sent with each request; pool size, TLS and proxies are the
+            client's. Closing this model leaves it open: it is yours to close.
 
     Examples:
         >>> client = ServerClient(ServerConfig(base_url="http://127.0.0.1:8080", model="tiny"))
@@ -67,8 +74,9 @@ class ServerClient:
         ('local', 'tiny')
     """
 
-    def __init__(self, config: ServerConfig) -> None:
+    def __init__(self, config: ServerConfig, *, http_client: httpx.AsyncClient | None = None) -> None:
         self.config = config
+        self._http_client = http_client
         self._settings = config.http_settings()
         self._settings.register_secrets(self)
         # None until first needed, and for "auto" until the server has been asked (see dialect()).
@@ -81,7 +89,7 @@ class ServerClient:
         from botticelli_server.errors import error_from_response  # noqa: PLC0415
         from botticelli_transport import HttpTransport  # noqa: PLC0415
 
-        return HttpTransport(self._settings, error_mapper=error_from_response)
+        return HttpTransport(self._settings, error_mapper=error_from_response, http_client=self._http_client)
 
     @cached_property
     def _tokenizer(self) -> TokenizerProbe:

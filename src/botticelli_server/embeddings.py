@@ -227,13 +227,17 @@ async def embed_batches(
                     raise
                 raise await _locate(exc, batch, start, send) from None
 
-    # A task group cancels the other batches as soon as one fails: the error is the answer.
+    # A task group cancels the other batches as soon as one fails: the error is the answer,
+    # raised outside the except block so that the group holding it is not its __context__.
+    failure: BaseException | None = None
     try:
         async with anyio.create_task_group() as group:
             for start in starts:
                 group.start_soon(one, start)
     except BaseExceptionGroup as group_error:
-        raise _first(group_error) from None
+        failure = _first(group_error)
+    if failure is not None:
+        raise failure
     return [(start, results[start]) for start in starts]
 
 
@@ -308,11 +312,13 @@ def parse_embeddings(content: bytes) -> EmbeddingList:
     try:
         return EmbeddingList.model_validate_json(content)
     except ValueError as exc:
-        raise ResponseDecodeError(
+        error = ResponseDecodeError(
             f"the server's reply is not an embedding list: {str(exc).splitlines()[0]}",
             provider=PROVIDER,
             body=content.decode("utf-8", "replace"),
-        ) from None
+        )
+    # Outside the except block: pydantic's exception quotes the reply, which may echo the API key.
+    raise error
 
 
 def untruncated(error: InputTooLongError) -> TruncationUnsupportedError:

@@ -102,10 +102,15 @@ class StreamState:
         if data == _DONE:
             self.done = True
             return None
+        # The error is raised outside the except block: pydantic's exception quotes the
+        # event, which may echo the API key, and would stay on the error's __context__.
+        chunk: ChunkView | None
         try:
             chunk = self._parse(data)
         except (ValidationError, RecursionError):
-            raise _undecodable(data) from None
+            chunk = None
+        if chunk is None:
+            raise _undecodable(data)
         error = chunk.get("error")
         if error is not None:
             raise stream_error(error, raw=data)
@@ -148,10 +153,14 @@ class StreamState:
         """
         if self.decode(event) is None:
             return None
+        chunk: ChatCompletionChunk | None
         try:
-            return _parse_chunk(event.data)
+            chunk = _parse_chunk(event.data)
         except ValidationError:
-            raise _undecodable(event.data) from None
+            chunk = None
+        if chunk is None:  # raised outside the except block (see decode)
+            raise _undecodable(event.data)
+        return chunk
 
     @property
     def final_usage(self) -> Usage | None:
@@ -163,12 +172,13 @@ class StreamState:
         usage = self.usage
         if usage is None:
             return None
+        info: UsageInfo | None
         try:
             info = UsageInfo.model_validate({k: v for k, v in usage.items() if v is not None})
         except ValidationError:
-            raise ResponseDecodeError(
-                f"the stream's usage report is malformed: {usage!r}"[:300], provider=PROVIDER
-            ) from None
+            info = None
+        if info is None:  # raised outside the except block (see decode)
+            raise ResponseDecodeError(f"the stream's usage report is malformed: {usage!r}"[:300], provider=PROVIDER)
         return usage_from_wire(info)
 
     def check_finished(self, unframed: bytes = b"") -> None:

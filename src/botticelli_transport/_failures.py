@@ -6,6 +6,7 @@ Kept apart from the transport's request and stream logic so that each reads on i
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable
 
 import httpx
@@ -105,6 +106,19 @@ class ReplyErrors:
     def describe(self, exc: httpx.HTTPError) -> str:
         return f"{type(exc).__name__}: {exc}"
 
+    def _not_connected(self, exc: httpx.ConnectError) -> TransportError:
+        provider, where = self.settings.provider, redact_url(self.settings.base_url)
+        refused = _certificate_problem(exc)
+        if refused is None:
+            return TransportError(f"cannot connect to {where}: {self.describe(exc)}", provider=provider)
+        # Not retried: the same certificate will be refused again.
+        return TransportError(
+            f"the TLS certificate of {where} was refused: {refused}; if the server's certificate comes "
+            "from a private CA, set ca_bundle (or SSL_CERT_FILE) to that CA's certificate",
+            provider=provider,
+            retryable=False,
+        )
+
     def from_httpx(
         self, exc: httpx.HTTPError, *, read_timeout: float | None = None, retry_read_timeout: bool = True
     ) -> TransportError:
@@ -132,9 +146,25 @@ class ReplyErrors:
                 timeout=read_limit,
             )
         if isinstance(exc, httpx.ConnectError):
-            return TransportError(
-                f"cannot connect to {redact_url(self.settings.base_url)}: {self.describe(exc)}", provider=provider
-            )
+            return self._not_connected(exc)
         if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
             return TransportError(self.describe(exc), provider=provider, retryable=False)
         return TransportError(self.describe(exc), provider=provider)
+
+
+def _certificate_problem(exc: BaseException) -> str | None:
+    """Why the server's certificate was refused, if that is what ended the connection.
+
+    The verification error is on the chain under what httpx raised: aiohttp's connector
+    error (itself an ``ssl.CertificateError`` holding the original) on asyncio, or
+    httpcore's ``ConnectError`` over the ``ssl`` module's on other loops.
+    """
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 8:
+        original = getattr(current, "certificate_error", current)
+        if isinstance(original, ssl.SSLCertVerificationError):
+            return original.verify_message or original.reason or str(original)
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return None

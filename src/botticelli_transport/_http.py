@@ -11,7 +11,8 @@ exception holds the request, headers (API keys) included, so it is not even thei
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
@@ -28,7 +29,7 @@ from botticelli_transport._deadline import call_limits, deadline_after, min_limi
 from botticelli_transport._encoding import ACCEPT_ENCODING, inflated, inflater_for
 from botticelli_transport._failures import ErrorMapper, ReplyErrors
 from botticelli_transport._retry import retry_after
-from botticelli_transport._send import Sender, open_pool
+from botticelli_transport._send import Sender, caller_client, open_client
 from botticelli_transport._tls import tls_context
 from botticelli_transport.settings import HttpSettings
 
@@ -68,6 +69,11 @@ class HttpTransport:
         settings: Where to connect, credentials, timeouts and retry policy.
         error_mapper: Turns error replies into typed errors; defaults to the
             OpenAI-compatible shapes.
+        http_client: An ``httpx.AsyncClient`` of the caller's to send through (its auth,
+            event hooks, proxies, mounts and pool), instead of one of botticelli's own on
+            the aiohttp connection layer. The settings' headers and timeouts are sent
+            with each request; its pool limits and TLS settings are the client's own.
+            It is never closed here: its owner closes it.
     """
 
     def __init__(
@@ -75,6 +81,7 @@ class HttpTransport:
         settings: HttpSettings,
         *,
         error_mapper: ErrorMapper = error_for_status,
+        http_client: httpx.AsyncClient | None = None,
     ) -> None:
         self.settings = settings
         self._errors = ReplyErrors(settings, error_mapper)
@@ -92,6 +99,10 @@ class HttpTransport:
         )
         self._headers = headers
         self._opened: Sender | None = None
+        if http_client is not None:
+            self._opened = caller_client(
+                http_client, base_url=settings.base_url, headers=headers, timeout=self._timeout
+            )
         self._closed = False
         stream_read = min_limit(settings.read_timeout, settings.stream_idle_timeout)
         self._stream_read_timeout = stream_read
@@ -111,16 +122,7 @@ class HttpTransport:
         """Close the connection pool; safe to call twice."""
         self._closed = True
         if self._opened is not None:
-            await self._opened.client.aclose()
-
-    @property
-    def _client(self) -> httpx.AsyncClient:
-        """The httpx client (see :attr:`_sender`).
-
-        Raises:
-            TransportError: The transport was closed.
-        """
-        return self._sender.client
+            await self._opened.aclose()
 
     @property
     def _sender(self) -> Sender:
@@ -136,17 +138,17 @@ class HttpTransport:
                     "this client is closed; make a new one", provider=self.settings.provider, retryable=False
                 )
             settings = self.settings
-            sender = self._opened = open_pool(
+            sender = self._opened = open_client(
                 base_url=settings.base_url,
                 headers=self._headers,
                 timeout=self._timeout,
-                verify=tls_context(settings.base_url),
+                verify=tls_context(settings, provider=settings.provider),
                 limits=httpx.Limits(
                     max_connections=settings.max_connections,
                     max_keepalive_connections=min(settings.max_connections, 100),
                 ),
             )
-        elif sender.client.is_closed:
+        elif self._closed or sender.client.is_closed:
             raise TransportError(
                 "this client is closed; make a new one", provider=self.settings.provider, retryable=False
             )
@@ -181,20 +183,18 @@ class HttpTransport:
         # A read timeout means the server has the request and may still be working on it:
         # only a request that changes nothing is sent again unless the settings opt in.
         retry_read_timeout = method in ("GET", "HEAD") or self.settings.retry_read_timeouts
-        provider = self.settings.provider
 
         async def exchange() -> tuple[httpx.Response, dict[str, str], bytes]:
             sender = self._sender
-            response = await sender.send(*sender.build(method, path, content, params))
+            response = await sender.send(sender.build(method, path, content, params))
             try:
                 if response.status_code >= 300:
                     raise self._errors.from_reply(response, await self._read_head(response))
                 parts: list[bytes] = []
                 size, limit = 0, self.settings.max_response_bytes
                 headers = _by_name(response.headers)
-                inflater = inflater_for(headers.get("content-encoding", ""), provider=provider)
-                async for raw in response.aiter_raw():
-                    for part in (raw,) if inflater is None else inflater.pieces(raw, step=limit - size + 1):
+                async with aclosing(self._body(response, headers.get("content-encoding", ""))) as chunks:
+                    async for part in chunks:
                         size += len(part)
                         if size > limit:
                             raise self._errors.too_large(response)
@@ -293,22 +293,36 @@ class HttpTransport:
         """The first bytes of an error body, inflated if need be; the rest is not read."""
         parts: list[bytes] = []
         size = 0
-        async for part in self._body(response):
-            parts.append(part)
-            size += len(part)
-            if size >= _MAX_ERROR_BODY:
-                break
+        async with aclosing(self._body(response)) as chunks:
+            async for part in chunks:
+                parts.append(part)
+                size += len(part)
+                if size >= _MAX_ERROR_BODY:
+                    break
         return b"".join(parts)[:_MAX_ERROR_BODY]
 
-    def _body(self, response: httpx.Response) -> AsyncIterator[bytes]:
-        """The body's bytes as they arrive, inflated in bounded steps if compressed."""
-        inflater = inflater_for(response.headers.get("content-encoding", ""), provider=self.settings.provider)
-        if inflater is None:
-            # The response's own stream, not aiter_raw, which is one more generator per chunk
-            # around it (a byte count and a chunker of no size). What aiter_raw adds at the
-            # end, closing the response, the stream loop does itself (read_items' release).
-            return aiter(response.stream)  # type: ignore[arg-type]  # an AsyncByteStream when streamed
-        return inflated(response.aiter_raw(), inflater, step=_INFLATE_STEP)
+    def _body(self, response: httpx.Response, encoding: str | None = None) -> AsyncGenerator[bytes, None]:
+        """The body's bytes as they arrive, inflated in bounded steps if compressed.
+
+        ``encoding`` is the reply's ``content-encoding``, when the caller has looked it up.
+        """
+        if response.is_stream_consumed:
+            # Read already, by a response event hook of a caller's client or by a mock
+            # transport; httpx has undone its content-encoding.
+            return _once(response.content)
+        if encoding is None:
+            encoding = response.headers.get("content-encoding", "")
+        inflater = inflater_for(encoding, provider=self.settings.provider) if encoding else None
+        # The response's own stream, not aiter_raw, which is one more generator per chunk
+        # around it (a byte count and a chunker of no size). What aiter_raw adds at the end,
+        # closing the response, the callers do themselves.
+        # An async generator on either connection layer (the stream's __aiter__), so it can be closed.
+        stream: AsyncGenerator[bytes, None] = aiter(response.stream)  # type: ignore[arg-type]
+        return stream if inflater is None else inflated(stream, inflater, step=_INFLATE_STEP)
+
+
+async def _once(content: bytes) -> AsyncGenerator[bytes, None]:
+    yield content
 
 
 def _by_name(headers: httpx.Headers) -> dict[str, str]:

@@ -29,7 +29,6 @@ from botticelli_transport.sse import ServerSentEvent, SSEDecoder
 
 if TYPE_CHECKING:
     from botticelli_transport._http import HttpTransport
-    from botticelli_transport._pool import PoolTransport
 
 __all__ = ["OpeningStream"]
 
@@ -57,7 +56,6 @@ class OpeningStream(Generic[R, T]):
         "_opened",
         "_params",
         "_path",
-        "_pool",
         "_reader",
         "_request",
         "_transport",
@@ -80,7 +78,6 @@ class OpeningStream(Generic[R, T]):
         self._decode = decode
         self._params = params
         self._request: httpx.Request | None = None
-        self._pool: PoolTransport | None = None
         self._deadline: float | None = None
         self._limit: float | None = None
         self._opened: StreamResponse[R, T] | None = None
@@ -91,7 +88,7 @@ class OpeningStream(Generic[R, T]):
         # The per-call options in force now, when the block is entered, are the ones that count.
         limit, max_retries = call_limits(settings)
         self._limit, self._deadline = limit, deadline_after(limit)
-        self._request, self._pool = transport._sender.build(
+        self._request = transport._sender.build(
             "POST",
             self._path,
             self._content,
@@ -125,7 +122,7 @@ class OpeningStream(Generic[R, T]):
         settings = transport.settings
         assert self._request is not None  # built by __aenter__ before any attempt
         response = await transport._guard(
-            transport._sender.send(self._request, self._pool),
+            transport._sender.send(self._request),
             deadline,
             retry_read_timeout=settings.retry_read_timeouts,
             limit=limit,

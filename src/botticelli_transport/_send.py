@@ -1,60 +1,60 @@
-"""The connection pool, and sending a whole request to it past the client layers that would do nothing.
+"""The httpx client a transport sends through: one of its own on the aiohttp layer, or the caller's.
 
-``httpx.AsyncClient.build_request`` merges the URL, headers, cookies and query of every
-request, and ``send`` wraps the pool's ``handle_async_request`` in auth, redirect, cookie,
-event-hook and logging steps. For a botticelli request all of those are no-ops: no auth
-object, no hooks, redirects not followed, and (almost always) no cookies and nobody
-listening to httpx's log. Measured under callgrind, the two took about a quarter of a
-non-streamed request's instructions, more than parsing the reply.
+Every request goes through the client's public ``build_request`` and ``send``, so cookies,
+auth, event hooks, mounts and proxies work as httpx documents them, and nothing here
+depends on how httpx builds a request inside.
 
-So a request whose URL the client has already built once goes to the pool
-directly, as the same ``httpx.Request`` the client would build (same URL, same headers in
-the same order, same body and timeouts), and only while nothing the skipped steps do could
-show: without proxies from the environment (the client would route through them), without
-credentials in the URL (httpx would turn them into basic auth), while the cookie jar is
-empty (a cookie a reply sets is still stored, and from then on every request goes through
-the client, which sends it back), and while httpx's ``INFO`` log is off (that step writes
-one line per request there). A stream is opened the same way: its request is the one the
-client would build, and the pool's reply is read as the client's would be.
+A client botticelli makes carries the transport's headers and timeouts itself, sends
+through :class:`~botticelli_transport._aiohttp.AiohttpTransport`, and is closed with the
+transport. A caller's client (``http_client=``) is used as it is, with the transport's
+headers and timeouts given on each request, and is never closed by botticelli: its
+owner may share it.
 """
 
 from __future__ import annotations
 
-import logging
 import ssl
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 from urllib.request import getproxies
 
 import httpx
 
-if TYPE_CHECKING:
-    from botticelli_transport._pool import PoolTransport
+__all__ = ["Sender", "caller_client", "open_client"]
 
-__all__ = ["Sender", "open_pool"]
-
-_HTTPX_LOG = logging.getLogger("httpx")
 # Every path a program asks for is one of a few: the chat, embeddings and models routes, a
 # Gemini model's. The bound only keeps a program inventing paths from growing it for ever.
 _MAX_URLS = 256
 
 
 class Sender:
-    """Builds the requests of one pool, and says which of them may skip the client's layers.
+    """Builds and sends the requests of one transport through its httpx client.
 
     Args:
-        client: The client every request could go through.
-        pool: The client's own connection pool, or ``None`` when requests must always go
-            through the client (proxies from the environment).
-        timeout: The client's timeouts, sent with every request.
+        client: The client every request goes through.
+        base_url: What each request's path is appended to.
+        headers: Sent with every request (already the client's own when ``owned``).
+        timeout: Every request's timeouts (already the client's own when ``owned``).
+        owned: Whether botticelli made ``client``, and so closes it.
     """
 
-    __slots__ = ("_timeouts", "_urls", "client", "pool")
+    __slots__ = ("_base_url", "_per_request", "_timeout", "_urls", "client", "owned")
 
-    def __init__(self, client: httpx.AsyncClient, pool: PoolTransport | None, timeout: httpx.Timeout) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        base_url: str,
+        headers: Mapping[str, str],
+        timeout: httpx.Timeout,
+        owned: bool,
+    ) -> None:
         self.client = client
-        self.pool = pool
-        self._timeouts = timeout.as_dict()
+        self.owned = owned
+        self._base_url = base_url
+        # A client of botticelli's own carries the headers and timeouts already; a caller's is
+        # given them on each request.
+        self._per_request = None if owned else dict(headers)
+        self._timeout = timeout
         self._urls: dict[str, httpx.URL] = {}
 
     def build(
@@ -66,95 +66,72 @@ class Sender:
         *,
         headers: Mapping[str, str] | None = None,
         timeout: httpx.Timeout | None = None,
-    ) -> tuple[httpx.Request, PoolTransport | None]:
-        """The request, and the pool to hand it to directly (``None``: send it through the client).
-
-        ``headers`` are added to the client's (a stream's ``accept``), and ``timeout``
-        replaces the client's, as they would be by ``build_request``.
-        """
-        client = self.client
-        pool = self.pool
-        if pool is not None and params is None and not client.cookies and not _HTTPX_LOG.isEnabledFor(logging.INFO):
-            url = self._urls.get(path)
-            if url is not None:
-                # What build_request makes of a request without cookies or query: the client's
-                # headers, then the request's own over them, and the request's timeouts.
-                merged: httpx.Headers | None = None
-                if headers:
-                    merged = client.headers.copy()
-                    merged.update(headers)
-                request = httpx.Request(
-                    method,
-                    url,
-                    headers=client.headers if merged is None else merged,
-                    content=content,
-                    extensions={"timeout": self._timeouts if timeout is None else timeout.as_dict()},
-                )
-                return request, pool
-        request = client.build_request(
+    ) -> httpx.Request:
+        """The request for ``path``: ``headers`` added to the transport's, ``timeout`` instead of its own."""
+        url = self._urls.get(path)
+        if url is None:
+            # Parsed once per path: the absolute URL, so that a caller's client needs no base_url.
+            url = httpx.URL(self._base_url + path)
+            if len(self._urls) < _MAX_URLS:
+                self._urls[path] = url
+        given = self._per_request
+        if given is not None:
+            headers = given if not headers else {**given, **headers}
+            if timeout is None:
+                timeout = self._timeout
+        return self.client.build_request(
             method,
-            path,
+            url,
             content=content,
             params=params,
             headers=headers,
             timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
         )
-        if pool is not None and params is None and not request.url.userinfo and len(self._urls) < _MAX_URLS:
-            # The client's own join of base URL and path, kept for the next request to the same path.
-            self._urls[path] = request.url
-        return request, None
 
-    async def send(self, request: httpx.Request, pool: PoolTransport | None) -> httpx.Response:
-        """Send what :meth:`build` made, where it said, leaving the body to be read (``stream=True``).
+    async def send(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request``, leaving the body to be read (``stream=True``)."""
+        return await self.client.send(request, stream=True)
 
-        A reply from the pool directly gets what the client's ``send`` would give it: its
-        request, and its cookies kept in the client's jar.
-        """
-        if pool is None:
-            return await self.client.send(request, stream=True)
-        response = await pool.handle_async_request(request)
-        response.request = request
-        for name, _ in response.headers.raw:
-            if name.lower() == b"set-cookie":
-                self.client.cookies.extract_cookies(response)
-                break
-        return response
+    async def aclose(self) -> None:
+        """Close the client if botticelli made it; a caller's client stays open."""
+        if self.owned:
+            await self.client.aclose()
 
 
-def open_pool(
+def open_client(
     *,
     base_url: str,
     headers: dict[str, str],
     timeout: httpx.Timeout,
-    verify: ssl.SSLContext | bool,
+    verify: ssl.SSLContext,
     limits: httpx.Limits,
 ) -> Sender:
-    """A client on a pool of its own making, so that whole requests can be handed to the pool directly.
+    """A client of botticelli's own, on the aiohttp connection layer.
 
-    With proxies in the environment the client makes its pools itself (one per proxy), as
-    it always did, and every request goes through it.
+    With proxies in the environment (``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``) the
+    client is httpx's own, on its own transport: httpx reads those settings, ``NO_PROXY``
+    included, only for a client it builds the transports of, and applying them is its job.
     """
     if _environment_proxies():
-        client = httpx.AsyncClient(
-            base_url=base_url,
-            headers=headers,
-            timeout=timeout,
-            verify=verify,
-            limits=limits,
-        )
-        return Sender(client, None, timeout)
-    # Imported here: a program that never sends never loads httpcore.
-    from botticelli_transport._pool import PoolTransport  # noqa: PLC0415
+        client = httpx.AsyncClient(headers=headers, timeout=timeout, verify=verify, limits=limits)
+    else:
+        from botticelli_transport._aiohttp import AiohttpTransport  # noqa: PLC0415
 
-    # What AsyncClient would make for these arguments but for its network backend (see
-    # _pool); given explicitly, it is the same object the client sends through.
-    pool = PoolTransport(verify=verify, limits=limits)
-    client = httpx.AsyncClient(base_url=base_url, headers=headers, timeout=timeout, transport=pool)
-    return Sender(client, pool, timeout)
+        client = httpx.AsyncClient(
+            headers=headers, timeout=timeout, transport=AiohttpTransport(verify=verify, limits=limits)
+        )
+    return Sender(client, base_url=base_url, headers=headers, timeout=timeout, owned=True)
 
 
 def _environment_proxies() -> bool:
-    # httpx routes through the proxies the standard library finds (HTTP(S)_PROXY, ALL_PROXY);
-    # NO_PROXY alone only exempts hosts, which leaves the client's own pool.
+    # The proxies httpx would route through: the standard library's reading of the
+    # environment (HTTP(S)_PROXY, ALL_PROXY); NO_PROXY alone only exempts hosts.
     found = getproxies()
     return any(found.get(scheme) for scheme in ("http", "https", "all"))
+
+
+def caller_client(
+    client: httpx.AsyncClient, *, base_url: str, headers: dict[str, str], timeout: httpx.Timeout
+) -> Sender:
+    """The caller's ``client``, sent through with the transport's headers and timeouts on each request."""
+    return Sender(client, base_url=base_url, headers=headers, timeout=timeout, owned=False)

@@ -6,12 +6,13 @@ computes (its provider name and headers).
 """
 
 import ipaddress
+import os
 import re
 from collections.abc import Mapping
 from typing import Annotated, Any
 from urllib.parse import SplitResult, urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from botticelli_error import redact_url, register_secret, register_url_credentials
 
@@ -99,10 +100,19 @@ def _check_host(parts: SplitResult) -> None:
         raise ValueError(f"the host {host!r} is not a valid host name or IP address")
 
 
+def _existing_path(value: str) -> str:
+    path = os.path.expanduser(value.strip())
+    if not os.path.exists(path):
+        raise ValueError(f"no file or folder at {path!r}")
+    return path
+
+
 BaseUrl = Annotated[str, AfterValidator(check_base_url)]
 """A base URL checked by :func:`check_base_url`; backends add their own path rules."""
 Timeout = Annotated[float | None, Field(gt=0)]
 """Seconds, or ``None`` for no limit."""
+TlsPath = Annotated[str, AfterValidator(_existing_path)]
+"""A file or folder that must exist; ``~`` is expanded."""
 
 
 class TransportOptions(BaseModel):
@@ -151,6 +161,20 @@ class TransportOptions(BaseModel):
     """The longest line an event stream may send."""
     max_sse_event_chars: int = Field(default=DEFAULT_MAX_SSE_EVENT_CHARS, gt=0)
     """The most data one stream event may carry."""
+    ca_bundle: TlsPath | None = None
+    """The certificate authorities to trust for an ``https`` server, as a PEM file or a folder
+    of hashed certificates, instead of ``SSL_CERT_FILE``/``SSL_CERT_DIR`` or certifi's
+    roots (a server behind a private CA)."""
+    client_cert: TlsPath | None = None
+    """A PEM certificate to show a server that asks for one (mutual TLS); it may hold the key too."""
+    client_key: TlsPath | None = None
+    """The private key of ``client_cert``, when it is in a file of its own."""
+
+    @model_validator(mode="after")
+    def _key_needs_certificate(self) -> "TransportOptions":
+        if self.client_key is not None and self.client_cert is None:
+            raise ValueError("client_key is set without client_cert: give the certificate the key belongs to")
+        return self
 
     def __repr_args__(self) -> Any:
         for name, value in super().__repr_args__():

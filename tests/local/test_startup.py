@@ -13,6 +13,7 @@ import pytest
 # launcher, the transport itself (and so httpx), the response and output types, the errors
 # of downloads, routing and server processes, and anyio (asyncio programs only).
 NOT_LOADED = (
+    "aiohttp",
     "anyio",
     "botticelli_core.output",
     "botticelli_error.download",
@@ -30,6 +31,7 @@ NOT_LOADED = (
     "botticelli_server.response",
     "botticelli_server.streaming",
     "botticelli_server.tokens",
+    "botticelli_transport._aiohttp",
     "botticelli_transport._http",
     "botticelli_transport._stream",
     "botticelli_transport._watchdog",

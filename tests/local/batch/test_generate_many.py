@@ -158,7 +158,7 @@ async def test_each_call_goes_through_the_clients_own_retries(monkeypatch: pytes
     record_sleeps(monkeypatch)
     ok = httpx.Response(200, json=wire.OPENAI_COMPLETION)
     busy = httpx.Response(503, json={"error": {"message": "busy"}})
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         # The first call is retried once and succeeds; the second fails all 1 + 1 attempts.
         route = mock.post(wire.CHAT_URL).mock(side_effect=[busy, ok, busy, busy])
         async with make_client(max_retries=1) as client:
@@ -170,7 +170,7 @@ async def test_each_call_goes_through_the_clients_own_retries(monkeypatch: pytes
 
 
 async def test_a_few_hundred_prompts_through_a_canned_server() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).mock(return_value=httpx.Response(200, json=wire.OPENAI_COMPLETION))
         async with make_client() as client:
             results = await generate_many(client, prompts(*[f"prompt {i}" for i in range(300)]), concurrency=16)

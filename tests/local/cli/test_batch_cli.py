@@ -38,7 +38,7 @@ def answer(request: httpx.Request) -> httpx.Response:
 
 @pytest.fixture
 def server() -> Iterator[respx.Route]:
-    with respx.mock(base_url=BASE, assert_all_mocked=True) as router:
+    with respx.mock(using="httpx", base_url=BASE, assert_all_mocked=True) as router:
         yield router.post("/v1/chat/completions").mock(side_effect=answer)
 
 
@@ -219,7 +219,7 @@ def test_timeout_and_max_retries_are_per_call_options(tmp_path: Path) -> None:
         seen.append(current_call_options().timeout)
         return httpx.Response(503, json={"error": {"message": "busy"}})
 
-    with respx.mock(base_url=BASE, assert_all_mocked=True) as router:
+    with respx.mock(using="httpx", base_url=BASE, assert_all_mocked=True) as router:
         route = router.post("/v1/chat/completions").mock(side_effect=busy)
         assert main(["generate", "hi", "--max-retries", "0", "--timeout", "2.5"]) == 1
         assert route.call_count == 1

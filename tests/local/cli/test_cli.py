@@ -35,7 +35,7 @@ def config(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def server() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=BASE, assert_all_mocked=True, assert_all_called=False) as router:
+    with respx.mock(using="httpx", base_url=BASE, assert_all_mocked=True, assert_all_called=False) as router:
         yield router
 
 
@@ -196,7 +196,7 @@ def test_health_of_hybrid_shows_each_backend(
         '[model.gemini]\nbase_url = "http://gemini.test"\n'
     )
     server.get("/health").respond(json={"status": "ok"})
-    with respx.mock(base_url="http://gemini.test", assert_all_mocked=True) as gemini:
+    with respx.mock(using="httpx", base_url="http://gemini.test", assert_all_mocked=True) as gemini:
         gemini.get("/v1beta/models/gemini-2.5-flash").mock(side_effect=httpx.ConnectError("no network"))
         assert main(["health"]) == 0
     out = capsys.readouterr().out

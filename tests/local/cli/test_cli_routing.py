@@ -18,7 +18,7 @@ def test_health_of_a_pool_reports_each_replica(tmp_path: Path, capsys: pytest.Ca
     (tmp_path / "botticelli.toml").write_text(
         f'[model]\nprovider = "local"\n[model.local]\nbase_urls = ["{A}", "{B}"]\nmodel = "phi"\nmax_retries = 0\n'
     )
-    with respx.mock(assert_all_mocked=True) as router:
+    with respx.mock(using="httpx", assert_all_mocked=True) as router:
         router.get(f"{A}/health").respond(json={"status": "ok"})
         router.get(f"{B}/health").mock(side_effect=httpx.ConnectError("refused"))
         assert main(["health"]) == 0
@@ -37,7 +37,7 @@ def test_health_of_a_fallback_chain_reports_each_member(tmp_path: Path, capsys: 
         '[model]\nprovider = "fallback"\n[model.fallback]\nchain = ["local", "local:qwen"]\n'
         f'[model.local]\nbase_url = "{A}"\nmodel = "phi"\nmax_retries = 0\n'
     )
-    with respx.mock(assert_all_mocked=True) as router:
+    with respx.mock(using="httpx", assert_all_mocked=True) as router:
         router.get(f"{A}/health").mock(side_effect=httpx.ConnectError("refused"))
         assert main(["health"]) == 1
     out = capsys.readouterr().out

@@ -31,7 +31,7 @@ def configured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("verbose", [[], ["-v"]], ids=["quiet", "verbose"])
 def test_a_key_echoed_in_a_stream_error_is_not_printed(verbose: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     event = {"error": {"message": f"key {KEY} was revoked", "type": "authentication_error"}}
-    with respx.mock(base_url=BASE, assert_all_mocked=True) as server:
+    with respx.mock(using="httpx", base_url=BASE, assert_all_mocked=True) as server:
         server.post("/v1/chat/completions").respond(
             content=f"data: {json.dumps(event)}\n\n".encode(), headers=SSE_HEADERS
         )

@@ -25,7 +25,7 @@ def config(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def server() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=BASE, assert_all_mocked=True, assert_all_called=False) as router:
+    with respx.mock(using="httpx", base_url=BASE, assert_all_mocked=True, assert_all_called=False) as router:
         yield router
 
 

@@ -19,7 +19,7 @@ BASE = "http://cli.test"
 
 @pytest.fixture
 def server() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=BASE, assert_all_mocked=True, assert_all_called=False) as router:
+    with respx.mock(using="httpx", base_url=BASE, assert_all_mocked=True, assert_all_called=False) as router:
         yield router
 
 
@@ -138,7 +138,7 @@ def test_hybrid_health_without_a_local_model_checks_both_backends(
         f'[model]\nprovider = "hybrid"\n[model.local]\nbase_url = "{BASE}"\n[model.gemini]\nbase_url = "http://gemini.test"\n'
     )
     server.get("/health").respond(json={"status": "ok"})
-    with respx.mock(base_url="http://gemini.test", assert_all_mocked=True) as gemini:
+    with respx.mock(using="httpx", base_url="http://gemini.test", assert_all_mocked=True) as gemini:
         gemini.get("/v1beta/models/gemini-2.5-flash").respond(json={"name": "models/gemini-2.5-flash"})
         assert main(["health"]) == 0
     out = capsys.readouterr().out

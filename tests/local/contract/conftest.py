@@ -11,7 +11,7 @@ from tests.local.contract.backends import GeminiBackend, LocalBackend, ScriptedB
 
 @pytest.fixture(params=["local", "gemini"])
 async def backend(request: pytest.FixtureRequest) -> AsyncIterator[ScriptedBackend]:
-    with respx.mock(assert_all_mocked=True, assert_all_called=False) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True, assert_all_called=False) as mock:
         scripted: ScriptedBackend = LocalBackend(mock) if request.param == "local" else GeminiBackend(mock)
         try:
             yield scripted

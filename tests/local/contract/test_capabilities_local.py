@@ -77,7 +77,7 @@ async def test_a_supported_feature_works_and_an_unsupported_one_is_refused(diale
         if feature == "tools"
         else completion({"role": "assistant", "content": '{"name": "red"}'}, "stop")
     )
-    with respx.mock(assert_all_mocked=True, assert_all_called=False) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True, assert_all_called=False) as mock:
         route = mock.post(URL).respond(200, json=reply)
         async with client(dialect) as model:
             if feature not in LOCAL_MATRIX[dialect]:
@@ -100,7 +100,7 @@ async def test_a_supported_feature_works_and_an_unsupported_one_is_refused(diale
 
 @pytest.mark.parametrize("dialect", sorted(d for d, f in LOCAL_MATRIX.items() if "output_schema" in f))
 async def test_generate_object_returns_the_model_or_the_typed_validation_error(dialect: str) -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(URL)
         route.side_effect = [
             respx.MockResponse(200, json=completion({"role": "assistant", "content": '{"name": "red"}'}, "stop")),

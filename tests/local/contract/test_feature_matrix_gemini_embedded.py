@@ -95,7 +95,7 @@ GEMINI_REPLIES: dict[Feature, dict[str, object]] = {
 
 @pytest.fixture
 def gemini_api() -> Iterator[respx.MockRouter]:
-    with respx.mock(assert_all_mocked=True, assert_all_called=False) as router:
+    with respx.mock(using="httpx", assert_all_mocked=True, assert_all_called=False) as router:
         yield router
 
 

@@ -148,7 +148,7 @@ async def call(model: Client, operation: str) -> None:
 async def throw(backend: str, operation: str, reply: Callable[[], httpx.Response]) -> None:
     """Answer every attempt of one call with ``reply``; anything but a BotticelliError fails the test."""
     model, generate_url, stream_url = BACKENDS[backend]()
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(url__startswith=generate_url if operation == "generate" else stream_url).mock(
             side_effect=lambda request: reply()
         )

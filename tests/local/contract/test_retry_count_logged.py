@@ -95,7 +95,7 @@ async def test_a_call_failing_on_every_attempt_logs_how_often_it_was_retried(
     caplog.set_level(logging.INFO, logger="botticelli")
     model, generate_url, stream_url = BACKENDS[backend]()
     url = generate_url if operation is generate else stream_url
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(url__startswith=url).mock(side_effect=lambda request: _answer(failure()))
         with pytest.raises(BotticelliError) as caught:
             await operation(model)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from pydantic import Field
 
 from botticelli_core import ConfigSection, FrozenModel, Requirement
 from botticelli_core._base import is_secret_name, validate_settings
 from botticelli_error import ConfigurationError, redact_url
+from tests.local.error.chains import exception_chain, secret_leaks
 
 
 @pytest.mark.parametrize(
@@ -71,6 +75,25 @@ def test_values_of_credential_fields_and_url_passwords_are_never_echoed() -> Non
         Limits(retries="http://u:hunter2@h")
     assert "hunter2" not in str(url.value)
     assert "http://u:***@h" in str(url.value)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda data: Limits(**data),
+        lambda data: validate_settings(Limits, data, label=lambda key: f"file.toml: limits.{key}"),
+    ],
+    ids=["model", "validate_settings"],
+)
+def test_a_settings_error_leaves_pydantic_error_and_key_off_its_chain(
+    build: Callable[[dict[str, Any]], object],
+) -> None:
+    # pydantic's error quotes the input (the key, here a list it is not), "from None" or not.
+    key = "sk-settings-3c8e1f7a90d2"
+    with pytest.raises(ConfigurationError) as caught:
+        build({"api_key": [key], "retries": -1})
+    assert exception_chain(caught.value) == [caught.value]
+    assert secret_leaks(caught.value, key) == []
 
 
 def test_validate_settings_names_each_problem_by_the_label() -> None:

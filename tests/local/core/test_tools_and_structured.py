@@ -22,6 +22,7 @@ from botticelli_core import (
 )
 from botticelli_error import ConfigurationError, OutputValidationError, ResponseDecodeError, UnsupportedInputError
 from botticelli_interface import features_of, require_features
+from tests.local.error.chains import exception_chain
 
 
 class Weather(BaseModel):
@@ -121,6 +122,13 @@ def test_parse_validates_on_the_client_and_keeps_the_raw_text() -> None:
     with pytest.raises(OutputValidationError) as caught:
         cut.parse(Weather)
     assert caught.value.finish_reason == "length"
+
+
+def test_parse_leaves_no_pydantic_error_on_the_chain() -> None:
+    response = GenerateResponse(outputs=[TextOutput(text='{"city": 7}')], finish_reason="stop")
+    with pytest.raises(OutputValidationError) as caught:
+        response.parse(Weather)
+    assert exception_chain(caught.value) == [caught.value]
 
 
 def test_parse_prefers_an_already_parsed_json_output() -> None:

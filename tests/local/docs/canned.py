@@ -61,7 +61,7 @@ def _gemini_embed(request: httpx.Request) -> httpx.Response:
 @contextmanager
 def canned_server() -> Iterator[respx.MockRouter]:
     """Answer every request botticelli's snippets send; anything else fails the snippet."""
-    with respx.mock(assert_all_mocked=True, assert_all_called=False) as router:
+    with respx.mock(using="httpx", assert_all_mocked=True, assert_all_called=False) as router:
         router.post(url__regex=r"/v1/chat/completions$").mock(side_effect=_chat)
         router.get(url__regex=r"/v1/models$").respond(200, json={"object": "list", "data": [{"id": "default"}]})
         router.get(url__regex=r"/health$").respond(200, json={"status": "ok"})

@@ -55,7 +55,7 @@ def test_a_huge_gemini_retry_delay_is_capped() -> None:
 @pytest.mark.parametrize("header", ["retry-after", "retry-after-ms"])
 async def test_a_nan_retry_after_is_retried_after_the_usual_backoff(header: str) -> None:
     busy = httpx.Response(429, json={"error": {"message": "slow down"}}, headers={header: "nan"})
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).mock(side_effect=[busy, httpx.Response(200, json=wire.OPENAI_COMPLETION)])
         async with make_client(backoff_initial=0.0, backoff_max=0.0) as client:
             response = await client.generate(REQUEST)

@@ -33,7 +33,7 @@ BLOCKED: dict[str, tuple[dict[str, Any], str]] = {
 
 @pytest.fixture
 def api() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=wire.BASE_URL, assert_all_mocked=True) as router:
+    with respx.mock(using="httpx", base_url=wire.BASE_URL, assert_all_mocked=True) as router:
         yield router
 
 

@@ -64,7 +64,7 @@ def captured() -> Iterator[list[MutableMapping[str, Any]]]:
 
 @pytest.fixture
 def api() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=wire.BASE_URL, assert_all_mocked=True, assert_all_called=False) as router:
+    with respx.mock(using="httpx", base_url=wire.BASE_URL, assert_all_mocked=True, assert_all_called=False) as router:
         yield router
 
 

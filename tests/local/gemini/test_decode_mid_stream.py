@@ -37,7 +37,7 @@ async def drain(stream: ChunkStream, into: list[str]) -> None:
 
 @pytest.fixture
 def api() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=wire.BASE_URL, assert_all_mocked=True) as router:
+    with respx.mock(using="httpx", base_url=wire.BASE_URL, assert_all_mocked=True) as router:
         yield router
 
 

@@ -36,7 +36,7 @@ BATCH_PATH = "/v1beta/models/gemini-embedding-001:batchEmbedContents"
 
 @pytest.fixture
 def api() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=wire.BASE_URL, assert_all_mocked=True, assert_all_called=False) as router:
+    with respx.mock(using="httpx", base_url=wire.BASE_URL, assert_all_mocked=True, assert_all_called=False) as router:
         yield router
 
 

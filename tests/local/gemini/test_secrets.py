@@ -57,7 +57,7 @@ STREAMS = {
 
 @pytest.mark.parametrize("body", STREAMS.values(), ids=STREAMS.keys())
 async def test_a_key_echoed_inside_a_stream_is_scrubbed(body: bytes) -> None:
-    with respx.mock(base_url=wire.BASE_URL, assert_all_mocked=True) as api:
+    with respx.mock(using="httpx", base_url=wire.BASE_URL, assert_all_mocked=True) as api:
         api.post(wire.STREAM_PATH).mock(
             return_value=httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body)
         )
@@ -68,7 +68,7 @@ async def test_a_key_echoed_inside_a_stream_is_scrubbed(body: bytes) -> None:
 
 
 async def test_a_key_echoed_in_a_2xx_body_is_scrubbed() -> None:
-    with respx.mock(base_url=wire.BASE_URL, assert_all_mocked=True) as api:
+    with respx.mock(using="httpx", base_url=wire.BASE_URL, assert_all_mocked=True) as api:
         api.post(wire.GENERATE_PATH).respond(200, json={"candidates": ECHO})
         async with client() as model:
             with pytest.raises(ResponseDecodeError) as caught:
@@ -77,7 +77,7 @@ async def test_a_key_echoed_in_a_2xx_body_is_scrubbed() -> None:
 
 
 async def test_a_200_page_answering_a_stream_is_scrubbed_and_not_retried() -> None:
-    with respx.mock(base_url=wire.BASE_URL, assert_all_mocked=True) as api:
+    with respx.mock(using="httpx", base_url=wire.BASE_URL, assert_all_mocked=True) as api:
         route = api.post(wire.STREAM_PATH).respond(
             200, text=f"<html>{ECHO}</html>", headers={"content-type": "text/html"}
         )
@@ -91,7 +91,7 @@ async def test_a_200_page_answering_a_stream_is_scrubbed_and_not_retried() -> No
 async def test_a_key_echoed_in_a_stream_error_status_is_scrubbed() -> None:
     # The error event's machine-readable status is the server's words too.
     body = wire.sse({"error": {"code": 400, "message": "bad", "status": KEY}})
-    with respx.mock(base_url=wire.BASE_URL, assert_all_mocked=True) as api:
+    with respx.mock(using="httpx", base_url=wire.BASE_URL, assert_all_mocked=True) as api:
         api.post(wire.STREAM_PATH).respond(200, content=body, headers={"content-type": "text/event-stream"})
         async with client() as model:
             with pytest.raises(StreamInterruptedError) as caught:
@@ -101,7 +101,7 @@ async def test_a_key_echoed_in_a_stream_error_status_is_scrubbed() -> None:
 
 async def test_a_password_in_the_base_url_shows_in_no_error_or_repr() -> None:
     url = "http://relay:relay-pass-42@gemini-relay.test"
-    with respx.mock(assert_all_mocked=True) as api:
+    with respx.mock(using="httpx", assert_all_mocked=True) as api:
         api.post(f"{url}{wire.GENERATE_PATH}").mock(side_effect=httpx.ConnectError(f"refused by {url}"))
         async with client(base_url=url) as model:
             assert "relay-pass-42" not in repr(model)

@@ -50,7 +50,7 @@ def body(request: GenerateRequest) -> dict[str, Any]:
 
 @pytest.fixture
 def api() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=wire.BASE_URL, assert_all_mocked=True, assert_all_called=False) as router:
+    with respx.mock(using="httpx", base_url=wire.BASE_URL, assert_all_mocked=True, assert_all_called=False) as router:
         yield router
 
 

@@ -177,7 +177,7 @@ def _servers() -> HybridModel:
 
 @pytest.mark.anyio
 async def test_a_local_server_that_refuses_connections_falls_back_to_the_api_server() -> None:
-    with respx.mock(assert_all_mocked=True) as router:
+    with respx.mock(using="httpx", assert_all_mocked=True) as router:
         router.post(f"{LOCAL_URL}/v1/chat/completions").mock(side_effect=httpx.ConnectError("refused"))
         router.post(f"{API_URL}/v1/chat/completions").respond(json=completion("from the api", model="big"))
         async with _servers() as hybrid:
@@ -187,7 +187,7 @@ async def test_a_local_server_that_refuses_connections_falls_back_to_the_api_ser
 
 @pytest.mark.anyio
 async def test_a_local_stream_cut_before_any_chunk_falls_back_to_the_api_stream() -> None:
-    with respx.mock(assert_all_mocked=True) as router:
+    with respx.mock(using="httpx", assert_all_mocked=True) as router:
         router.post(f"{LOCAL_URL}/v1/chat/completions").respond(content=sse_cut_after(), headers=SSE_HEADERS)
         router.post(f"{API_URL}/v1/chat/completions").respond(content=sse_stream("Hel", "lo"), headers=SSE_HEADERS)
         async with _servers() as hybrid, hybrid.generate_stream(CHEAP) as stream:
@@ -197,7 +197,7 @@ async def test_a_local_stream_cut_before_any_chunk_falls_back_to_the_api_stream(
 
 @pytest.mark.anyio
 async def test_a_local_stream_cut_after_a_chunk_raises_with_the_partial_text() -> None:
-    with respx.mock(assert_all_mocked=True, assert_all_called=False) as router:
+    with respx.mock(using="httpx", assert_all_mocked=True, assert_all_called=False) as router:
         router.post(f"{LOCAL_URL}/v1/chat/completions").respond(content=sse_cut_after("Hel"), headers=SSE_HEADERS)
         api = router.post(f"{API_URL}/v1/chat/completions")
         with pytest.raises(StreamInterruptedError) as caught:
@@ -209,7 +209,7 @@ async def test_a_local_stream_cut_after_a_chunk_raises_with_the_partial_text() -
 @pytest.mark.anyio
 async def test_a_503_from_the_api_server_falls_back_to_the_local_one_for_complex_requests() -> None:
     complex_request = GenerateRequest.from_prompt("Hi", routing_hint="complex")
-    with respx.mock(assert_all_mocked=True) as router:
+    with respx.mock(using="httpx", assert_all_mocked=True) as router:
         router.post(f"{API_URL}/v1/chat/completions").respond(
             503, json={"error": {"code": 503, "message": "Loading model", "type": "unavailable_error"}}
         )

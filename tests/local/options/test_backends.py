@@ -35,7 +35,7 @@ def gemini(max_retries: int) -> GeminiClient:
 async def test_gemini_honours_the_retry_count_of_the_scope() -> None:
     overloaded = httpx.Response(503, json=gemini_wire.OVERLOADED)
     ok = httpx.Response(200, json=gemini_wire.GENERATE_OK)
-    with respx.mock(base_url=gemini_wire.BASE_URL, assert_all_mocked=True) as api:
+    with respx.mock(using="httpx", base_url=gemini_wire.BASE_URL, assert_all_mocked=True) as api:
         route = api.post(gemini_wire.GENERATE_PATH).mock(side_effect=[overloaded, ok])
         async with gemini(max_retries=3) as client:
             with call_options(max_retries=0), pytest.raises(ServerUnavailableError):
@@ -47,7 +47,7 @@ async def test_the_hybrids_backends_get_the_scope(monkeypatch: pytest.MonkeyPatc
     record_sleeps(monkeypatch)
     busy = httpx.Response(503, json={"error": {"message": "busy"}})
     ok = httpx.Response(200, json=server_wire.OPENAI_COMPLETION)
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         local = mock.post(server_wire.CHAT_URL).mock(side_effect=[busy, ok])
         remote = mock.post("http://remote.test/v1/chat/completions").mock(return_value=ok)
         hybrid = HybridModel(

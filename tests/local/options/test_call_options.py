@@ -39,7 +39,7 @@ def stream_body() -> bytes:
 
 async def test_max_retries_zero_sends_a_request_once(monkeypatch: pytest.MonkeyPatch) -> None:
     record_sleeps(monkeypatch)
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).mock(side_effect=[unavailable(), OK])
         async with make_client(max_retries=2) as client:
             with call_options(max_retries=0), pytest.raises(ServerUnavailableError):
@@ -53,7 +53,7 @@ async def test_max_retries_zero_sends_a_request_once(monkeypatch: pytest.MonkeyP
 
 async def test_more_retries_than_the_client_allows(monkeypatch: pytest.MonkeyPatch) -> None:
     record_sleeps(monkeypatch)
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).mock(side_effect=[unavailable(), unavailable(), unavailable(), OK])
         async with make_client(max_retries=0) as client:
             with call_options(max_retries=3):
@@ -65,7 +65,7 @@ async def test_more_retries_than_the_client_allows(monkeypatch: pytest.MonkeyPat
 async def test_stream_retries_are_overridden(monkeypatch: pytest.MonkeyPatch) -> None:
     record_sleeps(monkeypatch)
     ok = httpx.Response(200, content=stream_body(), headers={"content-type": "text/event-stream"})
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).mock(side_effect=[unavailable(), ok])
         async with make_client(max_retries=2) as client:
             with call_options(max_retries=0), pytest.raises(ServerUnavailableError):

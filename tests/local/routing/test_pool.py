@@ -214,7 +214,6 @@ def test_a_pool_needs_replicas_and_one_name_each() -> None:
         ReplicaPool(FakeModel("a"), FakeModel("b"), names=["a"])
 
 
-@respx.mock
 async def test_a_pool_of_servers_from_one_config_fails_over_a_refused_connection() -> None:
     config = ServerConfig(
         model="phi",
@@ -223,13 +222,14 @@ async def test_a_pool_of_servers_from_one_config_fails_over_a_refused_connection
         health_check_interval=None,
         eject_after=2,
     )
-    dead = respx.post("http://127.0.0.1:9801/v1/chat/completions").mock(side_effect=httpx.ConnectError("refused"))
-    alive = respx.post("http://127.0.0.1:9802/v1/chat/completions").mock(
-        return_value=httpx.Response(200, json=completion("hello"))
-    )
-    async with ReplicaPool.from_config(config) as model:
-        texts = [(await model.generate(REQUEST)).text for _ in range(4)]
-        stats = model.stats()
+    with respx.mock(using="httpx") as router:
+        dead = router.post("http://127.0.0.1:9801/v1/chat/completions").mock(side_effect=httpx.ConnectError("refused"))
+        alive = router.post("http://127.0.0.1:9802/v1/chat/completions").mock(
+            return_value=httpx.Response(200, json=completion("hello"))
+        )
+        async with ReplicaPool.from_config(config) as model:
+            texts = [(await model.generate(REQUEST)).text for _ in range(4)]
+            stats = model.stats()
     assert texts == ["hello"] * 4
     assert (dead.call_count, alive.call_count) == (2, 4)
     assert stats["http://127.0.0.1:9801"].failures == 2

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import anyio
+import psutil
 import pytest
 
 from botticelli_core import GenerateRequest, StreamChunk
@@ -16,6 +17,16 @@ from botticelli_server import ServerClient, ServerConfig
 from . import wire
 
 REQUEST = GenerateRequest.from_prompt("Say hello.", max_tokens=16)
+
+
+def established_to(url: str) -> int:
+    """How many of this process's TCP connections to ``url``'s port are open (the client's pool, seen from the OS)."""
+    port = int(url.rsplit(":", 1)[1])
+    return sum(
+        1
+        for c in psutil.Process().net_connections(kind="tcp")
+        if c.raddr and c.raddr.port == port and c.status == psutil.CONN_ESTABLISHED
+    )
 
 
 def make_client(base_url: str = wire.BASE_URL, **overrides: Any) -> ServerClient:

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.anyio
     ids=["mistralrs", "llamacpp", "vllm"],
 )
 async def test_health_200_is_ready(reply: httpx.Response) -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.get(wire.HEALTH_URL).mock(return_value=reply)
         async with make_client() as client:
             health = await client.health()
@@ -31,7 +31,7 @@ async def test_health_200_is_ready(reply: httpx.Response) -> None:
 
 
 async def test_health_503_loading_model_is_not_ready_and_loading_without_retrying() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.get(wire.HEALTH_URL).respond(503, json=wire.LLAMACPP_LOADING)
         async with make_client() as client:
             health = await client.health()
@@ -40,7 +40,7 @@ async def test_health_503_loading_model_is_not_ready_and_loading_without_retryin
 
 
 async def test_health_404_falls_back_to_the_model_list() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.get(wire.HEALTH_URL).respond(404, json={"detail": "Not Found"})
         models = mock.get(wire.MODELS_URL).respond(200, json=wire.VLLM_MODELS)
         async with make_client() as client:
@@ -50,7 +50,7 @@ async def test_health_404_falls_back_to_the_model_list() -> None:
 
 
 async def test_ollama_without_health_route_falls_back_to_a_failing_model_list() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.get(wire.HEALTH_URL).respond(404, text="404 page not found")
         mock.get(wire.MODELS_URL).respond(500, json=wire.OLLAMA_API_ERROR)
         async with make_client() as client:
@@ -59,7 +59,7 @@ async def test_ollama_without_health_route_falls_back_to_a_failing_model_list() 
 
 
 async def test_health_of_an_unreachable_server_never_raises() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.get(wire.HEALTH_URL).mock(side_effect=httpx.ConnectError("connection refused"))
         async with make_client() as client:
             health = await client.health()
@@ -69,7 +69,7 @@ async def test_health_of_an_unreachable_server_never_raises() -> None:
 
 
 async def test_health_of_a_server_answering_401_is_unavailable() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.get(wire.HEALTH_URL).respond(401, json={"error": {"message": "Invalid API Key"}})
         async with make_client() as client:
             health = await client.health()
@@ -77,7 +77,7 @@ async def test_health_of_a_server_answering_401_is_unavailable() -> None:
 
 
 async def test_list_models_reads_the_mistralrs_status_field() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.get(wire.MODELS_URL).respond(200, json=wire.MISTRALRS_MODELS)
         async with make_client() as client:
             models = await client.list_models()
@@ -90,7 +90,7 @@ async def test_list_models_reads_the_mistralrs_status_field() -> None:
 
 
 async def test_list_models_reads_the_llamacpp_meta_context_size() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.get(wire.MODELS_URL).respond(200, json=wire.LLAMACPP_MODELS)
         async with make_client() as client:
             (model,) = await client.list_models()
@@ -100,7 +100,7 @@ async def test_list_models_reads_the_llamacpp_meta_context_size() -> None:
 
 async def test_list_models_tolerates_llamacpp_null_meta_while_loading() -> None:
     listing = {"object": "list", "data": [{**wire.LLAMACPP_MODELS["data"][0], "meta": None}]}
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.get(wire.MODELS_URL).respond(200, json=listing)
         async with make_client() as client:
             (model,) = await client.list_models()
@@ -108,7 +108,7 @@ async def test_list_models_tolerates_llamacpp_null_meta_while_loading() -> None:
 
 
 async def test_list_models_reads_the_vllm_max_model_len() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.get(wire.MODELS_URL).respond(200, json=wire.VLLM_MODELS)
         async with make_client() as client:
             (model,) = await client.list_models()

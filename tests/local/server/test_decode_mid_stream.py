@@ -36,7 +36,7 @@ async def drain(stream: ChunkStream, into: list[str]) -> None:
 @pytest.mark.parametrize("body", UNDECODABLE.values(), ids=UNDECODABLE.keys())
 async def test_generate_stream_keeps_the_text_delivered_before_an_undecodable_event(body: bytes) -> None:
     received: list[str] = []
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=body)
         async with make_client(max_retries=0, max_sse_line_chars=4096) as client:
             with pytest.raises(ResponseDecodeError) as caught:
@@ -46,7 +46,7 @@ async def test_generate_stream_keeps_the_text_delivered_before_an_undecodable_ev
 
 
 async def test_an_undecodable_reply_before_any_text_has_no_partial_text() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=wire.sse("data: [1, 2]\n\n", done=False))
         async with make_client(max_retries=0) as client:
             with pytest.raises(ResponseDecodeError) as caught:

@@ -175,7 +175,7 @@ def test_the_features_of_each_dialect() -> None:
 
 
 async def test_the_client_sends_its_configured_dialects_spelling() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).respond(200, json=wire.openai_tool_completion('{"x": 1}'))
         async with make_client(dialect="llama-cpp-python") as client:
             await client.generate(prompt(output_schema=Point))
@@ -184,7 +184,7 @@ async def test_the_client_sends_its_configured_dialects_spelling() -> None:
 
 
 async def test_a_refused_feature_sends_nothing() -> None:
-    with respx.mock(assert_all_mocked=True, assert_all_called=False) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True, assert_all_called=False) as mock:
         route = mock.post(wire.CHAT_URL).respond(200, json={})
         async with make_client(dialect="llama-cpp-python") as client:
             with pytest.raises(UnsupportedInputError):
@@ -204,7 +204,7 @@ MODELS = {
 
 @pytest.mark.parametrize("dialect", sorted(MODELS))
 async def test_auto_asks_the_server_once_and_keeps_the_answer(dialect: str) -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         models = mock.get(wire.MODELS_URL).respond(200, json=MODELS[dialect])
         mock.post(wire.CHAT_URL).respond(200, json=wire.openai_tool_completion("{}"))
         async with make_client(dialect="auto") as client:
@@ -215,7 +215,7 @@ async def test_auto_asks_the_server_once_and_keeps_the_answer(dialect: str) -> N
 
 
 async def test_auto_tells_ollama_by_its_version_endpoint_and_falls_back_to_openai() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.get(wire.MODELS_URL).respond(
             200, json={"object": "list", "data": [{"id": "qwen3", "owned_by": "library"}]}
         )
@@ -228,7 +228,7 @@ async def test_auto_tells_ollama_by_its_version_endpoint_and_falls_back_to_opena
 
 
 async def test_auto_asks_again_when_the_server_could_not_be_reached() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         models = mock.get(wire.MODELS_URL)
         models.side_effect = [httpx.ConnectError("refused"), httpx.Response(200, json=MODELS["vllm"])]
         async with make_client(dialect="auto", max_retries=0) as client:
@@ -240,7 +240,7 @@ async def test_auto_asks_again_when_the_server_could_not_be_reached() -> None:
 
 async def test_an_auto_stream_resolves_the_dialect_before_sending() -> None:
     chunks = wire.sse(wire.openai_chunk("Hi"), wire.openai_chunk(finish="stop"))
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.get(wire.MODELS_URL).respond(200, json=MODELS["mistral.rs"])
         chat = mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=chunks)
         async with make_client(dialect="auto") as client, client.generate_stream(prompt(output_schema=Point)) as s:
@@ -283,7 +283,7 @@ def test_detection_reads_the_marks_each_server_leaves(models: object, expected: 
 
 
 async def test_auto_settles_on_openai_when_the_models_list_is_refused_or_not_json() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         models = mock.get(wire.MODELS_URL).respond(404, json={"error": {"message": "no such route"}})
         mock.get(f"{wire.BASE_URL}/api/version").respond(200, content=b"<html>")
         async with make_client(dialect="auto", max_retries=0) as client:

@@ -36,7 +36,7 @@ LLAMACPP_TOO_LARGE = {
 
 
 async def test_truncation_is_asked_for_with_vllms_field_only_when_wanted() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(EMBEDDINGS_URL).respond(200, json=VLLM_TRUNCATED)
         async with make_client() as client:
             response = await client.embed(["x" * 5000], truncate=True)
@@ -64,7 +64,7 @@ async def test_a_server_that_refuses_anyway_cannot_truncate_and_says_which_input
             return httpx.Response(status, json=body)
         return httpx.Response(200, json={"data": [{"index": i, "embedding": [1.0]} for i in range(len(texts))]})
 
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(EMBEDDINGS_URL).mock(side_effect=reply)
         async with make_client(embed_batch_size=4, max_retries=0) as client:
             with pytest.raises(TruncationUnsupportedError) as caught:

@@ -55,7 +55,7 @@ def test_the_server_client_has_both_capabilities() -> None:
 
 
 async def test_one_vector_per_input_in_input_order_with_model_and_usage() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         # The server lists the entries out of order; their index fields put them back.
         reply = openai_reply([[0.1, 0.2], [0.3, 0.4]])
         reply["data"] = list(reversed(reply["data"]))  # type: ignore[call-overload]
@@ -71,7 +71,7 @@ async def test_one_vector_per_input_in_input_order_with_model_and_usage() -> Non
 
 
 async def test_the_embedding_model_of_the_config_is_asked_for_and_dimensions_are_omitted_unless_given() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(EMBEDDINGS_URL).respond(200, json=openai_reply([[1.0]]))
         async with make_client(embedding_model="nomic") as client:
             await client.embed(["a"])
@@ -83,14 +83,14 @@ async def test_the_embedding_model_of_the_config_is_asked_for_and_dimensions_are
 
 
 async def test_no_texts_sends_nothing() -> None:
-    with respx.mock(assert_all_mocked=True):
+    with respx.mock(using="httpx", assert_all_mocked=True):
         async with make_client() as client:
             response = await client.embed([])
     assert (response.vectors, response.dimensions) == ([], 0)
 
 
 async def test_token_level_embeddings_are_refused_naming_what_the_server_returned() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(EMBEDDINGS_URL).respond(200, json=TOKEN_LEVEL)
         async with make_client() as client:
             with pytest.raises(EmbeddingShapeError) as caught:
@@ -104,7 +104,7 @@ async def test_token_level_embeddings_are_refused_naming_what_the_server_returne
 
 @pytest.mark.parametrize("where", ["call", "config"])
 async def test_token_level_embeddings_are_mean_pooled_when_asked(where: str) -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(EMBEDDINGS_URL).respond(200, json=TOKEN_LEVEL)
         if where == "call":
             async with make_client() as client:
@@ -122,7 +122,7 @@ async def test_a_token_level_error_names_the_index_in_the_callers_list_not_in_it
             return httpx.Response(200, json=TOKEN_LEVEL)
         return httpx.Response(200, json=openai_reply([[1.0, 1.0, 1.0]] * len(texts)))
 
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(EMBEDDINGS_URL).mock(side_effect=reply)
         async with make_client(embed_batch_size=2) as client:
             with pytest.raises(EmbeddingShapeError) as caught:
@@ -138,7 +138,7 @@ def test_token_vectors_of_different_lengths_are_not_pooled() -> None:
 
 
 async def test_flat_vectors_of_different_lengths_are_a_shape_error_not_a_ragged_response() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(EMBEDDINGS_URL).respond(200, json=openai_reply([[1.0, 2.0], [3.0]]))
         async with make_client() as client:
             with pytest.raises(EmbeddingShapeError) as caught:
@@ -155,7 +155,7 @@ async def test_flat_vectors_of_different_lengths_are_a_shape_error_not_a_ragged_
     ids=["missing", "duplicate-index"],
 )
 async def test_not_one_entry_per_input_is_a_count_error(data: list[dict[str, object]]) -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(EMBEDDINGS_URL).respond(200, json={"data": data})
         async with make_client() as client:
             with pytest.raises(EmbeddingShapeError) as caught:
@@ -164,7 +164,7 @@ async def test_not_one_entry_per_input_is_a_count_error(data: list[dict[str, obj
 
 
 async def test_a_reply_that_is_not_an_embedding_list_is_a_decode_error() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(EMBEDDINGS_URL).respond(200, json={"data": [{"embedding": "base64..."}]})
         async with make_client() as client:
             with pytest.raises(ResponseDecodeError, match="not an embedding list"):
@@ -185,7 +185,7 @@ async def test_large_inputs_are_batched_with_bounded_concurrency_and_reassembled
         return httpx.Response(200, json=openai_reply([[float(t)] for t in texts], tokens=len(texts)))
 
     texts = [str(i) for i in range(10)]
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(EMBEDDINGS_URL).mock(side_effect=reply)
         async with make_client(embed_batch_size=3, embed_concurrency=2) as client:
             response = await client.embed(texts)
@@ -205,7 +205,7 @@ async def test_an_input_over_the_context_is_named_by_its_index() -> None:
         return httpx.Response(200, json=openai_reply([[1.0]] * len(texts)))
 
     texts = ["short", "tiny", "small", "x" * 50, "fine"]
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(EMBEDDINGS_URL).mock(side_effect=reply)
         async with make_client(embed_batch_size=2) as client:
             with pytest.raises(InputTooLongError) as caught:
@@ -217,7 +217,7 @@ async def test_an_input_over_the_context_is_named_by_its_index() -> None:
 
 
 async def test_an_other_error_of_a_batch_is_raised_as_the_transport_typed_it() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(EMBEDDINGS_URL).respond(
             503, json={"error": {"message": "Loading model", "type": "unavailable_error"}}
         )
@@ -238,7 +238,7 @@ async def test_an_other_error_of_a_batch_is_raised_as_the_transport_typed_it() -
     ],
 )
 async def test_which_errors_say_an_input_is_over_the_context(status: int, body: dict[str, object], over: bool) -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(EMBEDDINGS_URL).respond(status, json=body)
         async with make_client(max_retries=0) as client:
             with pytest.raises(BotticelliError) as caught:
@@ -254,7 +254,7 @@ async def test_each_input_fitting_alone_keeps_the_batch_error() -> None:
             return httpx.Response(400, json=wire.LLAMACPP_EXCEED_CONTEXT)
         return httpx.Response(200, json=openai_reply([[1.0]]))
 
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(EMBEDDINGS_URL).mock(side_effect=reply)
         async with make_client() as client:
             with pytest.raises(BadRequestError) as caught:
@@ -264,7 +264,7 @@ async def test_each_input_fitting_alone_keeps_the_batch_error() -> None:
 
 async def test_an_embed_call_logs_one_event_with_its_operation_and_tokens(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="botticelli")
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(EMBEDDINGS_URL).respond(200, json=openai_reply([[1.0]], tokens=7))
         async with make_client(embed_batch_size=1) as client:
             await client.embed(["secret one", "secret two"])
@@ -277,7 +277,7 @@ async def test_an_embed_call_logs_one_event_with_its_operation_and_tokens(caplog
 
 async def test_llamacpps_500_for_an_input_over_its_batch_is_not_retried() -> None:
     body = {"error": {"code": 500, "message": "input is too large to process. increase the physical batch size"}}
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(EMBEDDINGS_URL).respond(500, json=body)
         async with make_client(max_retries=2, backoff_initial=0.0, backoff_max=0.0) as client:
             with pytest.raises(InputTooLongError) as caught:
@@ -288,7 +288,7 @@ async def test_llamacpps_500_for_an_input_over_its_batch_is_not_retried() -> Non
 
 async def test_the_texts_are_logged_only_with_log_content(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="botticelli")
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(EMBEDDINGS_URL).respond(200, json=openai_reply([[1.0]]))
         async with make_client(log_content=True) as client:
             await client.embed(["shown text"])

@@ -50,7 +50,7 @@ async def test_status_codes_map_to_typed_errors_with_the_servers_details(
     status: int, cls: type[BotticelliError], retryable: bool
 ) -> None:
     body = {"error": {"message": f"failure {status}", "type": "server_said", "code": status}}
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(status, json=body, headers={"x-request-id": "req-7f3a"})
         async with make_client(max_retries=0) as client:
             with pytest.raises(cls) as caught:
@@ -65,7 +65,7 @@ async def test_status_codes_map_to_typed_errors_with_the_servers_details(
 
 
 async def test_a_plain_text_error_body_becomes_the_server_message() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(400, text="Bad Request: no messages", headers={"content-type": "text/plain"})
         async with make_client() as client:
             with pytest.raises(BadRequestError) as caught:
@@ -75,7 +75,7 @@ async def test_a_plain_text_error_body_becomes_the_server_message() -> None:
 
 async def test_an_html_error_page_from_a_proxy_is_a_typed_error_keeping_the_page() -> None:
     page = "<html><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>"
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(502, html=page)
         async with make_client(max_retries=0) as client:
             with pytest.raises(ServerUnavailableError) as caught:
@@ -84,7 +84,7 @@ async def test_an_html_error_page_from_a_proxy_is_a_typed_error_keeping_the_page
 
 
 async def test_invalid_json_on_200_is_a_response_decode_error() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, text="{not json", headers={"content-type": "application/json"})
         async with make_client() as client:
             with pytest.raises(ResponseDecodeError) as caught:
@@ -93,7 +93,7 @@ async def test_invalid_json_on_200_is_a_response_decode_error() -> None:
 
 
 async def test_a_completion_without_choices_is_a_response_decode_error() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, json={**wire.OPENAI_COMPLETION, "choices": []})
         async with make_client() as client:
             with pytest.raises(ResponseDecodeError):
@@ -101,7 +101,7 @@ async def test_a_completion_without_choices_is_a_response_decode_error() -> None
 
 
 async def test_bearer_authorization_is_sent_only_when_a_key_is_set() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).respond(200, json=wire.OPENAI_COMPLETION)
         async with make_client(api_key=API_KEY) as client:
             await client.generate(REQUEST)
@@ -118,7 +118,7 @@ async def test_an_api_key_echoed_by_the_server_never_appears_in_the_error_or_the
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="botticelli")
     echo = {"error": {"message": f"invalid api key: Bearer {API_KEY}", "type": "authentication_error"}}
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(401, json=echo, headers={"x-request-id": "r1"})
         async with make_client(api_key=API_KEY) as client:
             call = collect_text(client) if stream else client.generate(REQUEST)
@@ -133,7 +133,7 @@ async def test_an_api_key_echoed_by_the_server_never_appears_in_the_error_or_the
 
 
 async def test_an_api_key_in_a_connection_error_message_is_scrubbed() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).mock(side_effect=httpx.ConnectError(f"proxy refused token {API_KEY}"))
         async with make_client(api_key=API_KEY, max_retries=0) as client:
             with pytest.raises(BotticelliError) as caught:

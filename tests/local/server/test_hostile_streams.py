@@ -36,7 +36,7 @@ async def test_a_retried_stream_starts_from_a_clean_slate(monkeypatch: pytest.Mo
         done=False,
     )
     second = wire.sse(wire.openai_chunk("partial"), done=False)
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).mock(
             side_effect=[
                 respx.MockResponse(200, headers=wire.SSE, content=first),
@@ -63,7 +63,7 @@ async def test_a_success_reply_that_is_not_an_event_stream_is_a_decode_error_sen
     status: int, headers: dict[str, str], body: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sleeps = record_sleeps(monkeypatch)
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).respond(status, headers=headers, content=body)
         async with make_client() as client:
             with pytest.raises(ResponseDecodeError) as caught:
@@ -76,7 +76,7 @@ async def test_a_success_reply_that_is_not_an_event_stream_is_a_decode_error_sen
 
 async def test_a_redirect_of_a_stream_request_is_a_status_error_sent_once(monkeypatch: pytest.MonkeyPatch) -> None:
     record_sleeps(monkeypatch)
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).respond(
             301, headers={"location": "http://user:hunter2@elsewhere.test/v1/chat/completions"}
         )
@@ -94,7 +94,7 @@ async def test_an_error_object_under_a_success_status_keeps_its_message_and_is_s
 ) -> None:
     record_sleeps(monkeypatch)
     body = b'{"error": {"code": 503, "message": "Loading model"}}'
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).respond(200, headers={"content-type": "application/json"}, content=body)
         async with make_client() as client:
             with pytest.raises(BotticelliError) as caught:
@@ -108,7 +108,7 @@ async def test_a_line_that_never_ends_is_a_decode_error_once_over_the_cap() -> N
     # Before the cap, a 32 MiB unterminated line cost 8.6 s of CPU in a decoder that
     # re-joined its buffer on every read; httpx-sse's line framing is linear.
     body = b"data: " + b"x" * (5 * 1024 * 1024)
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=body)
         async with make_client() as client:
             with pytest.raises(ResponseDecodeError, match="line longer than") as caught:
@@ -138,7 +138,7 @@ def test_a_long_line_fed_in_many_pieces_is_decoded_whole() -> None:
 async def test_a_compressed_answer_that_inflates_past_the_cap_is_a_decode_error() -> None:
     # 10 MiB of JSON-ish filler compresses to a few KiB: the cap is on the decoded size.
     bomb = gzip.compress(b'{"choices": [' + b" " * (10 * 1024 * 1024) + b"]}")
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).respond(
             200, headers={"content-type": "application/json", "content-encoding": "gzip"}, content=bomb
         )
@@ -151,7 +151,7 @@ async def test_a_compressed_answer_that_inflates_past_the_cap_is_a_decode_error(
 async def test_a_huge_error_body_is_read_only_as_far_as_its_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     record_sleeps(monkeypatch)
     body = b"<html>" + b"x" * (8 * 1024 * 1024)
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(500, headers={"content-type": "text/html"}, content=body)
         async with make_client(max_retries=0) as client:
             with pytest.raises(BotticelliError) as caught:

@@ -27,7 +27,7 @@ async def test_a_client_closed_before_any_call_refuses_calls() -> None:
 async def test_the_first_call_builds_the_pool_and_later_calls_reuse_it() -> None:
     client = ServerClient(ServerConfig(base_url=BASE, model="m"))
     assert "_transport" not in vars(client)
-    with respx.mock() as router:
+    with respx.mock(using="httpx") as router:
         router.post(wire.CHAT_URL).respond(200, json=wire.OPENAI_COMPLETION)
         async with client:
             await client.generate(REQUEST)

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from pydantic import TypeAdapter
 
 from botticelli_core import (
     GenerateRequest,
@@ -28,6 +29,7 @@ from botticelli_core import (
 from botticelli_core._base import parse_wire
 from botticelli_error import BotticelliError
 from botticelli_interface.request_log import RequestLog
+from botticelli_server import _completion
 from botticelli_server._body import chat_body
 from botticelli_server._completion import read_completion
 from botticelli_server.config import PROVIDER
@@ -235,3 +237,12 @@ def test_a_reply_without_an_answer_is_a_decode_error(body: bytes) -> None:
 
     with pytest.raises(ResponseDecodeError):
         read_completion(body, RequestLog(PROVIDER, "generate"))
+
+
+def test_a_reply_the_view_refused_wrongly_is_read_through_the_wire_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The view is meant to refuse nothing the wire model accepts; should it ever, the answer still reads.
+    body = b'{"model": "m", "choices": [{"message": {"content": "Hi"}, "finish_reason": "stop"}]}'
+    monkeypatch.setattr(_completion, "_parse_view", TypeAdapter(int).validate_json)
+    lean_entry, full_entry = RequestLog(PROVIDER, "generate"), RequestLog(PROVIDER, "generate")
+    assert read_completion(body, lean_entry) == read_full(body, full_entry)
+    assert facts(lean_entry) == facts(full_entry) == ("m", "stop", None)

@@ -32,7 +32,7 @@ def request_events(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 async def test_a_non_streamed_request_logs_exactly_one_event_with_its_facts(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="botticelli")
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, json=wire.OPENAI_COMPLETION)
         async with make_client() as client:
             await client.generate(REQUEST)
@@ -58,7 +58,7 @@ async def test_a_streamed_request_logs_exactly_one_event_with_its_facts(
 ) -> None:
     # The token counts come from the usage chunk that follows the finish chunk (OPENAI_STREAM).
     caplog.set_level(logging.INFO, logger="botticelli")
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(
             200, headers={**wire.SSE, "x-request-id": "req-9"}, content=wire.sse(*wire.OPENAI_STREAM)
         )
@@ -80,7 +80,7 @@ async def test_a_streamed_request_logs_exactly_one_event_with_its_facts(
 
 async def test_a_failed_request_logs_one_warning_naming_the_error(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="botticelli")
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(400, json=wire.LLAMACPP_INVALID)
         async with make_client() as client:
             with pytest.raises(Exception, match="messages"):
@@ -94,7 +94,7 @@ async def test_a_consumer_leaving_a_stream_early_is_logged_once_and_not_as_a_fai
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="botticelli")
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=wire.sse(*wire.OPENAI_STREAM))
         async with make_client() as client, client.generate_stream(REQUEST) as stream:
             async for _chunk in stream:
@@ -105,7 +105,7 @@ async def test_a_consumer_leaving_a_stream_early_is_logged_once_and_not_as_a_fai
 
 async def test_prompt_and_output_are_logged_only_with_log_content(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="botticelli")
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).mock(
             side_effect=[
                 respx.MockResponse(200, json=wire.OPENAI_COMPLETION),
@@ -126,7 +126,7 @@ async def test_retries_are_counted_in_the_request_event(
 ) -> None:
     record_sleeps(monkeypatch)
     caplog.set_level(logging.INFO, logger="botticelli")
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).mock(
             side_effect=[
                 respx.MockResponse(503, json=wire.LLAMACPP_LOADING),
@@ -149,7 +149,7 @@ def test_nothing_is_printed_when_the_application_did_not_configure_logging() -> 
         from botticelli_server import ServerClient, ServerConfig
 
         async def main():
-            with respx.mock(assert_all_mocked=True) as mock:
+            with respx.mock(using="httpx", assert_all_mocked=True) as mock:
                 mock.post("{wire.CHAT_URL}").respond(400, json={{"message": "bad"}})
                 mock.get("{wire.HEALTH_URL}").respond(503, json={{"message": "loading"}})
                 async with ServerClient(ServerConfig(base_url="{wire.BASE_URL}", model="m")) as client:

@@ -53,7 +53,7 @@ async def test_transient_failures_are_retried_and_then_succeed(
     failure: Exception | httpx.Response, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sleeps = record_sleeps(monkeypatch)
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).mock(side_effect=[failure, OK])
         async with make_client() as client:
             response = await client.generate(REQUEST)
@@ -65,7 +65,7 @@ async def test_transient_failures_are_retried_and_then_succeed(
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 413, 422, 451])
 async def test_other_4xx_are_never_retried(status: int, monkeypatch: pytest.MonkeyPatch) -> None:
     sleeps = record_sleeps(monkeypatch)
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).mock(return_value=failing(status))
         async with make_client() as client:
             with pytest.raises(APIStatusError):
@@ -76,7 +76,7 @@ async def test_other_4xx_are_never_retried(status: int, monkeypatch: pytest.Monk
 
 async def test_by_default_a_call_is_retried_twice(monkeypatch: pytest.MonkeyPatch) -> None:
     sleeps = record_sleeps(monkeypatch)
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).mock(return_value=failing(503))
         async with make_client() as client:
             with pytest.raises(ServerUnavailableError):
@@ -88,7 +88,7 @@ async def test_by_default_a_call_is_retried_twice(monkeypatch: pytest.MonkeyPatc
 @pytest.mark.parametrize("max_retries", [0, 1, 4])
 async def test_max_retries_bounds_the_number_of_calls(max_retries: int, monkeypatch: pytest.MonkeyPatch) -> None:
     record_sleeps(monkeypatch)
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).mock(side_effect=httpx.ConnectError("refused"))
         async with make_client(max_retries=max_retries) as client:
             with pytest.raises(TransportError):
@@ -98,7 +98,7 @@ async def test_max_retries_bounds_the_number_of_calls(max_retries: int, monkeypa
 
 async def test_backoff_grows_between_attempts_and_stays_below_its_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     sleeps = record_sleeps(monkeypatch)
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).mock(return_value=failing(500))
         async with make_client(max_retries=6) as client:
             with pytest.raises(ServerUnavailableError):
@@ -118,7 +118,7 @@ async def test_the_servers_retry_after_is_the_wait(
     headers: dict[str, str], expected: float, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sleeps = record_sleeps(monkeypatch)
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).mock(side_effect=[failing(429, headers), OK])
         async with make_client() as client:
             await client.generate(REQUEST)
@@ -128,7 +128,7 @@ async def test_the_servers_retry_after_is_the_wait(
 async def test_retry_after_as_an_http_date_is_the_wait(monkeypatch: pytest.MonkeyPatch) -> None:
     sleeps = record_sleeps(monkeypatch)
     when = formatdate(time.time() + 3, usegmt=True)
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).mock(side_effect=[failing(503, {"retry-after": when}), OK])
         async with make_client() as client:
             await client.generate(REQUEST)
@@ -138,7 +138,7 @@ async def test_retry_after_as_an_http_date_is_the_wait(monkeypatch: pytest.Monke
 
 async def test_a_retry_after_beyond_max_retry_after_is_raised_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     sleeps = record_sleeps(monkeypatch)
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).mock(return_value=failing(429, {"retry-after": "120"}))
         async with make_client(max_retry_after=60) as client:
             with pytest.raises(RateLimitError) as caught:
@@ -150,7 +150,7 @@ async def test_a_retry_after_beyond_max_retry_after_is_raised_at_once(monkeypatc
 
 async def test_a_wait_that_would_pass_the_total_deadline_is_not_taken(monkeypatch: pytest.MonkeyPatch) -> None:
     sleeps = record_sleeps(monkeypatch)
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).mock(return_value=failing(503, {"retry-after": "30"}))
         async with make_client(total_timeout=5.0) as client:
             with pytest.raises(ServerUnavailableError):
@@ -161,7 +161,7 @@ async def test_a_wait_that_would_pass_the_total_deadline_is_not_taken(monkeypatc
 
 async def test_backoff_never_sleeps_past_the_total_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
     sleeps = record_sleeps(monkeypatch)
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).mock(return_value=failing(500))
         async with make_client(total_timeout=0.3) as client:
             with pytest.raises(ServerUnavailableError):
@@ -175,7 +175,7 @@ async def test_backoff_never_sleeps_past_the_total_deadline(monkeypatch: pytest.
 
 async def test_a_stream_whose_first_attempt_fails_with_503_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
     record_sleeps(monkeypatch)
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).mock(
             side_effect=[
                 httpx.Response(503, json=wire.LLAMACPP_LOADING),
@@ -191,7 +191,7 @@ async def test_a_stream_whose_first_attempt_fails_with_503_is_retried(monkeypatc
 async def test_a_stream_opening_with_a_retryable_error_event_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
     record_sleeps(monkeypatch)
     overloaded = wire.sse({"error": {"message": "server busy", "type": "server_error"}})
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).mock(
             side_effect=[
                 httpx.Response(200, headers=wire.SSE, content=overloaded),
@@ -207,7 +207,7 @@ async def test_a_stream_opening_with_a_retryable_error_event_is_retried(monkeypa
 async def test_a_stream_opening_with_a_permanent_error_event_is_not_retried(monkeypatch: pytest.MonkeyPatch) -> None:
     sleeps = record_sleeps(monkeypatch)
     invalid = wire.sse({"error": {"message": "bad tools", "type": "invalid_request_error"}})
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=invalid)
         async with make_client() as client:
             with pytest.raises(StreamInterruptedError) as caught:
@@ -234,7 +234,7 @@ async def test_a_connection_drop_after_the_first_chunk_is_an_interruption_and_ne
 ) -> None:
     sleeps = record_sleeps(monkeypatch)
     body = DropsAfter(wire.sse(wire.openai_chunk("Hel"), wire.openai_chunk("lo"), done=False))
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).mock(return_value=httpx.Response(200, headers=wire.SSE, stream=body))
         async with make_client() as client:
             with pytest.raises(StreamInterruptedError) as caught:
@@ -247,7 +247,7 @@ async def test_a_connection_drop_after_the_first_chunk_is_an_interruption_and_ne
 
 async def test_a_connection_drop_before_any_chunk_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
     record_sleeps(monkeypatch)
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).mock(
             side_effect=[
                 httpx.Response(200, headers=wire.SSE, stream=DropsAfter(b": keep-alive\n\n")),
@@ -262,7 +262,7 @@ async def test_a_connection_drop_before_any_chunk_is_retried(monkeypatch: pytest
 
 async def test_retries_are_reported_to_the_caller_as_the_last_error(monkeypatch: pytest.MonkeyPatch) -> None:
     record_sleeps(monkeypatch)
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).mock(side_effect=[failing(500), failing(502), failing(504)])
         async with make_client() as client:
             with pytest.raises(BotticelliError) as caught:
@@ -272,7 +272,7 @@ async def test_retries_are_reported_to_the_caller_as_the_last_error(monkeypatch:
 
 async def test_a_connect_timeout_is_a_retryable_request_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
     sleeps = record_sleeps(monkeypatch)
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).mock(side_effect=httpx.ConnectTimeout("slow"))
         async with make_client(max_retries=0) as client:
             with pytest.raises(RequestTimeoutError) as caught:
@@ -285,7 +285,7 @@ async def test_a_connect_timeout_is_a_retryable_request_timeout(monkeypatch: pyt
 async def test_a_generation_that_timed_out_reading_is_not_sent_again(monkeypatch: pytest.MonkeyPatch) -> None:
     # The server has the request and may still be generating it: a retry could bill it twice.
     sleeps = record_sleeps(monkeypatch)
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).mock(side_effect=[httpx.ReadTimeout("timed out"), OK])
         async with make_client() as client:
             with pytest.raises(RequestTimeoutError) as caught:
@@ -299,7 +299,7 @@ async def test_read_timeouts_of_generations_are_retried_when_the_settings_opt_in
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     record_sleeps(monkeypatch)
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).mock(side_effect=[httpx.ReadTimeout("timed out"), OK])
         async with make_client(retry_read_timeouts=True) as client:
             response = await client.generate(REQUEST)
@@ -309,7 +309,7 @@ async def test_read_timeouts_of_generations_are_retried_when_the_settings_opt_in
 
 async def test_a_stream_that_timed_out_before_its_headers_is_not_sent_again(monkeypatch: pytest.MonkeyPatch) -> None:
     record_sleeps(monkeypatch)
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).mock(side_effect=[httpx.ReadTimeout("timed out"), OK])
         async with make_client() as client:
             with pytest.raises(RequestTimeoutError):
@@ -320,7 +320,7 @@ async def test_a_stream_that_timed_out_before_its_headers_is_not_sent_again(monk
 async def test_read_timeouts_of_requests_that_change_nothing_are_retried(monkeypatch: pytest.MonkeyPatch) -> None:
     record_sleeps(monkeypatch)
     listing = httpx.Response(200, json={"object": "list", "data": [{"id": "default"}]})
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.get(wire.MODELS_URL).mock(side_effect=[httpx.ReadTimeout("timed out"), listing])
         async with make_client() as client:
             models = await client.list_models()

@@ -26,6 +26,7 @@ from botticelli_error import (
 )
 from botticelli_server import InferenceServer
 from botticelli_server.convert import to_chat_request
+from tests.local.error.chains import exception_chain
 
 from . import wire
 from .support import REQUEST, collect_text, make_client
@@ -70,7 +71,7 @@ STREAMS = {
 
 @pytest.mark.parametrize("body", STREAMS.values(), ids=STREAMS.keys())
 async def test_a_key_echoed_inside_a_stream_is_scrubbed(body: bytes) -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).mock(return_value=stream_reply(body))
         async with make_client(api_key=KEY, max_retries=0) as client:
             with pytest.raises((StreamInterruptedError, ResponseDecodeError)) as caught:
@@ -80,7 +81,7 @@ async def test_a_key_echoed_inside_a_stream_is_scrubbed(body: bytes) -> None:
 
 async def test_a_key_echoed_in_a_wire_level_stream_is_scrubbed() -> None:
     body = wire.sse(wire.openai_chunk("Hel"), {"error": {"message": ECHO}}, done=False)
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).mock(return_value=stream_reply(body))
         async with make_client(api_key=KEY, max_retries=0) as client:
             with pytest.raises(StreamInterruptedError) as caught:
@@ -90,7 +91,7 @@ async def test_a_key_echoed_in_a_wire_level_stream_is_scrubbed() -> None:
 
 
 async def test_a_key_echoed_in_a_2xx_body_is_scrubbed() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, json={"object": "chat.completion", "choices": ECHO})
         async with make_client(api_key=KEY) as client:
             with pytest.raises(ResponseDecodeError) as caught:
@@ -100,7 +101,7 @@ async def test_a_key_echoed_in_a_2xx_body_is_scrubbed() -> None:
 
 async def test_a_200_html_page_answering_a_stream_is_scrubbed_and_sent_once() -> None:
     page = f"<html><body>Sign in again: {KEY}</body></html>"
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).respond(200, text=page, headers={"content-type": "text/html"})
         async with make_client(api_key=KEY) as client:
             with pytest.raises(ResponseDecodeError) as caught:
@@ -112,7 +113,7 @@ async def test_a_200_html_page_answering_a_stream_is_scrubbed_and_sent_once() ->
 
 async def test_a_password_in_the_base_url_shows_in_no_error_or_repr() -> None:
     url = "http://botticelli:hunter2-pw@inference.test"
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(f"{url}/v1/chat/completions").mock(side_effect=httpx.ConnectError("connection refused"))
         async with make_client(base_url=url, max_retries=0) as client:
             assert "hunter2-pw" not in repr(client)
@@ -147,15 +148,6 @@ async def test_an_inference_server_printing_its_own_key_does_not_leak_it() -> No
         assert leaks(err, secret) == []  # ...without any of the keys
 
 
-def _chain(error: BaseException) -> list[BaseException]:
-    seen: list[BaseException] = []
-    current: BaseException | None = error
-    while current is not None and current not in seen:
-        seen.append(current)
-        current = current.__cause__ or current.__context__
-    return seen
-
-
 @pytest.mark.parametrize(
     "failure",
     [httpx.ConnectError("refused"), httpx.ReadTimeout("slow"), httpx.RemoteProtocolError("cut")],
@@ -163,12 +155,12 @@ def _chain(error: BaseException) -> list[BaseException]:
 )
 async def test_no_httpx_exception_stays_on_the_chain_of_a_transport_error(failure: Exception) -> None:
     # httpx's exception holds its request, and the request holds the Authorization header.
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).mock(side_effect=failure)
         async with make_client(max_retries=0, api_key=KEY) as client:
             with pytest.raises(BotticelliError) as caught:
                 await client.generate(REQUEST)
-    assert not [e for e in _chain(caught.value) if isinstance(e, httpx.HTTPError)]
+    assert not [e for e in exception_chain(caught.value) if isinstance(e, httpx.HTTPError)]
 
 
 async def test_no_httpx_exception_stays_on_the_chain_of_a_broken_stream() -> None:
@@ -177,9 +169,9 @@ async def test_no_httpx_exception_stays_on_the_chain_of_a_broken_stream() -> Non
             yield wire.sse(wire.openai_chunk("Hi"), done=False)
             raise httpx.ReadError("connection reset")
 
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, stream=Broken())
         async with make_client(max_retries=0, api_key=KEY) as client:
             with pytest.raises(BotticelliError) as caught:
                 await collect_text(client)
-    assert not [e for e in _chain(caught.value) if isinstance(e, httpx.HTTPError)]
+    assert not [e for e in exception_chain(caught.value) if isinstance(e, httpx.HTTPError)]

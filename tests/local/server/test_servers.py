@@ -29,7 +29,7 @@ pytestmark = pytest.mark.anyio
 async def test_mistralrs_stream_skips_keepalives_and_named_events_and_reports_usage_from_the_last_content_chunk() -> (
     None
 ):
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=wire.MISTRALRS_STREAM)
         async with make_client() as client:
             text, chunks = await collect_text(client)
@@ -43,7 +43,7 @@ async def test_mistralrs_stream_skips_keepalives_and_named_events_and_reports_us
 
 
 async def test_mistralrs_usage_extras_such_as_avg_tok_per_sec_are_kept_on_the_wire_chunk() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=wire.MISTRALRS_STREAM)
         async with make_client() as client:
             request = ChatCompletionRequest(model="default", messages=[ChatMessage(role="user", content="hi")])
@@ -57,7 +57,7 @@ async def test_mistralrs_usage_extras_such_as_avg_tok_per_sec_are_kept_on_the_wi
 
 
 async def test_mistralrs_mid_stream_error_then_done_is_an_interruption_with_the_servers_message() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=wire.MISTRALRS_MID_STREAM_ERROR)
         async with make_client() as client:
             with pytest.raises(StreamInterruptedError) as caught:
@@ -70,7 +70,7 @@ async def test_mistralrs_mid_stream_error_then_done_is_an_interruption_with_the_
 
 
 async def test_mistralrs_422_bare_message_body_is_a_bad_request_with_that_message() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).respond(422, json=wire.MISTRALRS_422)
         async with make_client() as client:
             with pytest.raises(BadRequestError) as caught:
@@ -85,7 +85,7 @@ async def test_mistralrs_500_bare_message_body_is_server_unavailable_and_retried
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     record_sleeps(monkeypatch)
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).respond(500, json=wire.MISTRALRS_500)
         async with make_client(max_retries=1) as client:
             with pytest.raises(ServerUnavailableError) as caught:
@@ -99,7 +99,7 @@ async def test_mistralrs_500_bare_message_body_is_server_unavailable_and_retried
 
 async def test_llamacpp_503_loading_model_is_retried_until_the_model_is_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
     record_sleeps(monkeypatch)
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).mock(
             side_effect=[
                 httpx.Response(503, json=wire.LLAMACPP_LOADING),
@@ -116,7 +116,7 @@ async def test_llamacpp_503_loading_model_surfaces_as_retryable_server_unavailab
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     record_sleeps(monkeypatch)
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(503, json=wire.LLAMACPP_LOADING)
         mock.get(wire.HEALTH_URL).respond(503, json=wire.LLAMACPP_LOADING)
         async with make_client(max_retries=1) as client:
@@ -129,7 +129,7 @@ async def test_llamacpp_503_loading_model_surfaces_as_retryable_server_unavailab
 
 
 async def test_llamacpp_exceed_context_size_is_a_bad_request_that_is_not_retried() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).respond(400, json=wire.LLAMACPP_EXCEED_CONTEXT)
         async with make_client() as client:
             with pytest.raises(BadRequestError) as caught:
@@ -144,7 +144,7 @@ async def test_llamacpp_exceed_context_size_is_a_bad_request_that_is_not_retried
 
 
 async def test_llamacpp_wrapped_error_body_yields_message_and_type() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(400, json=wire.LLAMACPP_INVALID)
         async with make_client() as client:
             with pytest.raises(BadRequestError) as caught:
@@ -153,7 +153,7 @@ async def test_llamacpp_wrapped_error_body_yields_message_and_type() -> None:
 
 
 async def test_llamacpp_mid_stream_error_then_close_without_done_is_an_interruption() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=wire.LLAMACPP_MID_STREAM_ERROR)
         async with make_client() as client:
             with pytest.raises(StreamInterruptedError) as caught:
@@ -165,7 +165,7 @@ async def test_llamacpp_mid_stream_error_then_close_without_done_is_an_interrupt
 
 
 async def test_llamacpp_timings_extras_are_kept_on_the_wire_response() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, json=wire.LLAMACPP_COMPLETION)
         async with make_client() as client:
             request = ChatCompletionRequest(model="default", messages=[ChatMessage(role="user", content="hi")])
@@ -180,7 +180,7 @@ async def test_llamacpp_stream_with_timings_and_a_usage_chunk_reports_usage() ->
         wire.llamacpp_chunk(None, finish="stop", timings=wire.LLAMACPP_TIMINGS),
         {**wire.llamacpp_chunk(None), "choices": [], "usage": wire.LLAMACPP_COMPLETION["usage"]},
     )
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=body)
         async with make_client() as client:
             text, chunks = await collect_text(client)
@@ -198,7 +198,7 @@ async def test_vllm_usage_chunk_with_empty_choices_becomes_the_final_usage() -> 
         wire.vllm_chunk(None, finish="length"),
         {**wire.vllm_chunk(None), "choices": [], "usage": wire.vllm_usage(7, 1)},
     )
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=body)
         async with make_client() as client:
             text, chunks = await collect_text(client)
@@ -215,7 +215,7 @@ async def test_vllm_continuous_usage_stats_final_usage_is_the_last_cumulative_va
         wire.vllm_chunk("C", usage=wire.vllm_usage(7, 3)),
         wire.vllm_chunk(None, finish="stop", usage=wire.vllm_usage(7, 3)),
     )
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=body)
         async with make_client() as client:
             text, chunks = await collect_text(client)
@@ -226,7 +226,7 @@ async def test_vllm_continuous_usage_stats_final_usage_is_the_last_cumulative_va
 
 
 async def test_vllm_flat_error_object_is_a_bad_request_with_its_message() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(400, json=wire.VLLM_FLAT_ERROR)
         async with make_client() as client:
             with pytest.raises(BadRequestError) as caught:
@@ -240,7 +240,7 @@ async def test_vllm_flat_error_object_is_a_bad_request_with_its_message() -> Non
 
 async def test_ollama_include_usage_chunk_with_empty_choices_is_reported_on_the_final_chunk() -> None:
     body = wire.sse(wire.ollama_chunk("Hi"), wire.ollama_chunk("", finish="stop"), wire.OLLAMA_USAGE_CHUNK)
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=body)
         async with make_client() as client:
             text, chunks = await collect_text(client)
@@ -253,7 +253,7 @@ async def test_ollama_include_usage_chunk_with_empty_choices_is_reported_on_the_
 
 async def test_ollama_bare_json_error_under_200_is_a_typed_error_with_the_servers_message() -> None:
     # writeError: no "data:" framing, and the status is not a reliable signal.
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, headers={"content-type": "application/json"}, json=wire.OLLAMA_NOT_FOUND)
         async with make_client() as client:
             with pytest.raises(NotFoundError) as caught:
@@ -263,7 +263,7 @@ async def test_ollama_bare_json_error_under_200_is_a_typed_error_with_the_server
 
 
 async def test_ollama_bare_json_error_under_404_is_a_not_found_error_with_the_servers_message() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).respond(404, json=wire.OLLAMA_NOT_FOUND)
         async with make_client() as client:
             with pytest.raises(NotFoundError) as caught:
@@ -275,7 +275,7 @@ async def test_ollama_bare_json_error_under_404_is_a_not_found_error_with_the_se
 
 async def test_ollama_bare_json_error_after_the_stream_began_is_an_interruption_with_its_message() -> None:
     body = wire.sse(wire.ollama_chunk("Hi"), done=False) + json.dumps(wire.OLLAMA_API_ERROR).encode() + b"\n"
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=body)
         async with make_client() as client:
             with pytest.raises(StreamInterruptedError) as caught:
@@ -294,7 +294,7 @@ async def test_null_choices_and_null_delta_chunks_are_tolerated() -> None:
         {**wire.openai_chunk(), "choices": [{"index": 0, "delta": None, "finish_reason": None}]},
         wire.openai_chunk(finish="stop"),
     )
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=body)
         async with make_client() as client:
             text, chunks = await collect_text(client)
@@ -308,7 +308,7 @@ async def test_unknown_finish_reasons_map_to_other_in_streams_and_whole_response
         **wire.OPENAI_COMPLETION,
         "choices": [{**wire.OPENAI_COMPLETION["choices"][0], "finish_reason": reason}],
     }
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).mock(
             side_effect=[
                 httpx.Response(200, headers=wire.SSE, content=wire.sse(wire.openai_chunk("x", finish=reason))),
@@ -323,7 +323,7 @@ async def test_unknown_finish_reasons_map_to_other_in_streams_and_whole_response
 
 
 async def test_openai_stream_with_separate_usage_chunk_yields_text_then_a_final_chunk() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=wire.sse(*wire.OPENAI_STREAM))
         async with make_client() as client:
             text, chunks = await collect_text(client)
@@ -334,7 +334,7 @@ async def test_openai_stream_with_separate_usage_chunk_yields_text_then_a_final_
 
 
 async def test_tool_calls_in_a_non_streamed_response_become_tool_call_outputs() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, json=wire.openai_tool_completion('{"city":"Paris"}'))
         async with make_client() as client:
             response = await client.generate(REQUEST)
@@ -353,7 +353,7 @@ async def test_reasoning_streams_apart_from_the_answer_text(field: str) -> None:
     thinking = wire.openai_chunk()
     thinking["choices"][0]["delta"] = {field: "Let me think."}
     body = wire.sse(thinking, wire.openai_chunk("42"), wire.openai_chunk(finish="stop"))
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=body)
         async with make_client() as client:
             text, chunks = await collect_text(client)
@@ -366,7 +366,7 @@ async def test_vllm_flat_error_object_inside_a_stream_is_an_interruption_with_it
     flat = {"object": "error", "message": "The model ran out of KV cache", "type": "InternalServerError", "code": 500}
     body = wire.sse(vllm_piece := wire.vllm_chunk("Par"), flat, done=False)
     assert vllm_piece["choices"]
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=body)
         async with make_client() as client:
             with pytest.raises(StreamInterruptedError) as caught:
@@ -377,7 +377,7 @@ async def test_vllm_flat_error_object_inside_a_stream_is_an_interruption_with_it
 
 async def test_a_stream_cut_in_the_middle_of_an_event_is_an_interruption_keeping_the_text() -> None:
     body = wire.sse(wire.vllm_chunk("Hel"), wire.vllm_chunk("lo"), done=False) + b'data: {"choices":[{"delta":{"con'
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=body)
         async with make_client() as client:
             with pytest.raises(StreamInterruptedError) as caught:

@@ -29,7 +29,7 @@ def _transport() -> HttpTransport:
 
 async def test_stepping_a_stream_by_hand_gives_the_first_item_once_then_the_rest() -> None:
     transport = _transport()
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=BODY)
         async with transport.stream("/v1/chat/completions", content=b"{}", reader=_Reader, decode=_Reader.decode) as s:
             first = await s.__anext__()
@@ -42,7 +42,7 @@ async def test_stepping_a_stream_by_hand_gives_the_first_item_once_then_the_rest
 
 async def test_async_for_and_stepping_by_hand_see_the_same_items() -> None:
     transport = _transport()
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=BODY)
         async with transport.stream("/v1/chat/completions", content=b"{}", reader=_Reader, decode=_Reader.decode) as s:
             looped = [item async for item in s]
@@ -60,7 +60,7 @@ async def test_async_for_and_stepping_by_hand_see_the_same_items() -> None:
 
 async def test_a_stream_read_to_its_end_has_released_its_response_before_the_block_ends() -> None:
     transport = _transport()
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=BODY)
         async with transport.stream("/v1/chat/completions", content=b"{}", reader=_Reader, decode=_Reader.decode) as s:
             items = [item async for item in s]

@@ -43,7 +43,7 @@ async def test_an_open_stream_lets_go_of_its_wire_request_once_the_body_is_encod
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     refs = _record_wire_requests(monkeypatch)
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=BODY)
         async with make_client(max_retries=0) as client, client.generate_stream(REQUEST) as stream:
             first = await stream.__anext__()
@@ -65,7 +65,7 @@ async def test_the_request_log_names_the_requested_model_when_the_stream_reports
         entries.append(self)
         exit_log(self, *args)
 
-    with pytest.MonkeyPatch.context() as patch, respx.mock(assert_all_mocked=True) as mock:
+    with pytest.MonkeyPatch.context() as patch, respx.mock(using="httpx", assert_all_mocked=True) as mock:
         patch.setattr(RequestLog, "__exit__", recording)
         mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=wire.sse(*events))
         async with make_client(max_retries=0) as client, client.generate_stream(REQUEST) as stream:
@@ -94,7 +94,7 @@ class _Reader:
 
 async def test_leaving_the_block_releases_the_stream_even_while_its_context_manager_lives() -> None:
     transport = HttpTransport(HttpSettings(provider="local", base_url=wire.BASE_URL, max_retries=0))
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=BODY)
         block = transport.stream("/v1/chat/completions", content=b"{}", reader=_Reader, decode=_Reader.decode)
         async with block as stream:

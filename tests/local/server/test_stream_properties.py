@@ -103,7 +103,7 @@ def test_any_stream_through_the_client_raises_only_botticelli_errors(body: bytes
                 yield piece
 
     async def main() -> None:
-        with respx.mock(assert_all_mocked=True) as mock:
+        with respx.mock(using="httpx", assert_all_mocked=True) as mock:
             mock.post(wire.CHAT_URL).mock(return_value=httpx.Response(200, headers=wire.SSE, stream=Pieces()))
             async with make_client(max_retries=0) as client:
                 with contextlib.suppress(BotticelliError):

@@ -16,7 +16,7 @@ from botticelli_error import ResponseDecodeError, ServerUnavailableError, Stream
 from botticelli_server import ChatCompletionChunk, ChatCompletionRequest, ChatMessage, ServerClient
 
 from . import wire
-from .support import REQUEST, Exchange, collect_text, loopback, make_client
+from .support import REQUEST, Exchange, collect_text, established_to, loopback, make_client
 
 pytestmark = pytest.mark.anyio
 
@@ -24,7 +24,7 @@ WIRE_REQUEST = ChatCompletionRequest(model="default", messages=[ChatMessage(role
 
 
 async def stream_body(body: bytes, **headers: str) -> tuple[str, list[StreamChunk]]:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, headers=headers or wire.SSE, content=body)
         async with make_client(max_retries=0) as client:
             return await collect_text(client)
@@ -112,7 +112,7 @@ async def test_a_bare_message_object_mid_stream_is_an_interruption() -> None:
 
 
 async def test_the_wire_level_stream_yields_chunks_and_consumes_done() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=wire.sse(*wire.OPENAI_STREAM))
         async with make_client() as client, client.chat_completion_stream(WIRE_REQUEST) as stream:
             chunks = [c async for c in stream]
@@ -123,7 +123,7 @@ async def test_the_wire_level_stream_yields_chunks_and_consumes_done() -> None:
 
 
 async def test_the_wire_level_stream_keeps_a_usage_chunk_that_follows_the_finish_chunk() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=wire.sse(*wire.OPENAI_STREAM))
         async with make_client() as client, client.chat_completion_stream(WIRE_REQUEST) as stream:
             chunks = [c async for c in stream]
@@ -151,7 +151,7 @@ async def test_a_crlf_split_between_two_reads_of_the_body_is_one_line_ending() -
     # CR and the LF two line endings, the blank line between them would end a half-object event.
     first = b'data: {"choices": [{"delta": {"content": "Hi"}, "finish_reason": "stop"}],\r'
     second = b'\ndata: "model": "tiny"}\r\n\r\ndata: [DONE]\r\n\r\n'
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         body = Pieces(first, second)
         mock.post(wire.CHAT_URL).mock(return_value=httpx.Response(200, headers=wire.SSE, stream=body))
         async with make_client(max_retries=0) as client:
@@ -161,7 +161,7 @@ async def test_a_crlf_split_between_two_reads_of_the_body_is_one_line_ending() -
 
 
 async def test_the_wire_level_stream_raises_on_a_cut_short_stream() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=wire.sse(wire.openai_chunk("x"), done=False))
         async with make_client() as client:
             with pytest.raises(StreamInterruptedError):
@@ -170,7 +170,7 @@ async def test_the_wire_level_stream_raises_on_a_cut_short_stream() -> None:
 
 
 async def test_the_wire_level_stream_omits_stream_options_when_include_usage_is_off() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=wire.sse(*wire.OPENAI_STREAM))
         async with make_client(include_usage=False) as client:
             async with client.chat_completion_stream(WIRE_REQUEST) as stream:
@@ -184,7 +184,7 @@ async def test_the_wire_level_stream_omits_stream_options_when_include_usage_is_
 
 
 async def test_nothing_is_sent_before_the_stream_is_iterated() -> None:
-    with respx.mock(assert_all_mocked=True, assert_all_called=False) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True, assert_all_called=False) as mock:
         route = mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=wire.sse(*wire.OPENAI_STREAM))
         async with make_client() as client, client.generate_stream(REQUEST):
             pass
@@ -210,7 +210,7 @@ class Tracked(httpx.AsyncByteStream):
 
 async def test_breaking_out_of_the_loop_inside_async_with_closes_the_response() -> None:
     body = Tracked()
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).mock(return_value=httpx.Response(200, headers=wire.SSE, stream=body))
         async with make_client() as client:
             async with client.generate_stream(REQUEST) as stream:
@@ -222,7 +222,7 @@ async def test_breaking_out_of_the_loop_inside_async_with_closes_the_response() 
 
 async def test_aclose_twice_is_safe_and_closes_the_response() -> None:
     body = Tracked()
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).mock(return_value=httpx.Response(200, headers=wire.SSE, stream=body))
         async with make_client() as client:
             stream = client.generate_stream(REQUEST)
@@ -243,7 +243,7 @@ async def test_leaving_async_with_early_on_an_exception_closes_the_response() ->
             await stream.__anext__()
             raise KeyError("caller bug")
 
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).mock(return_value=httpx.Response(200, headers=wire.SSE, stream=body))
         async with make_client() as client:
             with pytest.raises(KeyError):
@@ -258,11 +258,6 @@ async def endless_ticks(exchange: Exchange) -> None:
         await asyncio.sleep(0.005)
 
 
-def pool_connections(client: object) -> list[object]:
-    transport = client._transport._client._transport  # type: ignore[attr-defined]
-    return list(transport._pool.connections)
-
-
 async def test_breaking_out_of_the_loop_closes_the_socket() -> None:
     async with loopback(endless_ticks) as server, make_client(server.url) as client:
         async with client.generate_stream(REQUEST) as stream:
@@ -270,7 +265,7 @@ async def test_breaking_out_of_the_loop_closes_the_socket() -> None:
                 break
         with anyio.fail_after(2):
             await server.client_closed.wait()
-        assert pool_connections(client) == []
+        assert established_to(server.url) == 0
 
 
 async def test_cancelling_the_consuming_task_closes_the_socket() -> None:
@@ -289,7 +284,7 @@ async def test_cancelling_the_consuming_task_closes_the_socket() -> None:
             tg.cancel_scope.cancel()
         with anyio.fail_after(2):
             await server.client_closed.wait()
-        assert pool_connections(client) == []
+        assert established_to(server.url) == 0
 
 
 async def test_a_finished_stream_returns_its_connection_to_the_pool_for_reuse() -> None:
@@ -302,5 +297,5 @@ async def test_a_finished_stream_returns_its_connection_to_the_pool_for_reuse() 
         for _ in range(2):
             text, _ = await collect_text(client)
             assert text == "I'm here."
-        assert len(pool_connections(client)) == 1
+        assert established_to(server.url) == 1
     assert server.requests == 2

@@ -155,7 +155,7 @@ async def test_the_total_deadline_covers_the_whole_call_including_retries() -> N
         await asyncio.sleep(1.0)
         return httpx.Response(200, json=wire.OPENAI_COMPLETION)
 
-    with respx.mock(assert_all_mocked=True, assert_all_called=False) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True, assert_all_called=False) as mock:
         mock.post(wire.CHAT_URL).mock(side_effect=loading_then_slow)
         async with make_client(total_timeout=0.3, max_retries=5) as client:
             started = time.monotonic()
@@ -176,7 +176,7 @@ async def test_a_reply_slower_than_the_total_deadline_is_a_non_retryable_timeout
         await asyncio.sleep(1.0)
         return httpx.Response(200, json=wire.OPENAI_COMPLETION)
 
-    with respx.mock(assert_all_mocked=True, assert_all_called=False) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True, assert_all_called=False) as mock:
         mock.post(wire.CHAT_URL).mock(side_effect=slower)
         async with make_client(total_timeout=0.1) as client:
             started = time.monotonic()

@@ -27,7 +27,7 @@ NOT_FOUND = {"error": {"code": 404, "message": "File Not Found", "type": "not_fo
 
 async def test_llamacpp_counts_the_rendered_chat_template_exactly() -> None:
     rendered = "<|system|>\nBe terse.<|end|>\n<|user|>\nhello world<|end|>\n<|assistant|>\n"
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         template = mock.post(APPLY_TEMPLATE_URL).respond(200, json={"prompt": rendered})
         tokenize = mock.post(TOKENIZE_URL).respond(200, json={"tokens": list(range(19))})
         async with make_client() as client:
@@ -41,7 +41,7 @@ async def test_llamacpp_counts_the_rendered_chat_template_exactly() -> None:
 
 
 async def test_vllm_counts_the_messages_with_the_generation_prompt_exactly() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(APPLY_TEMPLATE_URL).respond(404, json={"detail": "Not Found"})
         tokenize = mock.post(TOKENIZE_URL).respond(200, json={"count": 23, "max_model_len": 4096, "tokens": [1] * 23})
         async with make_client() as client:
@@ -52,7 +52,7 @@ async def test_vllm_counts_the_messages_with_the_generation_prompt_exactly() -> 
 
 
 async def test_llama_cpp_python_counts_raw_text_and_says_it_is_not_exact() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(APPLY_TEMPLATE_URL).respond(404, json={"detail": "Not Found"})
         mock.post(TOKENIZE_URL).respond(404, json={"detail": "Not Found"})
         count_route = mock.post(EXTRAS_COUNT_URL).respond(200, json={"count": 10})
@@ -63,7 +63,7 @@ async def test_llama_cpp_python_counts_raw_text_and_says_it_is_not_exact() -> No
 
 
 async def test_the_route_that_answered_is_remembered() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         template = mock.post(APPLY_TEMPLATE_URL).respond(404, json={"detail": "Not Found"})
         tokenize = mock.post(TOKENIZE_URL).respond(404, json={"detail": "Not Found"})
         counted = mock.post(EXTRAS_COUNT_URL).respond(200, json={"count": 10})
@@ -80,7 +80,7 @@ async def test_an_empty_token_list_is_no_count_and_the_raw_text_route_is_tried()
         body = json.loads(request.content)
         return httpx.Response(200, json={"tokens": [7] * 4 if "content" in body else []})
 
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(APPLY_TEMPLATE_URL).respond(501, json={"error": {"message": "no template", "code": 501}})
         mock.post(TOKENIZE_URL).mock(side_effect=tokenize)
         mock.post(EXTRAS_COUNT_URL).respond(404, json=NOT_FOUND)
@@ -90,7 +90,7 @@ async def test_an_empty_token_list_is_no_count_and_the_raw_text_route_is_tried()
 
 
 async def test_a_server_without_any_tokenize_route_is_a_typed_not_found() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         for url in (APPLY_TEMPLATE_URL, TOKENIZE_URL, EXTRAS_COUNT_URL):
             mock.post(url).respond(404, json=NOT_FOUND)
         async with make_client() as client:
@@ -99,7 +99,7 @@ async def test_a_server_without_any_tokenize_route_is_a_typed_not_found() -> Non
 
 
 async def test_a_failure_other_than_a_missing_route_is_raised_not_skipped() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(APPLY_TEMPLATE_URL).respond(503, json=wire.LLAMACPP_LOADING)
         async with make_client(max_retries=0) as client:
             with pytest.raises(ServerUnavailableError):
@@ -107,7 +107,7 @@ async def test_a_failure_other_than_a_missing_route_is_raised_not_skipped() -> N
 
 
 async def test_a_tokenize_reply_that_is_not_an_object_is_a_decode_error() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(APPLY_TEMPLATE_URL).respond(200, content=b"<html>")
         async with make_client() as client:
             with pytest.raises(ResponseDecodeError):
@@ -116,7 +116,7 @@ async def test_a_tokenize_reply_that_is_not_an_object_is_a_decode_error() -> Non
 
 async def test_count_tokens_logs_one_event_with_its_operation_and_count(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="botticelli")
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(APPLY_TEMPLATE_URL).respond(404, json={"detail": "Not Found"})
         mock.post(TOKENIZE_URL).respond(200, json={"count": 23})
         async with make_client() as client:

@@ -50,7 +50,7 @@ def finish_chunk(reason: str = "tool_calls") -> dict[str, Any]:
 
 
 async def stream(*events: dict[str, Any]) -> list[StreamChunk]:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=wire.sse(*events))
         async with make_client(max_retries=0) as client, client.generate_stream(ASK) as chunks:
             return [chunk async for chunk in chunks]
@@ -160,7 +160,7 @@ async def test_a_plain_text_stream_has_no_tool_calls() -> None:
     ],
 )
 async def test_a_whole_reply_with_a_tool_call(arguments: Any, expected: dict[str, Any], raw: str | None) -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, json=wire.openai_tool_completion(arguments))
         async with make_client() as client:
             response = await client.generate(ASK)
@@ -173,7 +173,7 @@ async def test_a_whole_reply_with_a_tool_call(arguments: Any, expected: dict[str
 async def test_a_stop_with_tool_calls_is_tool_use() -> None:
     reply = wire.openai_tool_completion("{}")
     reply["choices"][0]["finish_reason"] = "stop"
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, json=reply)
         async with make_client() as client:
             assert (await client.generate(ASK)).finish_reason is FinishReason.TOOL_USE
@@ -181,7 +181,7 @@ async def test_a_stop_with_tool_calls_is_tool_use() -> None:
 
 @pytest.mark.anyio
 async def test_the_round_trip_sends_the_assistant_calls_and_the_tool_results() -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).respond(200, json=wire.openai_tool_completion('{"city": "Oslo"}'))
         async with make_client() as client:
             first = await client.generate(ASK)

@@ -155,7 +155,7 @@ async def test_a_call_from_a_running_event_loop_is_refused_and_a_worker_thread_w
 def test_a_real_client_and_the_calling_threads_call_options() -> None:
     ok = httpx.Response(200, json=wire.OPENAI_COMPLETION)
     busy = httpx.Response(503, json={"error": {"message": "busy"}})
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         route = mock.post(wire.CHAT_URL).mock(side_effect=[busy, ok])
         with SyncModel(make_client(max_retries=2, backoff_initial=0.0)) as model:
             with call_options(max_retries=0), pytest.raises(ServerUnavailableError):

@@ -23,7 +23,7 @@ REQUEST = GenerateRequest.from_prompt("The capital of France?", max_tokens=20, t
 
 
 async def test_a_gemini_call_is_a_generate_content_span_of_gcp_gemini(telemetry: Telemetry) -> None:
-    with respx.mock(base_url=wire.BASE_URL, assert_all_mocked=True) as api:
+    with respx.mock(using="httpx", base_url=wire.BASE_URL, assert_all_mocked=True) as api:
         api.post(wire.GENERATE_PATH).mock(return_value=httpx.Response(200, json=wire.GENERATE_OK))
         async with make_client() as client:
             await client.generate(REQUEST)
@@ -40,7 +40,7 @@ async def test_a_gemini_call_is_a_generate_content_span_of_gcp_gemini(telemetry:
 
 async def test_a_gemini_stream_has_its_time_to_first_chunk(telemetry: Telemetry) -> None:
     body = wire.sse(wire.response(wire.text_candidate("Paris"), meta=wire.usage(8, 1)), wire.GENERATE_OK)
-    with respx.mock(base_url=wire.BASE_URL, assert_all_mocked=True) as api:
+    with respx.mock(using="httpx", base_url=wire.BASE_URL, assert_all_mocked=True) as api:
         api.post(wire.STREAM_PATH).mock(
             return_value=httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body)
         )

@@ -31,7 +31,7 @@ def _strings(attributes: object) -> str:
 
 
 async def test_a_generate_call_is_one_client_span_with_the_conventions_attributes(telemetry: Telemetry) -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, json=wire.OPENAI_COMPLETION)
         async with make_client() as client:
             await client.generate(REQUEST)
@@ -56,7 +56,7 @@ async def test_a_generate_call_is_one_client_span_with_the_conventions_attribute
 
 
 async def test_a_generate_call_records_its_duration_and_token_usage(telemetry: Telemetry) -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, json=wire.OPENAI_COMPLETION)
         async with make_client() as client:
             await client.generate(REQUEST)
@@ -83,7 +83,7 @@ async def test_the_span_is_current_while_the_http_request_is_sent(telemetry: Tel
         seen.append(trace.get_current_span().get_span_context().span_id)
         return httpx.Response(200, json=wire.OPENAI_COMPLETION)
 
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).mock(side_effect=answer)
         async with make_client() as client:
             await client.generate(REQUEST)
@@ -95,7 +95,7 @@ async def test_the_span_is_current_while_the_http_request_is_sent(telemetry: Tel
 
 
 async def test_a_stream_span_ends_when_the_stream_ends_with_the_time_to_first_chunk(telemetry: Telemetry) -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=wire.sse(*wire.OPENAI_STREAM))
         async with make_client() as client:
             stream = client.generate_stream(REQUEST)
@@ -120,7 +120,7 @@ async def test_a_stream_span_ends_when_the_stream_ends_with_the_time_to_first_ch
 
 
 async def test_a_stream_left_early_ends_its_span_once_as_cancelled_not_failed(telemetry: Telemetry) -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=wire.sse(*wire.OPENAI_STREAM))
         async with make_client() as client, client.generate_stream(REQUEST) as stream:
             async for _chunk in stream:
@@ -133,7 +133,7 @@ async def test_a_stream_left_early_ends_its_span_once_as_cancelled_not_failed(te
 
 
 async def test_a_failed_call_has_the_error_type_on_its_span_and_duration(telemetry: Telemetry) -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         body = {"error": {"message": "bad things", "type": "invalid_request_error"}}
         mock.post(wire.CHAT_URL).respond(400, json=body)
         async with make_client() as client:
@@ -148,7 +148,7 @@ async def test_a_failed_call_has_the_error_type_on_its_span_and_duration(telemet
 
 
 async def test_no_prompt_or_answer_text_reaches_a_span_unless_log_content_is_on(telemetry: Telemetry) -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=wire.sse(*wire.OPENAI_STREAM))
         async with make_client() as client, client.generate_stream(REQUEST) as stream:
             _ = [chunk async for chunk in stream]
@@ -164,7 +164,7 @@ async def test_no_prompt_or_answer_text_reaches_a_span_unless_log_content_is_on(
 
 async def test_embeddings_are_an_embeddings_span(telemetry: Telemetry) -> None:
     body = {"object": "list", "data": [{"object": "embedding", "index": 0, "embedding": [0.1, 0.2]}], "model": "e"}
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(f"{wire.BASE_URL}/v1/embeddings").respond(200, json=body)
         async with make_client() as client:
             await client.embed(["a text"])
@@ -174,7 +174,7 @@ async def test_embeddings_are_an_embeddings_span(telemetry: Telemetry) -> None:
 
 
 async def test_metrics_are_recorded_without_a_tracer_provider(metrics_only: InMemoryMetricReader) -> None:
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, json=wire.OPENAI_COMPLETION)
         async with make_client() as client:
             await client.generate(REQUEST)
@@ -200,7 +200,7 @@ class _StallingBody(httpx.AsyncByteStream):
 
 async def test_a_cancelled_stream_ends_its_span_as_cancelled(telemetry: Telemetry) -> None:
     received: list[str] = []
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).mock(return_value=httpx.Response(200, headers=wire.SSE, stream=_StallingBody()))
         async with make_client() as client:
             with anyio.move_on_after(0.5):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -52,7 +54,9 @@ def test_a_password_in_the_base_url_is_never_shown_but_still_used() -> None:
     assert "s3cr3t-pw" in settings.secrets()
 
 
-def test_http_settings_copy_every_transport_option_from_a_backend_config() -> None:
+def test_http_settings_copy_every_transport_option_from_a_backend_config(tmp_path: Path) -> None:
+    for name in ("ca.pem", "me.pem", "me.key"):
+        (tmp_path / name).write_text("-")
     values = {
         "base_url": "http://127.0.0.1:9",
         "connect_timeout": 1.0,
@@ -68,6 +72,9 @@ def test_http_settings_copy_every_transport_option_from_a_backend_config() -> No
         "max_response_bytes": 8,
         "max_sse_line_chars": 9,
         "max_sse_event_chars": 10,
+        "ca_bundle": str(tmp_path / "ca.pem"),
+        "client_cert": str(tmp_path / "me.pem"),
+        "client_key": str(tmp_path / "me.key"),
     }
     assert set(values) == set(TransportOptions.model_fields)
     settings = HttpSettings.from_config(TransportOptions(**values), provider="local")
