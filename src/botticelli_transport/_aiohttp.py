@@ -41,6 +41,11 @@ _PIECE = 64 * 1024
 # sends a longer one gets a protocol error, and at most this much of it is held.
 _MAX_LINE = 8190
 _HTTP11 = {"http_version": b"HTTP/1.1"}
+# The most of a body handed on per read. A burst of events (a whole answer written at
+# once) is then decoded a few kilobytes at a time, not all at once: a stream held open at
+# its first event keeps the rest as aiohttp's raw bytes, about a third less memory than
+# holding every decoded event (1,000 open streams, docs/performance.md).
+_READ = 16 * 1024
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -96,7 +101,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                         upload.clock = None
         except Exception as exc:
             mapped = _as_httpx(exc)
-            if mapped is None and isinstance(exc, TimeoutError) and upload is not None and upload.expired:
+            if mapped is None and isinstance(exc, TimeoutError) and upload is not None and upload.armed:
                 mapped = httpx.WriteTimeout(f"the request body could not be sent within {write:g} s")
             if mapped is None:
                 raise  # not the connection's: the call's own deadline, a cancellation's cause
@@ -112,15 +117,14 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         """Close every connection; safe to call twice."""
-        session, self._session = self._session, None
-        keeper, self._keeper = self._keeper, None
-        if session is not None and self._loop is asyncio._get_running_loop():
-            await session.close()
-        elif session is not None:
-            _abandon(session)
-        if keeper is not None and self._loop is asyncio._get_running_loop():
-            await keeper.aclose()
-        self._loop = None
+        session, keeper, loop = self._session, self._keeper, self._loop
+        self._session = self._keeper = self._loop = None
+        if session is not None and keeper is not None:
+            if loop is asyncio._get_running_loop():
+                await session.close()
+                await keeper.aclose()
+            else:
+                await _close_elsewhere(session, loop)
         fallback, self._fallback = self._fallback, None
         if fallback is not None:
             await fallback.aclose()
@@ -131,7 +135,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         if self._session is not None:
             # Made on a loop that has since stopped (asyncio.run called again). If that was
             # asyncio.run, the session was closed as the loop shut down (see _closed_with_loop).
-            _abandon(self._session)
+            await _close_elsewhere(self._session, self._loop)
         limits = self._limits
         connector = aio.TCPConnector(
             limit=limits.max_connections or 0,
@@ -176,10 +180,10 @@ class _Body(httpx.AsyncByteStream):
         self._reply = reply
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        read = self._reply.content.readany
+        content = self._reply.content
         error: httpx.TransportError | None = None
         try:
-            while chunk := await read():
+            while chunk := await content.read(_READ):
                 yield chunk
         except Exception as exc:
             error = _as_httpx(exc)
@@ -220,13 +224,14 @@ class _Upload:
     around the request; it is moved on with every piece, and off once the body is sent.
     """
 
-    __slots__ = ("_pieces", "_seconds", "clock", "expired")
+    __slots__ = ("_pieces", "_seconds", "armed", "clock")
 
     def __init__(self, pieces: AsyncIterator[bytes], seconds: float | None) -> None:
         self._pieces = pieces
         self._seconds = seconds
         self.clock: asyncio.Timeout | None = None
-        self.expired = False
+        self.armed = False
+        """Whether the clock is running for a write: if it fires then, the write took too long."""
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         loop = asyncio.get_running_loop()
@@ -239,7 +244,7 @@ class _Upload:
         clock = self.clock
         if clock is not None:  # None once the reply came (a 413 before the body was read)
             clock.reschedule(when)
-            self.expired = when is not None
+            self.armed = when is not None
 
 
 def _upload_of(request: httpx.Request, write_timeout: float | None) -> _Upload | None:
@@ -321,12 +326,18 @@ async def _closed_with_loop(session: aiohttp.ClientSession) -> AsyncGenerator[No
             await session.close()
 
 
-def _abandon(session: aiohttp.ClientSession) -> None:
-    """Forget a session whose loop is gone, without aiohttp's warning about it being unclosed."""
-    connector = session.connector
-    if connector is not None:
-        connector._close()  # its transports died with their loop: nothing here needs one
-    session._connector = None
+async def _close_elsewhere(session: aiohttp.ClientSession, loop: asyncio.AbstractEventLoop | None) -> None:
+    """Close a session made on another loop than the one running now.
+
+    If that loop still runs (in another thread), the session is closed there. If it has
+    stopped, its sockets went with it (``asyncio.run`` closed them, see
+    :func:`_closed_with_loop`): aiohttp then only marks the session closed, which it does
+    without touching the old loop.
+    """
+    if loop is not None and loop.is_running():
+        asyncio.run_coroutine_threadsafe(session.close(), loop)
+    else:
+        await session.close()
 
 
 def _as_httpx(exc: BaseException) -> httpx.TransportError | None:

@@ -49,11 +49,15 @@ class Inflater:
             ResponseDecodeError: ``data`` is not valid for the encoding.
         """
         while data:
+            corrupt = False
             try:
                 out = self._zlib.decompress(data, step)
             except zlib.error:
+                corrupt = True
+            if corrupt:
                 if not self._deflate:
-                    raise self._corrupt() from None
+                    # Raised outside the except block: zlib's error is not left on its chain.
+                    raise self._corrupt()
                 # The first bytes say which deflate it is; start over as raw deflate.
                 self._deflate = False
                 self._zlib = zlib.decompressobj(_RAW_DEFLATE)

@@ -524,3 +524,20 @@ def test_aiohttp_is_imported_by_the_first_request_not_before() -> None:
             [sys.executable, "-c", FIRST_REQUEST, server.url], capture_output=True, text=True, check=True, timeout=30
         )
     assert done.stdout.split() == ["False", "True"]
+
+
+@pytest.mark.parametrize("anyio_backend", [pytest.param(("asyncio", {"use_uvloop": True}), id="uvloop")])
+async def test_under_uvloop_requests_and_streams_go_through_aiohttp() -> None:
+    def script(conn: socket.socket) -> None:
+        read_request(conn)
+        conn.sendall(reply(b"whole"))
+        read_request(conn)
+        conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: 26\r\n\r\n")
+        conn.sendall(b"data: one\n\ndata: two\n\n\n\n\n\n")
+
+    with serving(script) as server:
+        client = transport(server.url)
+        assert (await client.request("GET", "/")).content == b"whole"
+        assert await read_stream(client) == [b"one", b"two"]
+        assert "uvloop" in type(client._sender.client._transport._loop).__module__  # type: ignore[attr-defined]
+        await client.aclose()

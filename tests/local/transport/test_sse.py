@@ -158,3 +158,18 @@ def test_arbitrary_bytes_never_raise_and_never_yield_events_without_data_lines(b
     bounds = [0, *sorted(c for c in cuts if c <= len(body)), len(body)]
     events = decode(*(body[a:b] for a, b in itertools.pairwise(bounds)))
     assert len(events) <= body.count(b"data")
+
+
+def test_the_private_line_decoder_of_httpx_sse_keeps_the_contract_sse_py_relies_on() -> None:
+    # sse.py uses httpx-sse's line splitter, which lives in a private module (docs/design.md,
+    # "SSE decoding"): this fails the day that module moves or changes what sse.py reads of it.
+    from httpx_sse._decoders import SSELineDecoder  # noqa: PLC0415
+
+    lines = SSELineDecoder()
+    assert lines.decode("data: a\r") == []  # a CR ending a read waits: a LF may follow it
+    assert lines.trailing_cr is True
+    assert lines.decode("\ndata: b\nda") == ["data: a", "data: b"]
+    assert lines.buffer == ["da"]  # the unfinished line, as pieces whose lengths sse.py adds up
+    assert sum(map(len, lines.buffer)) == 2
+    assert lines.decode("ta: c") == []
+    assert lines.flush() == ["data: c"]
