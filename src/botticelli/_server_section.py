@@ -43,8 +43,8 @@ def server_from_section(
         model: Overrides the table's model (``botticelli serve --model``, or a downloaded copy).
 
     Raises:
-        ConfigurationError: The preset, command or adapters cannot be used; the message
-            says why (the caller adds where the setting came from).
+        ConfigurationError: The preset, command, adapters or embeddings switch cannot be
+            used; the message says why (the caller adds where the setting came from).
     """
     from botticelli_server.launcher import InferenceServer  # noqa: PLC0415 - only servers need it
 
@@ -59,6 +59,7 @@ def server_from_section(
         # 0 is the usual spelling of "any free port"; the launcher spells it None.
         port=chosen or None,
         adapters=section.adapters,
+        embeddings=section.embeddings,
         extra_args=section.extra_args,
         startup_timeout=section.startup_timeout,
     )

@@ -5,7 +5,7 @@ returns an :class:`AutostartedClient`. The server starts when the client is open
 on ``async with`` (or :meth:`AutostartedClient.open`), or else on the first call. It
 stops when the client is closed, also when opening failed half way, so no process is
 left behind. A server that exits on its own is a :class:`~botticelli_error.ServerCrashedError`
-(with its exit code and last output lines) on the next call; with a
+(with its exit code, and the output lines that explain the exit) on the next call; with a
 :class:`~botticelli.RestartPolicy` that call restarts it instead, boundedly, and logs
 ``inference_server_restarting``.
 
@@ -217,12 +217,13 @@ class AutostartedClient:
             advice = "set [server] restart = { max_restarts = 3 } to restart it on the next call"
         else:
             advice = f"its {policy.max_restarts} restart(s) are spent"
-        tail = server.output_tail()
+        # The message gets the lines that explain the exit, not the whole tail: llama.cpp's
+        # load log alone is some 5 KB. The error's output_tail keeps the raw last lines.
         return ServerCrashedError(
             f"the inference server botticelli started (pid {server.pid}) exited with status {code}; {advice}; "
-            f"last output:\n{tail}",
+            f"{server.output_excerpt()}",
             exit_code=code,
-            output_tail=tail,
+            output_tail=server.output_tail(),
             restarts=self.restarts,
             provider=PROVIDER,
         )

@@ -16,15 +16,27 @@ Two shapes, one function::
 Leaving the ``async with`` block (a ``break``, an error) or cancelling the task cancels
 the calls still in flight and starts no more; the block does not return before they have
 unwound, so nothing is left running.
+
+The requests of a JSON Lines file, in the format of ``botticelli generate --batch``, come
+from :func:`read_batch` (a file) or :func:`parse_batch` (text)::
+
+    batch = read_batch("in.jsonl")
+    results = await generate_many(model, batch.requests, concurrency=8)
+    for item, result in zip(batch.items, results):
+        print(item.id, result.response.text if result.ok else result.error)
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator
+import json
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import anyio
 from anyio.abc import TaskGroup
@@ -34,7 +46,16 @@ from botticelli_core import GenerateRequest, GenerateResponse
 from botticelli_error import BotticelliError, ConfigurationError
 from botticelli_interface import GenerativeModel
 
-__all__ = ["Batch", "BatchResult", "generate_many"]
+__all__ = [
+    "BadBatchLine",
+    "Batch",
+    "BatchInput",
+    "BatchItem",
+    "BatchResult",
+    "generate_many",
+    "parse_batch",
+    "read_batch",
+]
 
 OnResult = Callable[["BatchResult"], Awaitable[None] | None]
 """A callback run with each result as it completes; it may be a coroutine function."""
@@ -294,3 +315,167 @@ def generate_many(
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ConfigurationError(f"concurrency must be a whole number of at least 1, got {concurrency!r}")
     return Batch(model, requests, concurrency=concurrency, on_result=on_result, ordered=ordered)
+
+
+ItemId = str | int
+"""A batch line's id: its own ``"id"`` (a string or an integer), or else its line number."""
+
+
+@dataclass(frozen=True, slots=True)
+class BatchItem:
+    """One request of a batch file: its id, the line it is on (from 1) and the request it makes."""
+
+    id: ItemId
+    line: int
+    request: GenerateRequest
+
+
+@dataclass(frozen=True, slots=True)
+class BadBatchLine:
+    """A line of a batch file that makes no request, and why (``"invalid JSON: ..."``)."""
+
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class BatchInput:
+    """What :func:`read_batch` and :func:`parse_batch` found: the requests, and the lines that are none.
+
+    ``requests[i]`` is ``items[i].request``, so the ``index`` of each :class:`BatchResult`
+    of ``generate_many(model, batch.requests, ...)`` is the position of its item.
+    """
+
+    items: tuple[BatchItem, ...]
+    bad: tuple[BadBatchLine, ...]
+
+    @property
+    def requests(self) -> list[GenerateRequest]:
+        """The items' requests, in file order."""
+        return [item.request for item in self.items]
+
+
+def read_batch(path: str | os.PathLike[str], *, defaults: Mapping[str, Any] | None = None) -> BatchInput:
+    r"""The requests of a JSON Lines file in the format of ``botticelli generate --batch``.
+
+    Each line is a JSON object with a ``prompt`` (a string) or ``messages`` (OpenAI-style
+    ``{"role": ..., "content": ...}`` objects, the content a string or a list of inputs),
+    an optional ``id`` (a string or an integer; the line number if absent or null) and any
+    :class:`~botticelli_core.GenerateRequest` parameter (``max_tokens``, ``temperature``,
+    ``stop``..., and ``system`` with a ``prompt``). Blank lines are skipped. A line that makes
+    no request (not JSON, an invalid parameter, a repeated id) is a :class:`BadBatchLine`, not an
+    error: the others are still read. The file is UTF-8; a byte order mark is ignored.
+
+    Args:
+        path: The file.
+        defaults: Request parameters for every line; a line's own values win. ``system``
+            applies to ``prompt`` lines only (a conversation brings its own).
+
+    Raises:
+        OSError: The file cannot be read (``FileNotFoundError`` if it does not exist).
+        UnicodeDecodeError: The file is not UTF-8.
+
+    Examples:
+        >>> import pathlib, tempfile
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = pathlib.Path(folder) / "in.jsonl"
+        ...     _ = path.write_text(
+        ...         '{"id": "q1", "prompt": "What is 2 + 2?", "max_tokens": 8}\n'
+        ...         '{"messages": [{"role": "user", "content": "Name a colour."}]}\n'
+        ...         '{"id": "q1", "prompt": "again"}\n'
+        ...     )
+        ...     batch = read_batch(path, defaults={"max_tokens": 64})
+        >>> [(item.id, item.line, item.request.max_tokens) for item in batch.items]
+        [('q1', 1, 8), (2, 2, 64)]
+        >>> batch.requests[1].messages[0].text
+        'Name a colour.'
+        >>> batch.bad
+        (BadBatchLine(line=3, reason="id 'q1' repeats line 1"),)
+    """
+    return parse_batch(Path(path).read_text(encoding="utf-8"), defaults=defaults)
+
+
+def parse_batch(text: str, *, defaults: Mapping[str, Any] | None = None) -> BatchInput:
+    r"""The requests of batch lines already in memory: :func:`read_batch` without the file.
+
+    Lines end at ``\n`` (a ``\r`` before it is dropped) and nowhere else: a prompt holding
+    a line or paragraph separator that JSON leaves unescaped (U+2028, U+0085...) stays one
+    line, and line numbers are those an editor shows.
+
+    Examples:
+        >>> batch = parse_batch('{"prompt": "hi"}\n\nnot json\n')
+        >>> [(item.id, item.line) for item in batch.items], [(bad.line, bad.reason[:12]) for bad in batch.bad]
+        ([(1, 1)], [(3, 'invalid JSON')])
+    """
+    shared = dict(defaults or {})
+    items: list[BatchItem] = []
+    bad: list[BadBatchLine] = []
+    # Which line holds each id, and whether it was the line's own or its line number.
+    seen: dict[ItemId, tuple[int, bool]] = {}
+    for number, raw in enumerate(text.removeprefix("\ufeff").split("\n"), start=1):
+        if not raw.strip():
+            continue
+        try:
+            item, own_id = _batch_item(raw.removesuffix("\r"), number, shared)
+        except _BadLineError as exc:
+            bad.append(BadBatchLine(number, str(exc)))
+            continue
+        if item.id in seen:
+            bad.append(BadBatchLine(number, _clash(item.id, own_id, *seen[item.id])))
+            continue
+        seen[item.id] = (number, own_id)
+        items.append(item)
+    return BatchInput(tuple(items), tuple(bad))
+
+
+def _clash(item_id: ItemId, own_id: bool, first_line: int, first_own: bool) -> str:
+    """Why a line's id cannot be used: it is already the id of ``first_line``.
+
+    A line without an id is known by its line number, so its id can only clash with an
+    integer id another line gave itself; that is said as such, never as a repeat.
+    """
+    if not own_id:
+        return f"has no id, and its line number {item_id} is already the id of line {first_line}; give this line an id"
+    if not first_own:
+        return (
+            f"id {item_id!r} is already line {first_line}'s, which has no id and is known by its line number; "
+            "choose another id"
+        )
+    return f"id {item_id!r} repeats line {first_line}"
+
+
+class _BadLineError(Exception):
+    pass
+
+
+def _batch_item(raw: str, number: int, defaults: dict[str, Any]) -> tuple[BatchItem, bool]:
+    """The item of one line, and whether its id is its own (not its line number)."""
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise _BadLineError(f"invalid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise _BadLineError(f"must be a JSON object, got {type(value).__name__}")
+    fields = dict(value)
+    item_id = fields.pop("id", None)
+    own_id = item_id is not None
+    if not own_id:
+        item_id = number
+    elif isinstance(item_id, bool) or not isinstance(item_id, str | int):
+        raise _BadLineError(f"id must be a string or an integer, got {item_id!r}")
+    has_prompt, has_messages = "prompt" in fields, "messages" in fields
+    if has_prompt == has_messages:
+        raise _BadLineError('needs exactly one of "prompt" and "messages"')
+    try:
+        if has_prompt:
+            params = {**defaults, **fields}
+            prompt = params.pop("prompt")
+            system = params.pop("system", None)
+            request = GenerateRequest.from_prompt(prompt, system=system, **params)
+        else:
+            # A conversation brings its own system message: a default system applies to prompts only.
+            shared = {key: v for key, v in defaults.items() if key != "system"}
+            request = GenerateRequest.model_validate({**shared, **fields})
+    except ConfigurationError as exc:
+        raise _BadLineError(exc.message) from None
+    return BatchItem(item_id, number, request), own_id

@@ -52,6 +52,7 @@ from botticelli_core import (
     StreamChunk,
     TokenCount,
 )
+from botticelli_core._arguments import checked_texts, embed_options, prompt_request, request_argument
 from botticelli_error import BotticelliError
 from botticelli_interface import (
     Feature,
@@ -143,8 +144,10 @@ class HybridModel:
         only one backend honours goes there, exclusively: it never falls back to the other.
 
         Raises:
+            ConfigurationError: ``request`` is not a :class:`~botticelli_core.GenerateRequest`.
             UnsupportedInputError: Neither backend honours every feature the request uses.
         """
+        request = request_argument(request, "HybridModel.route", provider=PROVIDER)
         return feature_route(request, self.preferred, self.fallback) or choose_route(request, self.policy)
 
     # -- generation ---------------------------------------------------------------------
@@ -153,15 +156,22 @@ class HybridModel:
         """Generate on the routed backend, falling back to the other one if it cannot serve.
 
         Raises:
+            ConfigurationError: ``request`` is not a :class:`~botticelli_core.GenerateRequest`.
             BotticelliError: The error of the last backend tried.
         """
+        request = request_argument(request, "HybridModel.generate", provider=PROVIDER)
         return await generate_over(self._walk(await sized_route(self, request), "generate"), request)
 
     def generate_stream(self, request: GenerateRequest) -> ManagedStream[StreamChunk]:
         """Stream from the routed backend; before the first chunk, fall back like :meth:`generate`.
 
         Once a chunk has been delivered, errors propagate: the caller already has text.
+
+        Raises:
+            ConfigurationError: ``request`` is not a :class:`~botticelli_core.GenerateRequest` (at once).
         """
+        # Checked now, not when iteration starts: a wrong argument is the caller's line's mistake.
+        request = request_argument(request, "HybridModel.generate_stream", provider=PROVIDER)
         return ManagedStream(self._stream(request))
 
     async def _stream(self, request: GenerateRequest) -> AsyncGenerator[StreamChunk, None]:
@@ -194,7 +204,7 @@ class HybridModel:
 
     async def embed(
         self,
-        texts: Sequence[str],
+        texts: str | Sequence[str],
         *,
         model: str | None = None,
         dimensions: int | None = None,
@@ -203,30 +213,38 @@ class HybridModel:
     ) -> EmbedResponse:
         """Embed on the one embedding backend (``policy.embed_backend``), never on a per-call route.
 
-        A failure is raised rather than answered by the other backend's model, unless
-        ``policy.embed_fallback`` is set; ``EmbedResponse.model`` always names the model
-        that made the vectors. ``model`` names a model of the embedding backend; ``truncate``
-        is passed to whichever backend embeds.
+        A single ``str`` is one text. A failure is raised rather than answered by the other
+        backend's model, unless ``policy.embed_fallback`` is set; ``EmbedResponse.model``
+        always names the model that made the vectors. ``model`` names a model of the
+        embedding backend; ``truncate`` is passed to whichever backend embeds.
 
         Raises:
+            ConfigurationError: ``texts`` is not a ``str`` or a sequence of them, another
+                argument has the wrong type, or ``policy.embed_backend`` names a backend
+                without embeddings.
             UnsupportedInputError: Neither backend has embeddings (``input_type="embeddings"``).
-            ConfigurationError: ``policy.embed_backend`` names a backend without embeddings.
             BotticelliError: The embedding backend's error.
         """
+        # Checked here, before a breaker permit is taken: a wrong argument says nothing of a backend.
+        method = "HybridModel.embed"
+        inputs = checked_texts(texts, method, provider=PROVIDER)
+        embed_options(method, model=model, dimensions=dimensions, task=task, truncate=truncate, provider=PROVIDER)
         return await _hybrid_capabilities.embed(
-            self, texts, model=model, dimensions=dimensions, task=task, truncate=truncate
+            self, inputs, model=model, dimensions=dimensions, task=task, truncate=truncate
         )
 
-    async def count_tokens(self, request: GenerateRequest) -> TokenCount:
-        """The prompt's tokens as the backend it would be routed to counts them.
+    async def count_tokens(self, request: GenerateRequest | str) -> TokenCount:
+        """The prompt's tokens (a ``str`` is a one-turn prompt) as the backend it would be routed to counts them.
 
         If only the other backend can count, its count comes back with ``exact=False``
         (tokenizers differ).
 
         Raises:
+            ConfigurationError: ``request`` is neither a :class:`~botticelli_core.GenerateRequest` nor a ``str``.
             UnsupportedInputError: Neither backend counts tokens (``input_type="count_tokens"``).
             BotticelliError: The counting backend's error.
         """
+        request = prompt_request(request, "HybridModel.count_tokens", provider=PROVIDER)
         return await _hybrid_capabilities.count_tokens(self, request)
 
     async def backend_health(self) -> dict[str, HealthStatus]:

@@ -40,8 +40,9 @@ from anyio.from_thread import BlockingPortal
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from botticelli._portal import DaemonPortal
-from botticelli.batch import BatchResult, generate_many
+from botticelli.batch import BatchResult, OnResult, generate_many
 from botticelli_core import EmbedResponse, GenerateRequest, GenerateResponse, HealthStatus, StreamChunk, TokenCount
+from botticelli_core._arguments import checked_texts, embed_options, prompt_request, request_argument
 from botticelli_error import ConfigurationError, UnsupportedInputError
 from botticelli_interface import (
     CallOptions,
@@ -154,14 +155,44 @@ class SyncModel:
         """Generate a complete answer, blocking until it is there.
 
         Raises:
+            ConfigurationError: ``request`` is not a :class:`~botticelli_core.GenerateRequest`.
             BotticelliError: What the model's ``generate`` raises.
             BlockingCallInEventLoopError: Called from a thread running an event loop.
         """
+        # Checked here as well as by the model: a model of the caller's own may not check.
+        request = request_argument(request, "SyncModel.generate", provider=self.provider_name)
         return self._call("generate", lambda: self._model.generate(request))
 
-    def generate_many(self, requests: Iterable[GenerateRequest], *, concurrency: int) -> list[BatchResult]:
-        """Every request's result, in input order: :func:`botticelli.generate_many`, blocking."""
-        return self._call("generate_many", lambda: generate_many(self._model, requests, concurrency=concurrency))
+    def generate_many(
+        self, requests: Iterable[GenerateRequest], *, concurrency: int, on_result: OnResult | None = None
+    ) -> list[BatchResult]:
+        """Every request's result, in input order: :func:`botticelli.generate_many`, blocking.
+
+        ``on_result`` is called with each result as it completes (in completion order),
+        before the batch goes on, exactly as :func:`botticelli.generate_many` calls it: a
+        coroutine function is awaited, and an exception it raises ends the batch and is
+        raised here. It runs in the thread of this model's event loop, not the caller's:
+        keep it quick and thread-safe (a counter or a progress bar is), and make no call to
+        this ``SyncModel`` from it (refused, as from any thread running an event loop).
+
+        Examples:
+            >>> from botticelli_core import FinishReason, GenerateResponse, TextOutput
+            >>> class Echo:
+            ...     provider_name, model_name = "echo", "echo"
+            ...     async def generate(self, request):
+            ...         text = request.messages[-1].text
+            ...         return GenerateResponse(outputs=[TextOutput(text=text)], finish_reason=FinishReason.STOP)
+            >>> done = []
+            >>> with SyncModel(Echo()) as model:
+            ...     requests = [GenerateRequest.from_prompt(p, max_tokens=8) for p in "abc"]
+            ...     results = model.generate_many(requests, concurrency=2, on_result=lambda r: done.append(r.index))
+            >>> sorted(done), [result.unwrap().text for result in results]
+            ([0, 1, 2], ['a', 'b', 'c'])
+        """
+        return self._call(
+            "generate_many",
+            lambda: generate_many(self._model, requests, concurrency=concurrency, on_result=on_result),
+        )
 
     def generate_stream(self, request: GenerateRequest) -> SyncStream:
         """Stream an answer: an iterator of chunks, to use as a context manager.
@@ -171,8 +202,10 @@ class SyncModel:
         block or calling :meth:`SyncStream.close` releases the connection.
 
         Raises:
+            ConfigurationError: ``request`` is not a :class:`~botticelli_core.GenerateRequest`.
             BlockingCallInEventLoopError: Called from a thread running an event loop.
         """
+        request = request_argument(request, "SyncModel.generate_stream", provider=self.provider_name)
         _not_in_event_loop("generate_stream")
         if self._closed:
             raise ConfigurationError("this SyncModel is closed; make a new one")
@@ -183,35 +216,43 @@ class SyncModel:
 
     def embed(
         self,
-        texts: Sequence[str],
+        texts: str | Sequence[str],
         *,
         model: str | None = None,
         dimensions: int | None = None,
         task: str | None = None,
         truncate: bool = False,
     ) -> EmbedResponse:
-        """One vector per text (see :class:`~botticelli_interface.SupportsEmbed`).
+        """One vector per text (see :class:`~botticelli_interface.SupportsEmbed`); a single ``str`` is one text.
 
         Raises:
+            ConfigurationError: ``texts`` is not a ``str`` or a sequence of them, or another
+                argument has the wrong type; nothing was sent.
             UnsupportedInputError: The model has no embeddings.
         """
         target = self._model
         if not isinstance(target, SupportsEmbed):
             raise UnsupportedInputError(f"{self.provider_name} has no embeddings", input_type="embed")
+        # The model gets a list: one of the caller's own may take a str as a sequence of letters.
+        method, provider = "SyncModel.embed", self.provider_name
+        inputs = checked_texts(texts, method, provider=provider)
+        embed_options(method, model=model, dimensions=dimensions, task=task, truncate=truncate, provider=provider)
         return self._call(
-            "embed", lambda: target.embed(texts, model=model, dimensions=dimensions, task=task, truncate=truncate)
+            "embed", lambda: target.embed(inputs, model=model, dimensions=dimensions, task=task, truncate=truncate)
         )
 
-    def count_tokens(self, request: GenerateRequest) -> TokenCount:
-        """The prompt's token count (see :class:`~botticelli_interface.SupportsCountTokens`).
+    def count_tokens(self, request: GenerateRequest | str) -> TokenCount:
+        """The prompt's token count (see :class:`~botticelli_interface.SupportsCountTokens`); a ``str`` is a prompt.
 
         Raises:
+            ConfigurationError: ``request`` is neither a :class:`~botticelli_core.GenerateRequest` nor a ``str``.
             UnsupportedInputError: The model cannot count tokens.
         """
         target = self._model
         if not isinstance(target, SupportsCountTokens):
             raise UnsupportedInputError(f"{self.provider_name} cannot count tokens", input_type="count_tokens")
-        return self._call("count_tokens", lambda: target.count_tokens(request))
+        checked = prompt_request(request, "SyncModel.count_tokens", provider=self.provider_name)
+        return self._call("count_tokens", lambda: target.count_tokens(checked))
 
     def health(self) -> HealthStatus:
         """Readiness now (see :class:`~botticelli_interface.SupportsHealth`).

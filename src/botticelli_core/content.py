@@ -77,6 +77,9 @@ class ToolCallInput(FrozenModel):
     id: str
     name: str
     arguments: dict[str, Any] = Field(default_factory=dict)
+    raw_arguments: str | None = None
+    """The arguments as the model wrote them when they were not a JSON object: sent back
+    as they were, where the wire carries arguments as text (OpenAI-compatible servers)."""
     signature: str | None = None
     """The provider's opaque signature of the call (Gemini's ``thoughtSignature``)."""
 

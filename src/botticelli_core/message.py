@@ -1,10 +1,10 @@
 """A turn of a conversation."""
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from botticelli_core._base import FrozenModel
 from botticelli_core._text import is_unicode
@@ -25,10 +25,20 @@ class Message(FrozenModel):
     number, bytes) is a :class:`~botticelli_error.ConfigurationError` naming
     ``Message.content``, like every other invalid field.
 
+    Validation (``Message.model_validate``, or the ``messages`` of
+    ``GenerateRequest.model_validate``) also takes the OpenAI chat shape as it is: a
+    ``content`` string is one text input, a list of ``{"type": "text", "text": ...}``
+    parts is a list of text inputs, and the ``developer`` role is the system role (OpenAI's
+    newer name for it).
+
     Examples:
         >>> msg = Message.user("What is 2 + 2?")
         >>> msg.role, msg.text
         (<Role.USER: 'user'>, 'What is 2 + 2?')
+        >>> Message.model_validate({"role": "user", "content": "What is 2 + 2?"}) == msg
+        True
+        >>> Message.model_validate({"role": "developer", "content": [{"type": "text", "text": "Be brief."}]}).role
+        <Role.SYSTEM: 'system'>
         >>> Message.user(None)  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
@@ -37,6 +47,28 @@ class Message(FrozenModel):
 
     role: Role
     content: tuple[Input, ...] = Field(min_length=1)
+
+    @field_validator("role", mode="before")
+    @classmethod
+    def _developer_is_system(cls, role: object) -> object:
+        # OpenAI renamed the system role "developer" for its newer models; messages written
+        # for them mean the same instruction.
+        return Role.SYSTEM if role == "developer" else role
+
+    @field_validator("content", mode="before")
+    @classmethod
+    def _openai_content(cls, content: object) -> object:
+        """A string is one text input, as in OpenAI's (and every compatible server's) messages."""
+        if isinstance(content, str):
+            # A dict, not a TextInput: validated as any text part is, so a bad text (a lone
+            # surrogate) is refused in the same words as by Message.user.
+            return ({"type": "text", "text": content},)
+        if content is None:
+            raise ValueError("must be a string or a list of inputs")
+        if isinstance(content, Mapping):
+            # pydantic would say "Input should be a valid tuple", which does not say what to do.
+            raise ValueError("must be a string or a list of inputs; put a single input in a list")
+        return content
 
     def model_post_init(self, __context: object) -> None:
         """Tool calls belong to the assistant and tool results to ``tool`` messages, only."""
@@ -92,7 +124,13 @@ class Message(FrozenModel):
         if response.text:
             parts.append(TextInput(text=response.text))
         parts.extend(
-            ToolCallInput(id=call.id, name=call.name, arguments=call.arguments, signature=call.signature)
+            ToolCallInput(
+                id=call.id,
+                name=call.name,
+                arguments=call.arguments or {},
+                raw_arguments=call.raw_arguments,
+                signature=call.signature,
+            )
             for call in response.tool_calls
         )
         return cls(role=Role.ASSISTANT, content=tuple(parts) or (TextInput(text=""),))

@@ -40,9 +40,15 @@ class ToolCallOutput(FrozenModel):
     type: Literal["tool_call"] = "tool_call"
     id: str
     name: str
-    arguments: dict[str, Any]
+    arguments: dict[str, Any] | None
+    """The arguments, read from the model's JSON (leniently: raw control characters inside
+    strings, which small local models write, are taken as they are); ``None`` when the text
+    could not be read as a JSON object at all, so that such a call is never mistaken for a
+    call with no arguments. ``raw_arguments`` then holds the text."""
     raw_arguments: str | None = None
-    """The arguments as the model wrote them, when they were not a JSON object."""
+    """The arguments as the model wrote them, when they were not a JSON object; a
+    :meth:`Message.from_response <botticelli_core.Message.from_response>` turn sends them
+    back unchanged."""
     signature: str | None = None
     """The provider's opaque signature of the call (Gemini's ``thoughtSignature``), to send
     back with the call on the next turn."""

@@ -19,7 +19,7 @@ native integers; a larger number cannot be sent to every backend, and is a mista
 
 
 class GenerateRequest(FrozenModel):
-    """What to generate from. Unset parameters are left to the backend's defaults.
+    r"""What to generate from. Unset parameters are left to the backend's defaults.
 
     Args:
         messages: The conversation, oldest first; at least one message.
@@ -47,12 +47,20 @@ class GenerateRequest(FrozenModel):
     text refuses lone surrogates, which no request body can carry (see
     :func:`botticelli_core._text.check_unicode`).
 
+    ``model_validate`` takes the request of an OpenAI chat completion as it is written
+    there: messages with string content (see :class:`Message`), ``max_tokens``,
+    ``temperature``, ``top_p``, ``seed``, ``model`` and ``stop`` as a string or a list.
+    Keys it has no field for (``n``, ``stream``...) are an error, never dropped silently.
+
     Examples:
         >>> req = GenerateRequest(messages=[Message.user("Hi")], max_tokens=16)
         >>> req.max_tokens, req.model is None
         (16, True)
         >>> GenerateRequest.from_prompt("Hi", max_tokens=8).messages[0].text
         'Hi'
+        >>> openai = {"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 8, "stop": "\n"}
+        >>> GenerateRequest.model_validate(openai) == GenerateRequest.from_prompt("Hi", max_tokens=8, stop=["\n"])
+        True
     """
 
     messages: tuple[Message, ...] = Field(min_length=1)
@@ -93,12 +101,37 @@ class GenerateRequest(FrozenModel):
                 f"nor a declared tool ({', '.join(names)})"
             )
 
+    @field_validator("stop", mode="before")
+    @classmethod
+    def _one_stop(cls, stop: object) -> object:
+        # OpenAI's shape allows a single stop sequence as a plain string; a string must not be
+        # read as a sequence of one-letter stops.
+        return (stop,) if isinstance(stop, str) else stop
+
     @field_validator("stop")
     @classmethod
     def _non_empty_stops(cls, stop: tuple[str, ...] | None) -> tuple[str, ...] | None:
         if stop is not None and any(not s for s in stop):
             raise ValueError("stop sequences must be non-empty strings")
         return stop
+
+    def with_default_max_tokens(self, max_tokens: int | None) -> "GenerateRequest":
+        """This request, bounded by ``max_tokens`` when it sets no bound of its own.
+
+        How a backend applies its configured default (``ServerConfig.max_tokens``,
+        ``EmbeddedConfig.max_tokens``): the request's own ``max_tokens`` always wins, and
+        ``None`` changes nothing.
+
+        Examples:
+            >>> GenerateRequest.from_prompt("Hi").with_default_max_tokens(256).max_tokens
+            256
+            >>> GenerateRequest.from_prompt("Hi", max_tokens=8).with_default_max_tokens(256).max_tokens
+            8
+        """
+        if max_tokens is None or self.max_tokens is not None:
+            return self
+        # No validation to repeat: the configuration that holds the default checked it already.
+        return self.model_copy(update={"max_tokens": max_tokens})
 
     @classmethod
     def from_prompt(cls, prompt: str, *, system: str | None = None, **params: object) -> "GenerateRequest":

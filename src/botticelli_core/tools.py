@@ -5,6 +5,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, cast
 
 from pydantic import BaseModel, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from botticelli_core._base import FrozenModel
 from botticelli_core._text import UnicodeText
@@ -30,6 +31,10 @@ class ToolDefinition(FrozenModel):
         name: What the model calls it by (see :data:`TOOL_NAME_PATTERN`).
         description: What it does and when to use it; models choose tools by this text.
         parameters: A JSON Schema for the arguments, whose top level is an object.
+        handler: The function that runs a call, sync or async, for
+            :func:`~botticelli_interface.run_tools`: it is called with the arguments as
+            keywords, validated against its own signature. Never sent; not part of
+            ``repr`` or ``model_dump``. :meth:`from_function` sets it to the function.
 
     Examples:
         >>> tool = ToolDefinition(
@@ -48,6 +53,9 @@ class ToolDefinition(FrozenModel):
     name: str = Field(pattern=TOOL_NAME_PATTERN)
     description: UnicodeText | None = None
     parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
+    # Behaviour beside the declaration, for the tool loop: excluded from dumps and repr, so a
+    # request still serialises, logs and compares as the data it sends.
+    handler: SkipJsonSchema[Callable[..., Any] | None] = Field(default=None, exclude=True, repr=False)
 
     def model_post_init(self, __context: object) -> None:
         """Refuse argument schemas that no backend can send: the top level must be an object."""
@@ -87,6 +95,8 @@ class ToolDefinition(FrozenModel):
 
         The name defaults to the function's name and the description to the first paragraph
         of its docstring. Every parameter needs a type annotation that pydantic understands.
+        The function is the tool's :attr:`handler`, so :func:`~botticelli_interface.run_tools`
+        can run it.
 
         Examples:
             >>> def add(a: int, b: int = 0) -> int:
@@ -95,6 +105,8 @@ class ToolDefinition(FrozenModel):
             >>> tool = ToolDefinition.from_function(add)
             >>> tool.name, tool.description, sorted(tool.parameters["properties"]), tool.parameters["required"]
             ('add', 'Add two numbers.', ['a', 'b'], ['a'])
+            >>> tool.handler is add
+            True
         """
         signature = inspect.signature(function)
         missing = [
@@ -116,4 +128,6 @@ class ToolDefinition(FrozenModel):
         schema.pop("additionalProperties", None)
         doc = inspect.getdoc(function) or ""
         summary = doc.split("\n\n", 1)[0].strip() or None
-        return cls(name=name or function.__name__, description=description or summary, parameters=schema)
+        return cls(
+            name=name or function.__name__, description=description or summary, parameters=schema, handler=function
+        )

@@ -119,6 +119,9 @@ class Engine:
             ServerUnavailableError: The engine failed.
         """
         mistralrs = _import_mistralrs()
+        if kwargs.get("max_tokens") is None and self._config.max_tokens is not None:
+            # The configured bound of a request that sets none (EmbeddedConfig.max_tokens).
+            kwargs = {**kwargs, "max_tokens": self._config.max_tokens}
         request = mistralrs.ChatCompletionRequest(model=self._config.model, stream=True, **kwargs)
         with self._lock:
             runner = self._runner_locked()

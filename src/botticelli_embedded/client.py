@@ -12,6 +12,7 @@ import anyio
 from anyio import to_thread
 
 from botticelli_core import GenerateRequest, GenerateResponse, HealthStatus, ModelInfo, StreamChunk
+from botticelli_core._arguments import request_argument
 from botticelli_embedded._engine import Engine, EngineStream
 from botticelli_embedded.config import PROVIDER, EmbeddedConfig
 from botticelli_embedded.convert import SUPPORTED_FEATURES, response_from_chunks, stream_chunk, to_engine_request
@@ -98,11 +99,12 @@ class EmbeddedModel:
         Raises:
             UnsupportedInputError: The request holds media inputs.
             NotFoundError: The request names another model than this one.
-            ConfigurationError: The model could not be loaded, or this model is closed.
+            ConfigurationError: ``request`` is not a :class:`~botticelli_core.GenerateRequest`,
+                the model could not be loaded, or this model is closed.
             BadRequestError: The engine refused the request (a prompt longer than the context).
             ServerUnavailableError: The engine failed.
         """
-        kwargs = self._engine_request(request)
+        kwargs = self._engine_request(request, "generate")
         async with aclosing(self._chunks(kwargs, operation="generate")) as chunks:
             received = [chunk async for chunk in chunks]
         return response_from_chunks(received, model=self.model_name)
@@ -113,10 +115,11 @@ class EmbeddedModel:
         The request is checked at once; it is sent when the first chunk is asked for.
 
         Raises:
+            ConfigurationError: ``request`` is not a :class:`~botticelli_core.GenerateRequest`.
             UnsupportedInputError: The request holds media inputs.
             NotFoundError: The request names another model than this one.
         """
-        kwargs = self._engine_request(request)
+        kwargs = self._engine_request(request, "generate_stream")
         return ManagedStream(self._chunks(kwargs, operation="generate_stream"))
 
     async def health(self) -> HealthStatus:
@@ -162,7 +165,8 @@ class EmbeddedModel:
     ) -> None:
         await self.aclose()
 
-    def _engine_request(self, request: GenerateRequest) -> dict[str, Any]:
+    def _engine_request(self, request: GenerateRequest, method: str) -> dict[str, Any]:
+        request = request_argument(request, f"EmbeddedModel.{method}", provider=PROVIDER)
         if request.model is not None and request.model != self.model_name:
             raise NotFoundError(
                 f"model {request.model!r} is not loaded; this embedded engine runs {self.model_name!r}",

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import Field, field_validator, model_validator
 
 from botticelli_core import ConfigSection, FrozenModel, LoraAdapter, Requirement
+from botticelli_core._text import NotBool
+from botticelli_core.request import MAX_TOKENS_LIMIT
 
 __all__ = ["ENV_MODEL", "ENV_MODEL_PATH", "PROVIDER", "SECTION", "EmbeddedConfig"]
 
@@ -34,6 +36,9 @@ class EmbeddedConfig(FrozenModel):
         seed: Seed of the engine's sampler, for repeatable sampling at temperature above 0.
             mistral.rs takes a seed per engine, not per request.
         max_sequences: How many sequences the engine runs at once (its batch size).
+        max_tokens: The bound on generated tokens of a request that sets no ``max_tokens``
+            of its own; ``None`` (the default) sets none, and the engine generates until
+            the model stops or its context is full.
         adapters: Must be empty (see the field's note): a typed refusal, not a silent drop.
 
     Bad values raise :class:`~botticelli_error.ConfigurationError` naming what is wrong,
@@ -62,6 +67,7 @@ class EmbeddedConfig(FrozenModel):
     model: str = ""
     seed: int | None = None
     max_sequences: int = Field(default=32, gt=0)
+    max_tokens: Annotated[int, NotBool] | None = Field(default=None, gt=0, le=MAX_TOKENS_LIMIT)
     adapters: tuple[LoraAdapter, ...] = ()
     """Refused unless empty: mistral.rs loads LoRA adapters as PEFT directories, not GGUF files
     (see the LoRA section of LOCAL_INFERENCE_SETUP.md)."""

@@ -170,8 +170,8 @@ def _response_object(result: ToolResultInput) -> dict[str, Any]:
 def call_output(call: WireFunctionCall, signature: str | None) -> ToolCallOutput:
     """Gemini's ``functionCall`` as a :class:`~botticelli_core.ToolCallOutput`.
 
-    Arguments that are not a JSON object leave ``arguments`` empty and are kept, as JSON,
-    in ``raw_arguments``.
+    Arguments that are not a JSON object leave ``arguments`` ``None`` and are kept, as JSON,
+    in ``raw_arguments``; no ``args`` at all is a call without arguments.
 
     Examples:
         >>> out = call_output(WireFunctionCall(name="now", args=None, id="fc-9"), "c2ln")
@@ -179,10 +179,10 @@ def call_output(call: WireFunctionCall, signature: str | None) -> ToolCallOutput
         ('fc-9', {}, 'c2ln')
         >>> out = call_output(WireFunctionCall(name="now", args=["utc"]), None)
         >>> out.arguments, out.raw_arguments
-        ({}, '["utc"]')
+        (None, '["utc"]')
     """
     args = call.args
-    arguments: dict[str, Any] = args if isinstance(args, dict) else {}
+    arguments: dict[str, Any] | None = args if isinstance(args, dict) else None if args is not None else {}
     raw = None if args is None or isinstance(args, dict) else json.dumps(args, ensure_ascii=False)
     return ToolCallOutput(
         id=call.id or new_tool_call_id(),

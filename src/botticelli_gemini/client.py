@@ -19,6 +19,7 @@ from botticelli_core import (
     StreamChunk,
     TokenCount,
 )
+from botticelli_core._arguments import checked_texts, embed_options, prompt_request, request_argument
 from botticelli_error import (
     APIStatusError,
     BotticelliError,
@@ -135,11 +136,13 @@ class GeminiClient:
         """Generate a whole answer with ``:generateContent``.
 
         Raises:
+            ConfigurationError: ``request`` is not a :class:`~botticelli_core.GenerateRequest`.
             UnsupportedInputError: An input Gemini cannot take, or inline media over the size limit.
             ContentBlockedError: Gemini blocked the prompt.
             RateLimitError: A quota is spent (``retryable=False`` when only a reset helps).
             BotticelliError: Any other failure, typed.
         """
+        request = request_argument(request, "GeminiClient.generate", provider=PROVIDER)
         model = self._model(request)
         body = dump_request(to_wire_request(request, max_request_bytes=self.config.max_request_bytes))
         with RequestLog(PROVIDER, "generate", model=model, request=request) as entry:
@@ -161,8 +164,10 @@ class GeminiClient:
         the finish reason and the last reported usage.
 
         Raises:
+            ConfigurationError: ``request`` is not a :class:`~botticelli_core.GenerateRequest`.
             UnsupportedInputError: An input Gemini cannot take, or inline media over the size limit.
         """
+        request = request_argument(request, "GeminiClient.generate_stream", provider=PROVIDER)
         model = self._model(request)
         body = dump_request(to_wire_request(request, max_request_bytes=self.config.max_request_bytes))
         return ManagedStream(self._stream(model, request, body))
@@ -198,17 +203,20 @@ class GeminiClient:
                     reservation.settle(final.usage.total_tokens)
                 yield final
 
-    async def count_tokens(self, request: GenerateRequest) -> TokenCount:
+    async def count_tokens(self, request: GenerateRequest | str) -> TokenCount:
         """The prompt's size in tokens, from ``:countTokens`` (free; spends no generation quota).
 
-        Exact: Gemini counts the whole request, system instruction included. The
-        :class:`~botticelli_core.TokenCount` compares and converts like the ``int`` this
-        method returned before (``count == 31``, ``int(count)``).
+        A ``str`` is a one-turn prompt. Exact: Gemini counts the whole request, system
+        instruction included. The :class:`~botticelli_core.TokenCount` compares and converts
+        like the ``int`` this method returned before (``count == 31``, ``int(count)``).
 
         Raises:
+            ConfigurationError: ``request`` is neither a :class:`~botticelli_core.GenerateRequest`
+                nor a ``str``; nothing was sent.
             UnsupportedInputError: An input Gemini cannot take.
             BotticelliError: Any other failure, typed.
         """
+        request = prompt_request(request, "GeminiClient.count_tokens", provider=PROVIDER)
         model = self._model(request)
         wire = to_wire_request(request, max_request_bytes=self.config.max_request_bytes)
         body = dump_request(
@@ -222,7 +230,7 @@ class GeminiClient:
 
     async def embed(
         self,
-        texts: Sequence[str],
+        texts: str | Sequence[str],
         *,
         model: str | None = None,
         dimensions: int | None = None,
@@ -232,7 +240,7 @@ class GeminiClient:
         """Embed ``texts`` with ``:batchEmbedContents``, in batches of 100, in input order.
 
         Args:
-            texts: The inputs.
+            texts: The inputs; a single ``str`` is one text (one vector back).
             model: The embedding model; ``config.embedding_model`` when ``None``.
             dimensions: ``outputDimensionality``: shorter vectors, cut from the end.
             task: ``taskType``, one of :data:`~botticelli_gemini.embeddings.TASK_TYPES`.
@@ -243,11 +251,16 @@ class GeminiClient:
         the embedding model (when ``rate_limits`` names it), estimated at characters / 4.
 
         Raises:
-            ConfigurationError: An unknown ``task`` or a malformed model id; nothing was sent.
+            ConfigurationError: ``texts`` is not a ``str`` or a sequence of them, another
+                argument has the wrong type, or ``task`` is unknown or the model id malformed;
+                nothing was sent.
             UnsupportedInputError: ``truncate=True`` (``input_type="truncate"``); nothing was sent.
             EmbeddingShapeError: Gemini returned another number of embeddings than texts.
             BotticelliError: Any other failure, typed.
         """
+        method = "GeminiClient.embed"
+        inputs = checked_texts(texts, method, provider=PROVIDER)
+        embed_options(method, model=model, dimensions=dimensions, task=task, truncate=truncate, provider=PROVIDER)
         if truncate:
             raise UnsupportedInputError(
                 "the Gemini API cannot be asked to truncate embedding inputs (autoTruncate is Vertex AI only)",
@@ -259,7 +272,7 @@ class GeminiClient:
             raise ConfigurationError(
                 f"{task!r} is not a Gemini taskType (one of {', '.join(sorted(TASK_TYPES))})", provider=PROVIDER
             )
-        runs = batches(texts)
+        runs = batches(inputs)
         replies = []
         with RequestLog(PROVIDER, "embed", model=name) as entry:
             for start, run in runs:

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
         features_of,
         require_features,
     )
+    from botticelli_interface.object_stream import ObjectStream, stream_object
     from botticelli_interface.options import UNSET, CallOptions, call_options, current_call_options
     from botticelli_interface.protocols import (
         ChunkStream,
@@ -25,7 +26,20 @@ if TYPE_CHECKING:
     )
     from botticelli_interface.request_log import LOGGER_NAME, Operation, Reply, RequestLog, log_event
     from botticelli_interface.stream import ManagedStream
-    from botticelli_interface.structured import generate_object
+    from botticelli_interface.structured import ObjectResponse, generate_object, generate_object_response
+    from botticelli_interface.tool_loop import (
+        ToolCallError,
+        ToolCallFinished,
+        ToolCallStarted,
+        ToolFailure,
+        ToolLoopEvent,
+        ToolLoopResult,
+        ToolLoopStream,
+        ToolRoundsExceededError,
+        ToolRun,
+        run_tools,
+        run_tools_stream,
+    )
 
 __all__ = [
     "ALL_FEATURES",
@@ -36,6 +50,8 @@ __all__ = [
     "Feature",
     "GenerativeModel",
     "ManagedStream",
+    "ObjectResponse",
+    "ObjectStream",
     "Operation",
     "Reply",
     "RequestLog",
@@ -45,13 +61,26 @@ __all__ = [
     "SupportsFeatures",
     "SupportsHealth",
     "SupportsListModels",
+    "ToolCallError",
+    "ToolCallFinished",
+    "ToolCallStarted",
+    "ToolFailure",
+    "ToolLoopEvent",
+    "ToolLoopResult",
+    "ToolLoopStream",
+    "ToolRoundsExceededError",
+    "ToolRun",
     "call_options",
     "current_call_options",
     "declared_features",
     "features_of",
     "generate_object",
+    "generate_object_response",
     "log_event",
     "require_features",
+    "run_tools",
+    "run_tools_stream",
+    "stream_object",
 ]
 
 # Each export is imported on first access (see botticelli_core/_exports.py): a backend that only
@@ -64,6 +93,8 @@ _EXPORTS = {
     "GenerativeModel": "botticelli_interface.protocols",
     "LOGGER_NAME": "botticelli_interface.request_log",
     "ManagedStream": "botticelli_interface.stream",
+    "ObjectResponse": "botticelli_interface.structured",
+    "ObjectStream": "botticelli_interface.object_stream",
     "Operation": "botticelli_interface.request_log",
     "Reply": "botticelli_interface.request_log",
     "RequestLog": "botticelli_interface.request_log",
@@ -73,14 +104,27 @@ _EXPORTS = {
     "SupportsFeatures": "botticelli_interface.capabilities",
     "SupportsHealth": "botticelli_interface.protocols",
     "SupportsListModels": "botticelli_interface.protocols",
+    "ToolCallError": "botticelli_interface.tool_loop",
+    "ToolCallFinished": "botticelli_interface.tool_loop",
+    "ToolCallStarted": "botticelli_interface.tool_loop",
+    "ToolFailure": "botticelli_interface.tool_loop",
+    "ToolLoopEvent": "botticelli_interface.tool_loop",
+    "ToolLoopResult": "botticelli_interface.tool_loop",
+    "ToolLoopStream": "botticelli_interface.tool_loop",
+    "ToolRoundsExceededError": "botticelli_interface.tool_loop",
+    "ToolRun": "botticelli_interface.tool_loop",
     "UNSET": "botticelli_interface.options",
     "call_options": "botticelli_interface.options",
     "current_call_options": "botticelli_interface.options",
     "declared_features": "botticelli_interface.capabilities",
     "features_of": "botticelli_interface.capabilities",
     "generate_object": "botticelli_interface.structured",
+    "generate_object_response": "botticelli_interface.structured",
     "log_event": "botticelli_interface.request_log",
     "require_features": "botticelli_interface.capabilities",
+    "run_tools": "botticelli_interface.tool_loop",
+    "run_tools_stream": "botticelli_interface.tool_loop",
+    "stream_object": "botticelli_interface.object_stream",
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)

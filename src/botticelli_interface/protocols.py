@@ -150,7 +150,9 @@ class SupportsEmbed(Protocol):
         """One vector per text, in input order.
 
         Args:
-            texts: The inputs.
+            texts: The inputs. botticelli's backends and routers also take a single ``str``
+                as one text (one vector back), and refuse anything but strings with a
+                :class:`~botticelli_error.ConfigurationError`; a router hands its member a list.
             model: The embedding model; ``None`` means the backend's configured one.
             dimensions: Ask for vectors of this length, where the model can shorten them.
             task: What the vectors are for (e.g. Gemini's ``"RETRIEVAL_QUERY"``), where the
@@ -166,5 +168,10 @@ class SupportsCountTokens(Protocol):
     """A backend that can say how many tokens a request's prompt costs, without generating."""
 
     async def count_tokens(self, request: GenerateRequest) -> TokenCount:
-        """The prompt's token count, and whether it is exact (template included)."""
+        """The prompt's token count, and whether it is exact (template included).
+
+        botticelli's backends and routers also take a ``str`` as a one-turn prompt (as
+        :meth:`GenerateRequest.from_prompt <botticelli_core.GenerateRequest.from_prompt>`
+        builds it); a router hands its member a request.
+        """
         ...

@@ -30,7 +30,15 @@ if TYPE_CHECKING:
         usage_from_wire,
     )
     from botticelli_server.detect import probe_dialect
-    from botticelli_server.dialect import DIALECTS, Dialect, SchemaStyle, ThinkingSwitch, detect_dialect, get_dialect
+    from botticelli_server.dialect import (
+        DIALECTS,
+        Dialect,
+        SchemaStyle,
+        ThinkingSwitch,
+        ToolChoiceKind,
+        detect_dialect,
+        get_dialect,
+    )
     from botticelli_server.embeddings import (
         EmbeddingData,
         EmbeddingList,
@@ -78,7 +86,15 @@ if TYPE_CHECKING:
     from botticelli_server.streaming import StreamState
     from botticelli_server.tokens import TokenizerProbe, TokenRoute, prompt_text
     from botticelli_server.tool_stream import ToolCallAssembler
-    from botticelli_server.tools import parse_arguments, tool_call_output, tool_fields, tool_messages
+    from botticelli_server.tools import (
+        arguments_cut_off,
+        calls_cut_off,
+        parse_arguments,
+        result_content,
+        tool_call_output,
+        tool_fields,
+        tool_messages,
+    )
 
 __all__ = [
     "DIALECTS",
@@ -121,10 +137,13 @@ __all__ = [
     "TokenizerProbe",
     "ToolCall",
     "ToolCallAssembler",
+    "ToolChoiceKind",
     "UsageInfo",
     "adapter_features",
     "adapter_flags",
+    "arguments_cut_off",
     "assemble",
+    "calls_cut_off",
     "chunk_to_stream_chunk",
     "detect_dialect",
     "embed_batches",
@@ -144,6 +163,7 @@ __all__ = [
     "parse_embeddings",
     "probe_dialect",
     "prompt_text",
+    "result_content",
     "schema_fields",
     "select_adapter",
     "sha256_of",
@@ -205,10 +225,13 @@ _EXPORTS = {
     "TokenizerProbe": "botticelli_server.tokens",
     "ToolCall": "botticelli_server.response",
     "ToolCallAssembler": "botticelli_server.tool_stream",
+    "ToolChoiceKind": "botticelli_server.dialect",
     "UsageInfo": "botticelli_server.response",
     "adapter_features": "botticelli_server.adapters",
     "adapter_flags": "botticelli_server.lora_flags",
+    "arguments_cut_off": "botticelli_server.tools",
     "assemble": "botticelli_server.embeddings",
+    "calls_cut_off": "botticelli_server.tools",
     "chunk_to_stream_chunk": "botticelli_server.convert",
     "detect_dialect": "botticelli_server.dialect",
     "embed_batches": "botticelli_server.embeddings",
@@ -228,6 +251,7 @@ _EXPORTS = {
     "parse_embeddings": "botticelli_server.embeddings",
     "probe_dialect": "botticelli_server.detect",
     "prompt_text": "botticelli_server.tokens",
+    "result_content": "botticelli_server.tools",
     "schema_fields": "botticelli_server.options",
     "select_adapter": "botticelli_server.adapters",
     "sha256_of": "botticelli_server.hub",

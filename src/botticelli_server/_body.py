@@ -92,7 +92,8 @@ def wire_fields(
         fields["seed"] = request.seed
     if stream:
         fields["stream"] = True
-        if include_usage:
+        # Only where the server can answer it: llama-cpp-python's never reports usage on a stream.
+        if include_usage and dialect.stream_usage:
             fields["stream_options"] = {"include_usage": True}
     if request.tools is not None or request.output_schema is not None or request.thinking is not None:
         # Declared wire fields (tools, tool_choice, response_format) come before extras

@@ -14,14 +14,14 @@ third of botticelli's own cost per request (see docs/performance.md).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
-from botticelli_core import FinishReason, GenerateResponse, ReasoningOutput, TextOutput, Usage
+from botticelli_core import FinishReason, GenerateResponse, ReasoningOutput, TextOutput, ToolCallOutput, Usage
 from botticelli_core._base import parse_wire
 from botticelli_core._trusted import trusted
 from botticelli_core.output import Output
@@ -162,13 +162,17 @@ def neutral_response(
 
 
 @cache
-def _helpers() -> tuple[Callable[[str | None, bool], FinishReason], Callable[[ToolCall, int], Output]]:
+def _helpers() -> tuple[
+    Callable[[str | None, bool, bool], FinishReason],
+    Callable[[ToolCall, int], ToolCallOutput],
+    Callable[[Iterable[ToolCallOutput]], bool],
+]:
     # Looked up once: convert imports this module, and an import statement per request costs
     # more than the rest of reading the reply's usage.
     from botticelli_server.convert import finish_reason_with_calls  # noqa: PLC0415
-    from botticelli_server.tools import tool_call_output  # noqa: PLC0415
+    from botticelli_server.tools import calls_cut_off, tool_call_output  # noqa: PLC0415
 
-    return finish_reason_with_calls, tool_call_output
+    return finish_reason_with_calls, tool_call_output, calls_cut_off
 
 
 def no_choices() -> ResponseDecodeError:
@@ -202,7 +206,7 @@ def read_completion(body: bytes, entry: RequestLog) -> GenerateResponse:
             wire_usage.get("total_tokens"),
             wire_usage.get("completion_tokens_details"),
         )
-    finish_reason_with_calls, tool_call_output = _helpers()
+    finish_reason_with_calls, tool_call_output, calls_cut_off = _helpers()
     choices = view.get("choices")
     if not choices:
         raise no_choices()
@@ -216,7 +220,7 @@ def read_completion(body: bytes, entry: RequestLog) -> GenerateResponse:
         content=message.get("content"),
         reasoning=message.get("reasoning_content") or message.get("reasoning"),
         calls=calls,
-        finish_reason=finish_reason_with_calls(reason, bool(calls)),
+        finish_reason=finish_reason_with_calls(reason, bool(calls), bool(calls) and calls_cut_off(calls)),
         usage=usage,
         model=model,
         response_id=view.get("id"),

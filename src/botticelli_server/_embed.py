@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from botticelli_core import EmbedResponse
-from botticelli_error import InputTooLongError
+from botticelli_core._arguments import checked_texts, embed_options
+from botticelli_error import ConfigurationError, InputTooLongError
 from botticelli_interface.request_log import RequestLog
 from botticelli_server.config import PROVIDER, ServerConfig
 from botticelli_server.embeddings import (
@@ -29,17 +28,30 @@ _EMBEDDINGS_PATH = "/v1/embeddings"
 async def embed(
     transport: HttpTransport,
     config: ServerConfig,
-    texts: Sequence[str],
+    texts: object,
     *,
     model: str | None,
     dimensions: int | None,
+    task: str | None = None,
     pooling: Pooling | None,
     truncate: bool,
+    server: str | None = None,
 ) -> EmbedResponse:
-    """One vector per text, in input order; see :meth:`ServerClient.embed <botticelli_server.ServerClient.embed>`."""
+    """One vector per text, in input order; see :meth:`ServerClient.embed <botticelli_server.ServerClient.embed>`.
+
+    ``texts`` is checked here, whatever the caller passed (a ``str`` is one text); ``task``
+    only for its type, since no server takes it. ``server`` is the server's dialect name,
+    when known: the advice of a token-level reply's error depends on it (see
+    :func:`~botticelli_server.embeddings.vectors_of`).
+    """
+    method = "ServerClient.embed"
+    inputs = checked_texts(texts, method, provider=PROVIDER)
+    embed_options(method, model=model, dimensions=dimensions, task=task, truncate=truncate, provider=PROVIDER)
+    if pooling not in (None, "mean"):
+        raise ConfigurationError(f'{method}\'s pooling must be "mean" or None, not {pooling!r}', provider=PROVIDER)
     name = model or config.embedding_model or config.model
     pool = pooling or config.embed_pooling
-    if not texts:
+    if not inputs:
         return EmbedResponse(vectors=[], model=name)
 
     async def send(batch: list[str]) -> EmbeddingList:
@@ -55,10 +67,10 @@ async def embed(
 
     with RequestLog(PROVIDER, "embed", model=name) as entry:
         if config.log_content:
-            entry.content = {"input": list(texts)}
+            entry.content = {"input": inputs}
         try:
             batches = await embed_batches(
-                texts, send, batch_size=config.embed_batch_size, concurrency=config.embed_concurrency
+                inputs, send, batch_size=config.embed_batch_size, concurrency=config.embed_concurrency
             )
         except InputTooLongError as exc:
             if not truncate:
@@ -68,7 +80,7 @@ async def embed(
         vectors = [
             vector
             for start, reply in batches
-            for vector in vectors_of(reply, min(size, len(texts) - start), pooling=pool, offset=start)
+            for vector in vectors_of(reply, min(size, len(inputs) - start), pooling=pool, offset=start, server=server)
         ]
         response = assemble([reply for _, reply in batches], vectors, name)
         entry.usage = response.usage

@@ -39,7 +39,7 @@ def chat_request(
     from botticelli_server.convert import to_chat_request  # noqa: PLC0415
 
     return to_chat_request(
-        request,
+        request.with_default_max_tokens(config.max_tokens),
         default_model=config.model,
         stream=stream,
         include_usage=config.include_usage,
@@ -55,6 +55,7 @@ def body(
 
     ``chat_body`` is :func:`lean_path`'s builder, which the caller already holds.
     """
+    request = request.with_default_max_tokens(config.max_tokens)
     if request.adapter is None:
         return chat_body(request, default_model=config.model, dialect=dialect)
     # An adapter rewrites the whole request (see botticelli_server.adapters): through the wire model.

@@ -12,6 +12,21 @@ A preset that can load a Hugging Face repository by its id (``vllm serve org/rep
 ``mistralrs serve -m org/repo``) has a second template, ``repo_argv``, used when the
 model reference is a repository id; there ``{model}`` is that id, and ``{model_dir}`` and
 ``{model_file}`` have no value.
+
+Each preset also says how that server is made to answer ``POST /v1/embeddings``
+(``[server] embeddings = true``, ``InferenceServer(embeddings=True)``):
+
+=====================  ==========================  ==============================================
+preset                 arguments added             notes
+=====================  ==========================  ==============================================
+``llama-cpp-python``   ``--embedding true``        still generates; a model without a pooling
+                                                   type gives token-level replies
+``llama-server``       ``--embeddings``            the server then refuses completions
+``vllm``               ``--runner pooling``        the server then serves no generation
+``mistralrs``          none (repository id only)   mistral.rs embeds with an embedding model
+                                                   loaded from its repository, never from GGUF
+``mistralrs-server``   refused                     loads GGUF files only
+=====================  ==========================  ==============================================
 """
 
 from __future__ import annotations
@@ -47,6 +62,11 @@ class ServerPreset(BaseModel):
         description: One line for error messages and docs.
         dialect: The dialect of the server it starts, given to the clients of
             :attr:`InferenceServer.config <botticelli_server.InferenceServer.config>`.
+        embeddings_argv: The arguments that make the server answer ``POST /v1/embeddings``
+            for a model file; ``None`` when it cannot (``embeddings_refusal`` says why).
+        repo_embeddings_argv: The same for a model given as a hub repository id.
+        embeddings_refusal: Why the server cannot embed where an ``*embeddings_argv`` is
+            ``None``, and what works instead.
 
     Examples:
         >>> preset = get_preset("llama-server")
@@ -62,6 +82,9 @@ class ServerPreset(BaseModel):
     repo_argv: tuple[str, ...] | None = None
     description: str = ""
     dialect: DialectName = "openai"
+    embeddings_argv: tuple[str, ...] | None = None
+    repo_embeddings_argv: tuple[str, ...] | None = None
+    embeddings_refusal: str = "it has no switch botticelli knows that turns on embeddings"
 
     @property
     def needs_model(self) -> bool:
@@ -69,7 +92,14 @@ class ServerPreset(BaseModel):
         return any("{model" in part and "{model_name}" not in part for part in self.argv)
 
     def argv_for(
-        self, *, model: str | None, model_name: str, host: str, port: int, hub_repo: bool = False
+        self,
+        *,
+        model: str | None,
+        model_name: str,
+        host: str,
+        port: int,
+        hub_repo: bool = False,
+        embeddings: bool = False,
     ) -> list[str]:
         """Fill in the template for one launch.
 
@@ -80,20 +110,53 @@ class ServerPreset(BaseModel):
             host: The address to listen on.
             port: The port to listen on.
             hub_repo: Whether ``model`` is a hub repository id for the server to load itself.
+            embeddings: Add the arguments that make the server answer ``POST /v1/embeddings``
+                (see :meth:`embeddings_args`).
 
         Returns:
             The command line, ready for ``subprocess``.
 
         Raises:
-            ConfigurationError: If the preset needs a model and none was given, or cannot
-                load a repository by its id.
+            ConfigurationError: If the preset needs a model and none was given, cannot
+                load a repository by its id, or cannot serve embeddings when asked to.
 
         Examples:
             >>> get_preset("mistralrs").argv_for(
             ...     model="microsoft/Phi-3.5-mini-instruct", model_name="default", host="h", port=1, hub_repo=True
             ... )[-2:]
             ['-m', 'microsoft/Phi-3.5-mini-instruct']
+            >>> get_preset("llama-server").argv_for(
+            ...     model="m/embed.gguf", model_name="embed", host="h", port=1, embeddings=True
+            ... )[-1]
+            '--embeddings'
         """
+        argv = self._filled(model=model, model_name=model_name, host=host, port=port, hub_repo=hub_repo)
+        return [*argv, *self.embeddings_args(hub_repo=hub_repo)] if embeddings else argv
+
+    def embeddings_args(self, *, hub_repo: bool = False) -> list[str]:
+        """The arguments that make this server answer ``POST /v1/embeddings``.
+
+        Args:
+            hub_repo: Whether the model is a hub repository id rather than a file.
+
+        Raises:
+            ConfigurationError: The server cannot serve embeddings that way; the message says
+                what works instead.
+
+        Examples:
+            >>> get_preset("llama-cpp-python").embeddings_args()
+            ['--embedding', 'true']
+            >>> get_preset("vllm").embeddings_args(hub_repo=True)
+            ['--runner', 'pooling']
+        """
+        argv = self.repo_embeddings_argv if hub_repo else self.embeddings_argv
+        if argv is None:
+            refusal = self.embeddings_refusal
+            raise ConfigurationError(f"the {self.name!r} server preset cannot serve embeddings: {refusal}")
+        return list(argv)
+
+    def _filled(self, *, model: str | None, model_name: str, host: str, port: int, hub_repo: bool) -> list[str]:
+        """The template filled in for one launch (see :meth:`argv_for`)."""
         if self.needs_model and model is None:
             raise ConfigurationError(f"the {self.name!r} server preset needs a model path (model=...)")
         values = {"host": host, "port": str(port), "model_name": model_name, "python": sys.executable}
@@ -167,6 +230,8 @@ PRESETS: Mapping[str, ServerPreset] = {
                 "llama-cpp-python's server (the 'llama-cpp-python[server]' package); no /health; "
                 "requests queue instead of interrupting the running stream"
             ),
+            # Generation keeps working beside it (checked against the real server by tests/api).
+            embeddings_argv=("--embedding", "true"),
         ),
         ServerPreset(
             name="llama-server",
@@ -176,6 +241,8 @@ PRESETS: Mapping[str, ServerPreset] = {
             ),
             dialect="llama.cpp",
             description="llama.cpp's own llama-server binary",
+            # llama-server then refuses completions ("Start it without `--embeddings`").
+            embeddings_argv=("--embeddings",),
         ),
         ServerPreset(
             name="mistralrs",
@@ -191,6 +258,14 @@ PRESETS: Mapping[str, ServerPreset] = {
                 "mistral.rs's current CLI (mistralrs serve) with a local GGUF file, or a hub repository id "
                 "(-m org/repo; add --isq q4k in extra_args)"
             ),
+            # No switch: `mistralrs serve -m org/repo` serves /v1/embeddings when the model is an
+            # embedding architecture (EmbeddingGemma, Qwen3-Embedding), which it loads only from
+            # its repository's safetensors, never from a GGUF file.
+            repo_embeddings_argv=(),
+            embeddings_refusal=(
+                "mistral.rs embeds only with an embedding model (EmbeddingGemma, Qwen3-Embedding) loaded from "
+                "its hub repository, never from a GGUF file; give model = \"google/embeddinggemma-300m\" instead"
+            ),
         ),
         ServerPreset(
             name="mistralrs-server",
@@ -201,6 +276,11 @@ PRESETS: Mapping[str, ServerPreset] = {
             fixed_model_name="default",
             dialect="mistral.rs",
             description="mistral.rs's older mistralrs-server binary with a local GGUF file",
+            embeddings_refusal=(
+                "this preset loads GGUF files only, and mistral.rs embeds only with an embedding model "
+                "loaded from its hub repository; use the 'mistralrs' preset with one "
+                "(model = \"google/embeddinggemma-300m\")"
+            ),
         ),
         ServerPreset(
             name="vllm",
@@ -214,6 +294,9 @@ PRESETS: Mapping[str, ServerPreset] = {
             ),
             description="vLLM's OpenAI-compatible server (a local model or a hub repository id)",
             dialect="vllm",
+            # vLLM 0.10 and later (before: --task embed); the server then serves no generation.
+            embeddings_argv=("--runner", "pooling"),
+            repo_embeddings_argv=("--runner", "pooling"),
         ),
     )
 }  # fmt: skip

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import weakref
 from collections.abc import Mapping
+from typing import IO
 
 import anyio
 
@@ -29,7 +30,9 @@ class ServerProcess:
         argv: The command line.
         env: Extra environment variables, on top of this process's own.
         owner: The object whose collection kills the group, if it was never stopped.
-        tail_lines: How many lines of output are kept.
+        tail_lines: How many of the last lines of output are kept.
+        notable_lines: How many earlier lines that look like errors are kept besides.
+        echo: Where each line of output is also written as it arrives, if anywhere.
 
     Raises:
         ConfigurationError: The command cannot be run.
@@ -37,7 +40,16 @@ class ServerProcess:
 
     __slots__ = ("_finalizer", "output", "process")
 
-    def __init__(self, argv: list[str], env: Mapping[str, str], *, owner: object, tail_lines: int) -> None:
+    def __init__(
+        self,
+        argv: list[str],
+        env: Mapping[str, str],
+        *,
+        owner: object,
+        tail_lines: int,
+        notable_lines: int = 0,
+        echo: IO[str] | None = None,
+    ) -> None:
         try:
             # Popen is called inline: fork+exec returns at once, and keeping it in the caller's task
             # means a cancellation can never separate it from the handle of a process already started.
@@ -54,7 +66,7 @@ class ServerProcess:
                 f"cannot run the inference server command {redact_argv(argv)[0]!r}: {exc.strerror or exc}"
             ) from exc
         assert self.process.stdout is not None  # stdout=PIPE guarantees it
-        self.output = OutputTail(self.process.stdout, max_lines=tail_lines)
+        self.output = OutputTail(self.process.stdout, max_lines=tail_lines, notable_lines=notable_lines, echo=echo)
         self._finalizer = weakref.finalize(owner, kill_group, self.process.pid)
 
     async def stop(self, grace: float) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
-from functools import cached_property
+from functools import cache, cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
@@ -52,6 +52,24 @@ M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 
 _CHAT_PATH = "/v1/chat/completions"
+
+
+@cache
+def _request_class() -> type[GenerateRequest]:
+    # Found once and kept: a function-level import costs about 5,000 instructions per call even
+    # when its module is loaded (see above), and a caller holding a request has loaded it anyway.
+    from botticelli_core.request import GenerateRequest  # noqa: PLC0415
+
+    return GenerateRequest
+
+
+def _checked(request: object, method: str) -> GenerateRequest:
+    """``request`` if it is a ``GenerateRequest``, else the typed error naming what came instead."""
+    if isinstance(request, _request_class()):
+        return request
+    from botticelli_core._arguments import request_argument  # noqa: PLC0415
+
+    return request_argument(request, f"ServerClient.{method}", provider=PROVIDER)
 
 
 class ServerClient:
@@ -105,6 +123,11 @@ class ServerClient:
 
             self._dialect = get_dialect(self.config.dialect)
         return self._dialect
+
+    def _server_name(self) -> str | None:
+        """The configured (or detected) dialect's name, for advice in errors; ``None`` while unknown."""
+        dialect = self._known_dialect()
+        return dialect.name if dialect is not None else None
 
     def __repr__(self) -> str:
         return f"ServerClient(base_url={redact_url(self.config.base_url)!r}, model={self.config.model!r})"
@@ -172,9 +195,11 @@ class ServerClient:
         """Generate a complete answer.
 
         Raises:
+            ConfigurationError: ``request`` is not a :class:`~botticelli_core.GenerateRequest`.
             UnsupportedInputError: The request uses a feature the server's dialect lacks.
             BotticelliError: A typed error: bad request, server unavailable, timeout...
         """
+        request = _checked(request, "generate")
         chat_body, read_completion = lean_path()
         # The known dialect without a coroutine: only "auto" before its first answer awaits one.
         dialect = self._known_dialect() or await self.dialect()
@@ -195,11 +220,13 @@ class ServerClient:
         final chunk's ``tool_calls``.
 
         Raises:
+            ConfigurationError: ``request`` is not a :class:`~botticelli_core.GenerateRequest` (at once).
             UnsupportedInputError: The request uses a feature the server's dialect lacks (at
                 once; while iterating when ``dialect="auto"`` has not been resolved yet).
             BotticelliError: While iterating: typed errors, e.g. :class:`~botticelli_error.StreamInterruptedError`
                 (with the text received so far in ``partial_text``).
         """
+        request = _checked(request, "generate_stream")
         dialect = self._known_dialect()
         if dialect is None:
             return ManagedStream(self._stream_once_resolved(request))
@@ -218,7 +245,7 @@ class ServerClient:
 
     async def embed(
         self,
-        texts: Sequence[str],
+        texts: str | Sequence[str],
         *,
         model: str | None = None,
         dimensions: int | None = None,
@@ -228,6 +255,8 @@ class ServerClient:
     ) -> EmbedResponse:
         """``POST /v1/embeddings``: one vector per text, in input order (``task`` is ignored).
 
+        A single ``str`` is one text: ``embed("a cat")`` returns one vector.
+
         Lists longer than ``config.embed_batch_size`` are sent in batches, at most
         ``config.embed_concurrency`` at a time. ``pooling`` (default ``config.embed_pooling``)
         says what to do with a token-level reply (see :mod:`botticelli_server.embeddings`).
@@ -236,10 +265,23 @@ class ServerClient:
         cannot truncate, and that is a :class:`~botticelli_error.TruncationUnsupportedError`.
 
         Raises:
+            ConfigurationError: ``texts`` is not a ``str`` or a sequence of them, or another
+                argument has the wrong type; nothing was sent.
             EmbeddingShapeError: The server did not return one vector per input.
             InputTooLongError: An input is over the model's context; ``index`` names it.
             TruncationUnsupportedError: ``truncate=True``, and the server refused an input as too long.
             BotticelliError: Any other typed error.
+
+        Examples:
+            >>> import asyncio, respx
+            >>> reply = {"data": [{"index": 0, "embedding": [0.6, 0.8]}], "model": "nomic-embed"}
+            >>> async def one_text():
+            ...     async with ServerClient(ServerConfig(base_url="http://127.0.0.1:8080", model="nomic-embed")) as c:
+            ...         return await c.embed("a cat")
+            >>> with respx.mock(using="httpx") as mock:
+            ...     route = mock.post("http://127.0.0.1:8080/v1/embeddings").respond(200, json=reply)
+            ...     asyncio.run(one_text()).vectors, route.calls.last.request.content
+            ([[0.6, 0.8]], b'{"model":"nomic-embed","input":["a cat"],"encoding_format":"float"}')
         """
         from botticelli_server._embed import embed  # noqa: PLC0415
 
@@ -249,23 +291,29 @@ class ServerClient:
             texts,
             model=model,
             dimensions=dimensions,
+            task=task,
             pooling=pooling,
             truncate=truncate,
+            server=self._server_name(),
         )
 
-    async def count_tokens(self, request: GenerateRequest) -> TokenCount:
-        """The prompt tokens of ``request``, through the server's tokenize endpoint.
+    async def count_tokens(self, request: GenerateRequest | str) -> TokenCount:
+        """The prompt tokens of ``request`` (a ``str`` is a one-turn prompt), through the server's tokenize endpoint.
 
         ``exact`` is true only where the server applied its chat template (llama.cpp's
         ``/apply-template``, vLLM's ``/tokenize`` of messages); see
         :mod:`botticelli_server.tokens` for the routes and the order they are tried in.
 
         Raises:
+            ConfigurationError: ``request`` is neither a :class:`~botticelli_core.GenerateRequest`
+                nor a ``str``; nothing was sent.
             NotFoundError: The server has no tokenize endpoint.
             BotticelliError: Any other typed error.
         """
         from botticelli_core import Usage  # noqa: PLC0415
+        from botticelli_core._arguments import prompt_request  # noqa: PLC0415
 
+        request = prompt_request(request, "ServerClient.count_tokens", provider=PROVIDER)
         wire = self._chat_request(request, dialect=await self.dialect())
         with wire_log_entry(self.config, "count_tokens", wire) as entry:
 
@@ -351,7 +399,9 @@ class ServerClient:
             body = request.to_json()
             # Only its bytes are sent (and resent on a retry): an open stream need not hold the model.
             del request
-            async with self._transport.stream(_CHAT_PATH, content=body, reader=StreamState, decode=decode) as stream:
+            async with self._transport.stream(
+                _CHAT_PATH, content=body, reader=StreamState, decode=decode, unanswered=StreamState.check_answered
+            ) as stream:
                 entry.record(stream)
                 state = stream.reader
                 try:

@@ -1,12 +1,14 @@
 """Settings of the local-server backend, from code or from the environment."""
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import Field, SecretStr, field_validator
 
 from botticelli_core import ConfigSection, FrozenModel, LoraAdapter, Requirement
+from botticelli_core._text import NotBool
 from botticelli_core.adapters import repeated_names
+from botticelli_core.request import MAX_TOKENS_LIMIT
 from botticelli_transport import BaseUrl, HttpSettings, TransportOptions
 
 __all__ = ["DEFAULT_BASE_URL", "PROVIDER", "SECTION", "DialectName", "ServerConfig"]
@@ -51,6 +53,10 @@ class ServerConfig(FrozenModel, TransportOptions):
     """With ``base_urls``: seconds an ejected replica waits before one trial request."""
     model: str = Field(min_length=1)
     """The model to request when a request names none (mistral.rs accepts ``"default"``)."""
+    max_tokens: Annotated[int, NotBool] | None = Field(default=None, gt=0, le=MAX_TOKENS_LIMIT)
+    """The bound on generated tokens of a request that sets no ``max_tokens`` of its own.
+    ``None`` sends none: the server's own default, which for most is "until the context is
+    full" (see docs/configuration.md for why botticelli sets no number itself)."""
     api_key: SecretStr | None = None
     dialect: DialectName = "openai"
     """The server's dialect of the protocol (see :data:`DialectName`)."""

@@ -35,7 +35,7 @@ from botticelli_server.request import (
 )
 from botticelli_server.response import ChatCompletionResponse, ChunkView
 from botticelli_server.tool_stream import ToolCallAssembler
-from botticelli_server.tools import tool_call_output, tool_messages
+from botticelli_server.tools import calls_cut_off, tool_call_output, tool_messages
 
 __all__ = [
     "chunk_to_stream_chunk",
@@ -95,7 +95,7 @@ def to_chat_request(
     wire = ChatCompletionRequest(**wire_fields(request, default_model=default_model, dialect=dialect))
     if request.adapter is not None:
         wire = select_adapter(wire, request.adapter, dialect=dialect.name, adapters=adapters)
-    return streamed(wire, include_usage=include_usage) if stream else wire
+    return streamed(wire, include_usage=include_usage and dialect.stream_usage) if stream else wire
 
 
 def streamed(request: ChatCompletionRequest, *, include_usage: bool = True) -> ChatCompletionRequest:
@@ -191,24 +191,35 @@ def from_chat_response(response: ChatCompletionResponse) -> GenerateResponse:
         content=message.content,
         reasoning=message.reasoning_content or message.reasoning,
         calls=calls,
-        finish_reason=finish_reason_with_calls(choice.finish_reason, bool(calls)),
+        finish_reason=finish_reason_with_calls(choice.finish_reason, bool(calls), cut_off=calls_cut_off(calls)),
         usage=usage_from_wire(response.usage) if response.usage else None,
         model=response.model,
         response_id=response.id,
     )
 
 
-def finish_reason_with_calls(value: str | None, has_calls: bool) -> FinishReason:
-    """The finish reason, ``TOOL_USE`` when the answer has tool calls and the server said ``stop``.
+def finish_reason_with_calls(value: str | None, has_calls: bool, cut_off: bool = False) -> FinishReason:
+    """The finish reason of an answer, given whether it has tool calls and whether one was cut off.
 
-    Some servers (Ollama, llama-cpp-python) end a turn of tool calls with ``stop``.
+    ``TOOL_USE`` when the answer has tool calls and the server said ``stop`` (Ollama and
+    llama-cpp-python end a turn of tool calls so). ``LENGTH`` when a call's arguments were cut
+    off (``cut_off``, see :func:`~botticelli_server.tools.calls_cut_off`) and the server said
+    ``stop`` or ``tool_calls``: llama-cpp-python says ``tool_calls`` for a call that
+    ``max_tokens`` stopped halfway, and the caller must learn that the call is not whole.
 
     Examples:
         >>> finish_reason_with_calls("stop", True), finish_reason_with_calls("length", True)
         (<FinishReason.TOOL_USE: 'tool_use'>, <FinishReason.LENGTH: 'length'>)
+        >>> finish_reason_with_calls("tool_calls", True, cut_off=True)
+        <FinishReason.LENGTH: 'length'>
     """
     reason = finish_reason_from_wire(value)
-    return FinishReason.TOOL_USE if has_calls and reason is FinishReason.STOP else reason
+    if reason is FinishReason.STOP or reason is FinishReason.TOOL_USE:
+        if cut_off:
+            return FinishReason.LENGTH
+        if has_calls:
+            return FinishReason.TOOL_USE
+    return reason
 
 
 _delta = StreamChunk.delta

@@ -17,7 +17,15 @@ from typing import Any, Literal
 from botticelli_interface.capabilities import Feature
 from botticelli_server.config import DialectName
 
-__all__ = ["DIALECTS", "Dialect", "SchemaStyle", "ThinkingSwitch", "detect_dialect", "get_dialect"]
+__all__ = [
+    "DIALECTS",
+    "Dialect",
+    "SchemaStyle",
+    "ThinkingSwitch",
+    "ToolChoiceKind",
+    "detect_dialect",
+    "get_dialect",
+]
 
 SchemaStyle = Literal["json_schema", "json_object", "grammar"]
 """How a schema is sent: ``response_format: {"type": "json_schema", "json_schema": {...}}``,
@@ -28,6 +36,12 @@ ThinkingSwitch = Literal["chat_template_kwargs", "enable_thinking"]
 """Where a server takes thinking on or off: ``chat_template_kwargs: {"enable_thinking": b}``
 (llama.cpp, vLLM: the model's chat template reads it), or a top-level ``enable_thinking``
 (mistral.rs)."""
+
+ToolChoiceKind = Literal["auto", "none", "required", "named"]
+"""A kind of ``tool_choice`` value: the three modes, or ``"named"``, one tool by name
+(``{"type": "function", "function": {"name": ...}}`` on the wire)."""
+
+_EVERY_CHOICE: frozenset[ToolChoiceKind] = frozenset({"auto", "none", "required", "named"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +55,22 @@ class Dialect:
         effort_off: The ``reasoning_effort`` value that turns thinking off, if there is one.
         thinking_switch: Where the server takes thinking on or off, if anywhere.
         tools: Whether ``tools`` and tool messages are accepted.
-        forced_tool_choice: Whether ``tool_choice`` may be ``"required"`` or a tool's name.
+        tool_choices: The kinds of ``tool_choice`` the server's field takes; empty when it
+            has no such field (Ollama), whose only behaviour is then ``"auto"``. A kind it
+            lacks is sent as its equivalent where there is one, and refused otherwise (see
+            :func:`botticelli_server.tools.tool_fields`).
+        auto_tool_choice: Whether ``"auto"`` is sent when the request leaves ``tool_choice``
+            unset: llama-cpp-python's function-calling handler leaves the tools out of the
+            prompt when the field is absent, where the other servers default to ``"auto"``.
+        stream_usage: Whether the server can report usage on a stream at all (on a
+            ``choices: []`` chunk when asked with ``stream_options.include_usage``, or on its
+            last chunk unasked). ``False``: it never does, so the option is not sent and a
+            stream's final chunk has ``usage=None``.
 
     Examples:
         >>> d = get_dialect("llama-cpp-python")
-        >>> d.schema_style, sorted(d.features)
-        ('json_object', ['output_schema', 'tools'])
+        >>> d.schema_style, sorted(d.features), sorted(d.tool_choices)
+        ('json_object', ['output_schema', 'tools'], ['auto', 'named', 'none'])
     """
 
     name: DialectName
@@ -55,7 +79,14 @@ class Dialect:
     effort_off: str | None = None
     thinking_switch: ThinkingSwitch | None = None
     tools: bool = True
-    forced_tool_choice: bool = True
+    tool_choices: frozenset[ToolChoiceKind] = _EVERY_CHOICE
+    auto_tool_choice: bool = False
+    stream_usage: bool = True
+
+    @property
+    def forced_tool_choice(self) -> bool:
+        """Whether the server can be made to call a tool (``"required"`` or a tool's name)."""
+        return "required" in self.tool_choices or "named" in self.tool_choices
 
     @property
     def thinking(self) -> bool:
@@ -81,16 +112,30 @@ DIALECTS: Mapping[str, Dialect] = {
         # The plain protocol: OpenAI's own spellings, which most servers copy.
         Dialect(name="openai", effort_field=True),
         # llama-cpp-python's server: JSON mode with a schema; no thinking control of any kind.
-        Dialect(name="llama-cpp-python", schema_style="json_object"),
-        # llama-server: json_schema, and thinking through the chat template's switch.
-        Dialect(name="llama.cpp", thinking_switch="chat_template_kwargs"),
+        # Its function-calling handler (chatml-function-calling) puts the tools in the prompt
+        # only when tool_choice is given, and fails an assertion (HTTP 500) on "required".
+        Dialect(
+            name="llama-cpp-python",
+            schema_style="json_object",
+            tool_choices=frozenset({"auto", "none", "named"}),
+            auto_tool_choice=True,
+            # Its server has no stream_options: a stream never carries usage, asked or not.
+            stream_usage=False,
+        ),
+        # llama-server: json_schema, and thinking through the chat template's switch. It reads
+        # tool_choice as a string (auto, none, required): a named object would become "auto".
+        Dialect(
+            name="llama.cpp",
+            thinking_switch="chat_template_kwargs",
+            tool_choices=frozenset({"auto", "none", "required"}),
+        ),
         # mistral.rs: its own grammar field, and a top-level switch beside reasoning_effort.
         Dialect(name="mistral.rs", schema_style="grammar", effort_field=True, thinking_switch="enable_thinking"),
         # vLLM: the template switch for on/off (Qwen3 and others), reasoning_effort for levels.
         Dialect(name="vllm", effort_field=True, thinking_switch="chat_template_kwargs"),
         # Ollama's /v1 endpoint turns response_format json_schema into its native `format`
-        # and reasoning_effort ("none" included) into `think`; it has no forced tool_choice.
-        Dialect(name="ollama", effort_field=True, effort_off="none", forced_tool_choice=False),
+        # and reasoning_effort ("none" included) into `think`; it has no tool_choice at all.
+        Dialect(name="ollama", effort_field=True, effort_off="none", tool_choices=frozenset()),
     )
 }
 """Every concrete dialect, by name (``"auto"`` is resolved to one of these)."""

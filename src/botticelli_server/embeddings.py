@@ -108,7 +108,12 @@ class EmbeddingList(_Wire):
 
 
 def vectors_of(
-    reply: EmbeddingList, expected: int, *, pooling: Pooling | None = None, offset: int = 0
+    reply: EmbeddingList,
+    expected: int,
+    *,
+    pooling: Pooling | None = None,
+    offset: int = 0,
+    server: str | None = None,
 ) -> list[list[float]]:
     """The reply's vectors in input order, one per input, pooled if asked.
 
@@ -117,6 +122,8 @@ def vectors_of(
         expected: How many inputs the batch had.
         pooling: What to do with token-level entries; ``None`` refuses them.
         offset: The index of the batch's first input in the caller's list (errors name that index).
+        server: The server's dialect name (``"llama-cpp-python"``, ``"llama.cpp"``...), when
+            known: the refusal of a token-level reply says what that server can do about it.
 
     Raises:
         EmbeddingShapeError: Token-level entries without ``pooling``, or not one entry per input.
@@ -147,19 +154,50 @@ def vectors_of(
         vector = entry.embedding
         if vector and isinstance(vector[0], list):
             tokens: list[list[float]] = vector
-            vectors.append(_pooled(tokens, offset + position, pooling))
+            vectors.append(_pooled(tokens, offset + position, pooling, server))
         else:
             vectors.append(vector)  # type: ignore[arg-type]  # a flat list[float]
     return vectors
 
 
-def _pooled(tokens: list[list[float]], position: int, pooling: Pooling | None) -> list[float]:
+# What each server can be told so that it pools itself, for the token-level refusal. Only
+# llama.cpp has a switch; llama-cpp-python's server has none (its settings have no pooling
+# option: the pooling type comes from the model file's metadata).
+_SERVER_POOLING = {
+    "llama.cpp": "or start llama-server with --pooling mean",
+    "llama-cpp-python": (
+        "llama-cpp-python's server has no pooling option of its own: it pools only for a model whose "
+        "GGUF file has a pooling type (an embedding model)"
+    ),
+}
+_ANY_SERVER_POOLING = (
+    "or start the server with a pooling type where it has that option (llama-server: --pooling mean; "
+    "llama-cpp-python's server has none)"
+)
+
+
+def _pooling_advice(server: str | None) -> str:
+    """What fixes a token-level reply: botticelli's two settings, then what ``server`` can do itself.
+
+    Examples:
+        >>> advice = _pooling_advice("llama.cpp")
+        >>> 'pooling="mean"' in advice, 'embed_pooling = "mean"' in advice, advice.endswith("--pooling mean")
+        (True, True, True)
+    """
+    said = _SERVER_POOLING.get(server or "", _ANY_SERVER_POOLING)
+    return (
+        'pass pooling="mean" to embed(), or set embed_pooling = "mean" under [model.local] '
+        f"(what `botticelli embed` reads); {said}"
+    )
+
+
+def _pooled(tokens: list[list[float]], position: int, pooling: Pooling | None, server: str | None) -> list[float]:
     width = len(tokens[0])
     if pooling is None:
         raise EmbeddingShapeError(
             f"the server returned token-level embeddings for input {position} ({len(tokens)} vectors of "
-            f"{width} floats) instead of one vector: its model has no pooling type; start the server "
-            'with one, or pass pooling="mean"',
+            f"{width} floats) instead of one vector, because its model has no pooling type. To get one vector "
+            f"per text: {_pooling_advice(server)}",
             shape="token-level",
             index=position,
             provider=PROVIDER,

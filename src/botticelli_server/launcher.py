@@ -28,7 +28,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import IO, Self
 
 import anyio
 from pydantic import SecretStr
@@ -62,7 +62,13 @@ DEFAULT_STOP_GRACE = 5.0
 """Seconds between SIGTERM and SIGKILL."""
 DEFAULT_POLL_INTERVAL = 0.1
 OUTPUT_TAIL_LINES = 40
-"""How many lines of the server's output are kept for error messages."""
+"""How many of the last lines of the server's output are kept (:meth:`InferenceServer.output_tail`)."""
+# What an exit report (InferenceServer.output_excerpt) shows: the last lines, where a crash
+# usually explains itself, and earlier lines that mention an error, which a long load log
+# (llama.cpp writes some 5 KB of it) would otherwise push out; long lines are cut.
+_EXCERPT_LAST_LINES = 12
+_EXCERPT_NOTABLE_LINES = 8
+_EXCERPT_LINE_CHARS = 300
 
 _PROVIDER = "local"
 
@@ -86,21 +92,32 @@ class InferenceServer:
         port: The port; ``None`` picks a free one when the server starts.
         adapters: LoRA adapters to load, as the preset spells them (see
             :mod:`botticelli_server.lora_flags`); :attr:`config` lists them for requests.
-        extra_args: Appended to the command line (e.g. ``["--n_ctx", "512"]``).
+        embeddings: Start the server so that it answers ``POST /v1/embeddings``: the preset
+            adds its own switch (llama-cpp-python ``--embedding true``, llama-server
+            ``--embeddings``, vLLM ``--runner pooling``; see :mod:`botticelli_server._presets`).
+            A custom command carries its own flags, so it cannot be combined with this.
+        extra_args: Appended to the command line (e.g. ``["--n_ctx", "512"]``), after the
+            preset's and the embeddings switch's arguments, so they can override them.
         env: Extra environment variables for the server, on top of this process's own.
         api_key: The key the server was told to require (e.g. ``extra_args=["--api-key", key]``);
             it goes into :attr:`config` and the readiness probes, never into logs or errors.
         startup_timeout: Seconds to wait for readiness before giving up.
         stop_grace: Seconds between SIGTERM and SIGKILL when stopping.
         poll_interval: Seconds between readiness probes.
+        echo_output: Where each line of the server's output is also written as it
+            arrives (``botticelli serve -v`` passes standard error); by default it is only
+            kept for error messages.
 
     Raises:
-        ConfigurationError: If the preset is unknown or the command cannot be built.
+        ConfigurationError: If the preset is unknown, the command cannot be built, or the
+            server cannot serve embeddings when ``embeddings=True`` (the message says what works).
 
     Examples:
         >>> server = InferenceServer("llama-server", model="models/tiny.gguf", model_name="tiny", port=8081)
         >>> server.argv[:3], server.base_url, server.model_name
         (['llama-server', '-m', 'models/tiny.gguf'], 'http://127.0.0.1:8081', 'tiny')
+        >>> InferenceServer("llama-cpp-python", model="models/embed.gguf", embeddings=True).argv[-2:]
+        ['--embedding', 'true']
     """
 
     def __init__(
@@ -112,12 +129,14 @@ class InferenceServer:
         host: str = DEFAULT_HOST,
         port: int | None = None,
         adapters: Sequence[LoraAdapter] = (),
+        embeddings: bool = False,
         extra_args: Sequence[str] = (),
         env: Mapping[str, str] | None = None,
         api_key: str | None = None,
         startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
         stop_grace: float = DEFAULT_STOP_GRACE,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
+        echo_output: IO[str] | None = None,
     ) -> None:
         self._preset: ServerPreset | None = get_preset(command) if isinstance(command, str) else None
         self._template: tuple[str, ...] = tuple(command) if self._preset is None else ()
@@ -135,6 +154,14 @@ class InferenceServer:
         self.adapters = check_unique_names(adapters)
         """The LoRA adapters the server loads, in its order."""
         self._adapter_flags = adapter_flags(self._preset.name if self._preset else None, self.adapters)
+        if embeddings and self._preset is None:
+            raise ConfigurationError(
+                "the embeddings switch needs a preset, which knows its server's flag; a custom command carries "
+                "its own flags, so add the server's embeddings flag to it (llama-cpp-python: --embedding true, "
+                "llama-server: --embeddings, vLLM: --runner pooling)"
+            )
+        self.embeddings = embeddings
+        """Whether the server is started to answer ``POST /v1/embeddings``."""
         self._extra_args = tuple(extra_args)
         self._env = dict(env or {})
         self._api_key = SecretStr(api_key) if api_key is not None else None
@@ -144,6 +171,8 @@ class InferenceServer:
         self.startup_timeout = startup_timeout
         self.stop_grace = stop_grace
         self.poll_interval = poll_interval
+        self.echo_output = echo_output
+        """Where the output of the next start is also written as it arrives; ``None``: nowhere."""
         self._child: ServerProcess | None = None
         self._ready = False
         self._stopped = False
@@ -168,7 +197,12 @@ class InferenceServer:
         model, hub_repo = command_model(self._ref, self._model)
         if self._preset is not None:
             argv = self._preset.argv_for(
-                model=model, model_name=self.model_name, host=self.host, port=port, hub_repo=hub_repo
+                model=model,
+                model_name=self.model_name,
+                host=self.host,
+                port=port,
+                hub_repo=hub_repo,
+                embeddings=self.embeddings,
             )
         else:
             values = {
@@ -244,8 +278,24 @@ class InferenceServer:
         return self._child is not None and self._child.output.draining
 
     def output_tail(self) -> str:
-        """The last lines of the server's combined stdout and stderr."""
+        """The last lines of the server's combined stdout and stderr (up to :data:`OUTPUT_TAIL_LINES`)."""
         return "\n".join(self._child.output.lines()) if self._child is not None else ""
+
+    def output_excerpt(self) -> str:
+        """The lines of the server's output that explain an exit, for an error message.
+
+        A first line says what was kept: the last 12 lines, and before them up to 8 earlier
+        lines that mention an error, a failure or an exception (the load log that comes
+        first would otherwise fill the message); each line is numbered and cut at 300
+        characters.
+
+        Examples:
+            >>> InferenceServer(["my-server", "{port}"]).output_excerpt()
+            'the server has not been started'
+        """
+        if self._child is None:
+            return "the server has not been started"
+        return self._child.output.excerpt(last=_EXCERPT_LAST_LINES, width=_EXCERPT_LINE_CHARS)
 
     # -- life cycle ---------------------------------------------------------------------------
 
@@ -290,7 +340,14 @@ class InferenceServer:
         log_event(logging.INFO, "inference_server_starting", command=redact_argv(argv), port=self._port)
         try:
             # A new session makes the server a process-group leader, so stop() reaches its children too.
-            child = ServerProcess(argv, self._env, owner=self, tail_lines=OUTPUT_TAIL_LINES)
+            child = ServerProcess(
+                argv,
+                self._env,
+                owner=self,
+                tail_lines=OUTPUT_TAIL_LINES,
+                notable_lines=_EXCERPT_NOTABLE_LINES,
+                echo=self.echo_output,
+            )
         except ConfigurationError:
             self._port = self._requested_port
             raise

@@ -35,6 +35,7 @@ from botticelli_server.convert import chunk_to_stream_chunk, finish_reason_with_
 from botticelli_server.errors import stream_error
 from botticelli_server.response import ChatCompletionChunk, ChunkView, UsageInfo
 from botticelli_server.tool_stream import ToolCallAssembler
+from botticelli_server.tools import calls_cut_off
 from botticelli_transport import ServerSentEvent
 
 __all__ = ["StreamState"]
@@ -181,29 +182,51 @@ class StreamState:
             raise ResponseDecodeError(f"the stream's usage report is malformed: {usage!r}"[:300], provider=PROVIDER)
         return usage_from_wire(info)
 
-    def check_finished(self, unframed: bytes = b"") -> None:
+    def check_finished(self, unframed: bytes = b"", *, answered: bool = True) -> None:
         """Raise unless the stream ended properly (a finish reason, or ``[DONE]``).
 
         Args:
             unframed: A line the server wrote outside SSE framing, which is where
                 Ollama puts its error once a stream has begun.
+            answered: Whether the stream gave anything before it ended. A stream that
+                ended with nothing (llama-cpp-python's, when its chat handler fails after the
+                stream was opened) is not an answer cut short, and its error says so.
 
         Raises:
-            StreamInterruptedError: The stream was cut short.
+            StreamInterruptedError: The stream was cut short, or ended without answering.
         """
         if self.finish_reason is not None or self.done:
             return
         parsed = _loads_or_text(unframed.strip()) if unframed.strip().startswith(b"{") else None
         if isinstance(parsed, dict) and ("error" in parsed or "message" in parsed):
             raise stream_error(parsed, raw=unframed)
+        if not answered:
+            raise StreamInterruptedError(
+                "the server ended the stream without answering: no answer, no finish reason", provider=PROVIDER
+            )
         raise StreamInterruptedError(
             "the stream ended without a finish reason: the server stopped mid-answer", provider=PROVIDER
         )
 
+    def check_answered(self, unframed: bytes) -> None:
+        """The transport's check of a stream that ended before its first item (see ``HttpTransport.stream``).
+
+        Raised there, the error is a failure before the first chunk: retried per the
+        settings, and one a router may fall back from.
+
+        Raises:
+            StreamInterruptedError: The stream ended without answering.
+        """
+        self.check_finished(unframed, answered=False)
+
     def final_chunk(self) -> StreamChunk:
         """The last chunk of a finished stream: finish reason, usage and the assembled tool calls, no new text."""
         calls = self.calls.assembled() if self.calls else ()
-        reason = finish_reason_with_calls(self.finish_reason, bool(calls)) if self.finish_reason else FinishReason.OTHER
+        reason = (
+            finish_reason_with_calls(self.finish_reason, bool(calls), cut_off=calls_cut_off(calls))
+            if self.finish_reason
+            else FinishReason.OTHER
+        )
         return StreamChunk(is_final=True, finish_reason=reason, usage=self.final_usage, tool_calls=calls)
 
 

@@ -238,6 +238,7 @@ class HttpTransport:
         reader: Callable[[], R],
         decode: Callable[[R, ServerSentEvent], T | None],
         params: Mapping[str, str] | None = None,
+        unanswered: Callable[[R, bytes], None] | None = None,
     ) -> OpeningStream[R, T]:
         """POST ``content`` and open the reply as an event stream of ``decode(reader, event)`` items.
 
@@ -249,6 +250,11 @@ class HttpTransport:
         them); after that, errors propagate. ``None`` results of ``decode`` are skipped.
         Leaving the block, an error or a cancellation closes the response.
 
+        ``unanswered(reader, unframed)`` is called when a stream ends before its first item,
+        with the attempt's reader and the last line written outside SSE framing; the error it
+        raises (a stream that ended without answering) is retried like any failure before the
+        first item. Without it, such a stream opens empty.
+
         The per-call options in force when the block is entered
         (:func:`~botticelli_interface.options.call_options`) replace the settings'
         total timeout (which covers the whole stream) and retry count.
@@ -258,7 +264,9 @@ class HttpTransport:
         """
         from botticelli_transport._open_stream import OpeningStream  # noqa: PLC0415
 
-        return OpeningStream(self, path, content=content, reader=reader, decode=decode, params=params)
+        return OpeningStream(
+            self, path, content=content, reader=reader, decode=decode, params=params, unanswered=unanswered
+        )
 
     async def _guard(
         self,

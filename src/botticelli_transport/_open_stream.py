@@ -59,6 +59,7 @@ class OpeningStream(Generic[R, T]):
         "_reader",
         "_request",
         "_transport",
+        "_unanswered",
     )
 
     def __init__(
@@ -70,6 +71,7 @@ class OpeningStream(Generic[R, T]):
         reader: Callable[[], R],
         decode: Callable[[R, ServerSentEvent], T | None],
         params: Mapping[str, str] | None,
+        unanswered: Callable[[R, bytes], None] | None = None,
     ) -> None:
         self._transport = transport
         self._path = path
@@ -77,6 +79,7 @@ class OpeningStream(Generic[R, T]):
         self._reader = reader
         self._decode = decode
         self._params = params
+        self._unanswered = unanswered
         self._request: httpx.Request | None = None
         self._deadline: float | None = None
         self._limit: float | None = None
@@ -155,7 +158,10 @@ class OpeningStream(Generic[R, T]):
             raise
         opened = StreamResponse(response, items, state, sse, request_id=request_id(response.headers))
         try:
-            await opened._open()
+            if not await opened._open() and self._unanswered is not None:
+                # Ended before its first item: the backend says whether that is a failure, which
+                # is then retried like any other failure before the first item.
+                self._unanswered(state, sse.unframed)
         except BaseException:
             await opened.aclose()
             raise

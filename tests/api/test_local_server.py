@@ -17,7 +17,8 @@ import pytest
 
 from botticelli_core import FinishReason, GenerateRequest, GenerateResponse, Message, StreamChunk
 from botticelli_error import BadRequestError, BotticelliError, NotFoundError
-from botticelli_server import ChatCompletionRequest, ChatMessage, ServerClient, ServerConfig
+from botticelli_server import ChatCompletionRequest, ChatMessage, ServerClient, ServerConfig, get_dialect
+from botticelli_server.request import StreamOptions
 from tests.api._sockets import can_inspect_sockets, open_connections_to
 
 pytestmark = [pytest.mark.api, pytest.mark.anyio]
@@ -78,9 +79,9 @@ async def test_a_stream_ends_with_one_final_chunk_carrying_finish_reason_length(
     assert final.finish_reason is FinishReason.LENGTH
     assert all(c.finish_reason is None for c in chunks[:-1])
     assert "".join(c.text for c in chunks)
-    # Usage on a stream depends on the server: llama_cpp.server ignores stream_options and sends
-    # none, mistral.rs puts it on its last chunk, vLLM/Ollama send a usage-only chunk. Where it
-    # is present it must be the same count as a non-streamed answer.
+    # Usage on a stream depends on the server: llama_cpp.server never sends it (its dialect says
+    # so, and it is not asked), mistral.rs puts it on its last chunk, vLLM/Ollama send a
+    # usage-only chunk. Where it is present it must be the same count as a non-streamed answer.
     if final.usage is not None:
         assert final.usage.output_tokens == 8
         assert final.usage.input_tokens > 0
@@ -112,6 +113,26 @@ async def test_the_wire_level_chat_completion_honours_max_tokens(
     assert response.choices[0].finish_reason == "length"
     assert response.usage is not None
     assert response.usage.completion_tokens == 4
+
+
+async def test_a_server_whose_dialect_says_no_stream_usage_sends_none_even_when_asked(
+    client: ServerClient, server_config: ServerConfig
+) -> None:
+    # The ground truth of Dialect.stream_usage: should a later llama-cpp-python answer
+    # include_usage, this fails, and the dialect (and docs/servers.md) should say it can.
+    if get_dialect(server_config.dialect).stream_usage:
+        pytest.skip(f"the {server_config.dialect!r} dialect reports usage on a stream")
+    wire = ChatCompletionRequest(
+        model=server_config.model,
+        messages=[ChatMessage(role="user", content=PROMPT)],
+        max_tokens=4,
+        temperature=0.0,
+        stream_options=StreamOptions(include_usage=True),
+    )
+    async with client.chat_completion_stream(wire) as stream:
+        chunks = [chunk async for chunk in stream]
+    assert [choice.finish_reason for chunk in chunks for choice in chunk.choices or ()][-1] == "length"
+    assert all(chunk.usage is None for chunk in chunks)
 
 
 # -- the server itself --------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any
 import anyio
 
 from botticelli.cli._output import GuardedOutput
-from botticelli.config import load_settings
+from botticelli.config import PROVIDERS, load_settings
 from botticelli.provider import ModelProvider
 from botticelli_interface import GenerativeModel, SupportsAclose
 
@@ -40,7 +40,8 @@ def add_config_options(parser: argparse.ArgumentParser, *, provider: bool = True
     if provider:
         parser.add_argument(
             "--provider",
-            choices=("local", "gemini", "embedded", "hybrid"),
+            # The schema's own list, so a provider ModelProvider gains is offered here at once.
+            choices=PROVIDERS,
             help="override model.provider (and BOTTICELLI_PROVIDER)",
         )
     if model:
@@ -63,9 +64,13 @@ def provider_from_args(args: argparse.Namespace, *, needs_model: bool = True) ->
     settings = load_settings(args.config)
     if provider is not None:
         settings = settings.with_values({"model.provider": provider}, origin="command line")
-    hybrid = settings.model.hybrid
-    chosen = settings.model.provider
-    backends = (hybrid.prefer, hybrid.fallback) if chosen == "hybrid" else (chosen,)
+    chosen, hybrid = settings.model.provider, settings.model.hybrid
+    if chosen == "hybrid":
+        backends: tuple[str, ...] = (hybrid.prefer, hybrid.fallback)
+    elif chosen == "fallback":
+        backends = settings.model.fallback.backends()
+    else:
+        backends = (chosen,)
     if "local" in backends and settings.model.local.model is None:
         # A --model given below still replaces this name.
         settings = settings.with_values({"model.local.model": UNNAMED_MODEL}, origin="not needed by this command")

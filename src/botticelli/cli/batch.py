@@ -1,9 +1,10 @@
 """``botticelli generate --batch in.jsonl --out out.jsonl``: many prompts, resumable.
 
-The file formats are :mod:`botticelli.cli._batch_io`'s. Requests run through
-:func:`botticelli.generate_many` on the configured provider (its retries, rate limits and
-breakers apply); each result is appended to the output file as one line, written whole
-and flushed as it completes, so an interrupted run loses only what was in flight.
+The input is read by :func:`botticelli.batch.parse_batch`, the output written by
+:mod:`botticelli.cli._batch_io`. Requests run through :func:`botticelli.generate_many` on
+the configured provider (its retries, rate limits and breakers apply); each result is
+appended to the output file as one line, written whole and flushed as it completes, so an
+interrupted run loses only what was in flight, and says how far it got.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from botticelli.batch import generate_many
-from botticelli.cli._batch_io import BatchItem, error_line, parse_input, read_finished, result_line
+import anyio
+
+from botticelli.batch import BatchItem, generate_many, parse_batch
+from botticelli.cli._batch_io import error_line, read_finished, result_line
 from botticelli.cli._common import UsageError, open_client, provider_from_args
 from botticelli.cli._progress import Progress
 
@@ -31,7 +34,8 @@ async def run_batch(args: argparse.Namespace, defaults: dict[str, Any]) -> int:
     if args.prompt is not None or args.stream:
         raise UsageError("--batch takes its prompts from the file: give no prompt and no --stream")
     source, target = Path(args.batch), Path(args.out)
-    items, bad = parse_input(_read_input(source), defaults)
+    batch = parse_batch(_read_input(source), defaults=defaults)
+    items, bad = batch.items, batch.bad
     for line in bad:
         _say(f"botticelli: {source.name} line {line.line}: {line.reason}")
     try:
@@ -39,8 +43,10 @@ async def run_batch(args: argparse.Namespace, defaults: dict[str, Any]) -> int:
     except OSError as exc:
         raise UsageError(f"cannot read the answers already in {target}: {exc.strerror or exc}") from None
     pending = [item for item in items if item.id not in finished]
+    skipped = len(items) - len(pending)
     provider = provider_from_args(args)
     progress = Progress(len(pending))
+    interrupted = False
     try:
         with _append(target) as out:
             async with (
@@ -55,14 +61,35 @@ async def run_batch(args: argparse.Namespace, defaults: dict[str, Any]) -> int:
                     out.flush()
                     usage = result.response.usage if result.response is not None else None
                     progress.update(failed=not result.ok, tokens=usage.output_tokens if usage else 0)
+    except (KeyboardInterrupt, anyio.get_cancelled_exc_class()):
+        # Ctrl-C reaches this task as a cancellation (asyncio.run turns SIGINT into one, and
+        # raises KeyboardInterrupt once the task has unwound); main() then exits 130.
+        interrupted = True
+        raise
     finally:
-        progress.close()
-    skipped = len(items) - len(pending)
+        progress.close()  # first, so the message starts on a line of its own
+        if interrupted:
+            _say(_interrupted(skipped + progress.done - progress.failed, progress.failed, len(items), target))
     _say(
         f"botticelli: {progress.done - progress.failed} answered, {progress.failed} failed, "
         f"{skipped} already in {target.name}, {len(bad)} bad lines"
     )
     return 1 if progress.failed or bad else 0
+
+
+def _interrupted(answered: int, failed: int, total: int, target: Path) -> str:
+    r"""What an interrupted run says: how far it got, and that running it again goes on from there.
+
+    Examples:
+        >>> print(_interrupted(35, 2, 300, Path("out.jsonl")).replace("; ", ";\n"))
+        botticelli: interrupted with 35 of 300 lines answered in out.jsonl (2 failed);
+        run the same command again to resume with the other 265
+    """
+    failures = f" ({failed} failed)" if failed else ""
+    return (
+        f"botticelli: interrupted with {answered} of {total} lines answered in {target.name}{failures}; "
+        f"run the same command again to resume with the other {total - answered}"
+    )
 
 
 def _line(item: BatchItem, response: Any, error: Any) -> str:
@@ -74,7 +101,7 @@ def _line(item: BatchItem, response: Any, error: Any) -> str:
 
 def _read_input(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")  # a byte order mark is parse_batch's to drop
     except FileNotFoundError:
         raise UsageError(f"the batch file {path} does not exist") from None
     except UnicodeDecodeError as exc:

@@ -24,7 +24,12 @@ def add_parser(commands: Any) -> None:
     )
     parser.add_argument("prompt", nargs="?", help="the prompt ('-' or absent: read standard input)")
     parser.add_argument("--stream", action="store_true", help="print the answer as it is generated")
-    parser.add_argument("--max-tokens", type=_positive_int, metavar="N", help="upper bound on generated tokens")
+    parser.add_argument(
+        "--max-tokens",
+        type=_positive_int,
+        metavar="N",
+        help="upper bound on generated tokens (default: the backend's max_tokens setting, if it has one)",
+    )
     parser.add_argument("--temperature", type=float, metavar="T", help="sampling temperature, 0 to 2")
     parser.add_argument("--system", metavar="TEXT", help="a system instruction")
     parser.add_argument(

@@ -2,7 +2,7 @@
 
 Expected failures print one line on standard error (the error's type, its provider and
 its message) and no traceback: 2 for usage and configuration mistakes, 1 for anything that
-went wrong at run time. Ctrl-C exits 130 without a word.
+went wrong at run time. Ctrl-C exits 130 (a ``--batch`` run first says how far it got).
 
 Standard output failing is handled as other command-line tools do: a reader that closed
 the pipe (``botticelli generate ... | head -c 5``) ends the command quietly with status
@@ -43,6 +43,11 @@ _CONFIG_EVENTS = "botticelli.config."
 
 Handler = Callable[[argparse.Namespace], Awaitable[int]]
 
+_VERBOSE_HELP = (
+    "log requests and routing decisions to standard error, and the embedded engine's loading steps; "
+    "with serve, pass the server's own output through to standard error"
+)
+
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage mistake raises instead of exiting, so main() owns every exit."""
@@ -58,12 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Talk to local inference servers, Gemini or an in-process engine through one interface.",
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
-    parser.add_argument(
-        "-v",
-        "--verbose",
-        action="store_true",
-        help="log requests and routing decisions to standard error, and the embedded engine's loading steps",
-    )
+    parser.add_argument("-v", "--verbose", action="store_true", help=_VERBOSE_HELP)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
     generate.add_parser(commands)
     embed.add_parsers(commands)
@@ -79,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--max-tokens", type=int, default=48, metavar="N", help="tokens to generate (default 48)")
     demo.set_defaults(handler=_run_demo)
+    for command in commands.choices.values():
+        # After the command too (`botticelli serve -v`), where people put it. SUPPRESS: a
+        # subcommand's default would otherwise overwrite a -v given before the command.
+        command.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=_VERBOSE_HELP)
     return parser
 
 

@@ -4,7 +4,14 @@ The server child never outlives the command: Ctrl-C (exit 130), SIGTERM (exit 14
 SIGHUP (exit 129, a closed terminal) and SIGQUIT (exit 131, what Ctrl-backslash sends)
 all stop it before ``serve`` exits. (SIGKILL cannot be caught: then the server is left
 running.) A failure to start prints the server's last output lines, with or without
-``-v``: they hold the cause (a missing model file, a port in use).
+``-v``: they hold the cause (a missing model file, a port in use). A server that exits
+while serving is reported with the lines that explain the exit: the last ones, and earlier
+ones that mention an error (see :meth:`~botticelli_server.InferenceServer.output_excerpt`).
+
+The server's own log (a traceback behind an HTTP 500, say) is kept, not shown; ``-v``
+passes it through to standard error as it comes, line by line, beside botticelli's own
+log lines (which start with ``botticelli:``). Standard output keeps only the two lines
+that say where the server listens.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
+import sys
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -77,6 +85,9 @@ async def run(args: argparse.Namespace) -> int:
         # Fetched here, before the signal handlers and the server: Ctrl-C then stops the transfer
         # itself, and a failed download is reported without a server ever starting.
         server = build(ModelRef.parse(ensure_model(model)))
+    if getattr(args, "verbose", False):
+        # Standard error, not output: output holds the "serving" lines a script may read.
+        server.echo_output = sys.stderr
     received: list[signal.Signals] = []
     with anyio.CancelScope() as scope, _stopping_on(STOP_SIGNALS, scope, received):
         await _serve(server)
@@ -120,8 +131,10 @@ async def _serve(server: InferenceServer) -> None:
         # The process is a child we can only poll; there is no event to wait on.
         while (code := server.returncode) is None:  # noqa: ASYNC110
             await anyio.sleep(_WATCH_INTERVAL)
+        # Reap the group and drain the pipe first, so the excerpt holds the server's last words.
+        await server.stop()
         raise ServerUnavailableError(
-            f"the inference server exited with status {code}; last output:\n{server.output_tail()}",
+            f"the inference server exited with status {code}; {server.output_excerpt()}",
             provider="local",
             retryable=False,
         )

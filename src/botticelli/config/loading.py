@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from botticelli.config._backends import backend_section, backend_sections
+from botticelli.config._messages import describe_value, validate_named
 from botticelli.config._secrets import warn_secrets_in_file
 from botticelli.config._tables import deep_copy, get_path, leaf_keys, set_path
 from botticelli.config.schema import BotticelliSettings, validate_tables
 from botticelli_core import ModelRef
-from botticelli_core._base import validate_settings
 from botticelli_error import ConfigurationError
 
 __all__ = [
@@ -88,7 +88,7 @@ def build_backend_config(settings: BotticelliSettings, name: str) -> Any:
         dotted = f"{table}.{key}" if key else table
         return f"{settings.origin(dotted)}: {dotted}"
 
-    return validate_settings(section.config_class, data, label=label)
+    return validate_named(section.config_class, data, label=label)
 
 
 def find_config_file(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -> Path | None:
@@ -167,7 +167,9 @@ def settings_from_dict(
         base_dir: Where relative paths point; the current directory when omitted.
 
     Raises:
-        ConfigurationError: An unknown key or a value of the wrong type.
+        ConfigurationError: An unknown key or a value of the wrong type, saying what was
+            given and what was expected (``model.local: expected a table (a dict, from
+            Python), got a list``).
 
     Examples:
         >>> settings_from_dict({"model": {"provder": "local"}})
@@ -175,6 +177,12 @@ def settings_from_dict(
         ...
         botticelli_error.errors.ConfigurationError: [botticelli] settings: model.provder: unknown key; ...
     """
+    if not isinstance(data, Mapping):
+        # Checked here: the copy below would fail on it with an AttributeError, naming nothing.
+        raise ConfigurationError(
+            f"settings: expected a dict of tables such as {{'model': {{'provider': 'local'}}}}, "
+            f"got {describe_value(data, show=False)}"
+        )
     copied = deep_copy(data)
     if base_dir is not None:
         _resolve_paths(copied, base_dir)

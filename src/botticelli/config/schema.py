@@ -11,9 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 from botticelli._restart import RestartPolicy
 from botticelli._routing import HybridPolicy
 from botticelli.config._chain import FallbackSection
+from botticelli.config._messages import validate_named
 from botticelli.config._tables import origin_of, set_path
 from botticelli_core import LoraAdapter, ModelRef
-from botticelli_core._base import validate_settings
 from botticelli_core.adapters import repeated_names
 from botticelli_error import ConfigurationError, redact_url
 
@@ -165,6 +165,9 @@ class ServerSection(_Settings):
     startup_timeout: float = Field(default=120.0, gt=0)
     adapters: tuple[LoraAdapter, ...] = ()
     """LoRA adapters the server loads (``[{ name, path, scale }]``); requests select them by name."""
+    embeddings: bool = False
+    """Start the server so that it answers ``/v1/embeddings``: the preset adds its server's switch
+    (llama-cpp-python ``--embedding true``, llama-server ``--embeddings``, vLLM ``--runner pooling``)."""
     autostart: bool = False
     """Start this server when a ``local`` client is opened, and stop it when the client closes."""
     restart: RestartPolicy | None = None
@@ -249,6 +252,9 @@ def validate_tables(
 ) -> BotticelliSettings:
     """Validate tables shaped like the file; each problem names its origin and its dotted key.
 
+    A table or an array of the wrong type says what was given and what was expected, in the
+    words of both ways in (see :mod:`botticelli.config._messages`).
+
     Raises:
         ConfigurationError: ``"botticelli.toml: model.local.model: Input should be ..."``.
 
@@ -257,14 +263,19 @@ def validate_tables(
         Traceback (most recent call last):
         ...
         botticelli_error.errors.ConfigurationError: [botticelli] settings: model.hybrid: prefer and fallback ...
+        >>> try:
+        ...     validate_tables({"model": {"local": ["phi"]}})
+        ... except ConfigurationError as exc:
+        ...     print(exc.message)
+        settings: model.local: expected a table (a dict, from Python), got a list
     """
     known = dict(origins or {})
     unknown = sorted(set(data) - set(TABLES))
     if unknown:
         key = unknown[0]
         raise ConfigurationError(f"{origin_of(key, known, source)}: {key}: unknown table; expected [model] or [server]")
-    return validate_settings(
-        BotticelliSettings,
-        {**data, "source": source, "origins": known},
-        label=lambda key: f"{origin_of(key, known, source)}: {key}" if key else origin_of(key, known, source),
-    )
+
+    def label(key: str) -> str:
+        return f"{origin_of(key, known, source)}: {key}" if key else origin_of(key, known, source)
+
+    return validate_named(BotticelliSettings, {**data, "source": source, "origins": known}, label=label)

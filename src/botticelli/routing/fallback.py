@@ -43,6 +43,7 @@ from botticelli_core import (
     StreamChunk,
     TokenCount,
 )
+from botticelli_core._arguments import checked_texts, embed_options, prompt_request, request_argument
 from botticelli_error import (
     AllModelsFailedError,
     BotticelliError,
@@ -194,10 +195,12 @@ class FallbackModel:
         """Generate on the first member that answers.
 
         Raises:
+            ConfigurationError: ``request`` is not a :class:`~botticelli_core.GenerateRequest`.
             AllModelsFailedError: Every member failed with an error worth falling back on
                 (or was skipped); ``errors`` holds each one.
             BotticelliError: A member's error that is not worth falling back on.
         """
+        request = request_argument(request, "FallbackModel.generate", provider=PROVIDER)
         return await generate_over(self._walk("generate"), request)
 
     def generate_stream(self, request: GenerateRequest) -> ManagedStream[StreamChunk]:
@@ -205,7 +208,11 @@ class FallbackModel:
 
         A stream that breaks once the caller has text raises its own error (with
         ``partial_text``): another model would not continue that text.
+
+        Raises:
+            ConfigurationError: ``request`` is not a :class:`~botticelli_core.GenerateRequest` (at once).
         """
+        request = request_argument(request, "FallbackModel.generate_stream", provider=PROVIDER)
         return ManagedStream(self._stream(request))
 
     async def _stream(self, request: GenerateRequest) -> AsyncGenerator[StreamChunk, None]:
@@ -221,7 +228,7 @@ class FallbackModel:
 
     async def embed(
         self,
-        texts: Sequence[str],
+        texts: str | Sequence[str],
         *,
         model: str | None = None,
         dimensions: int | None = None,
@@ -230,10 +237,18 @@ class FallbackModel:
     ) -> EmbedResponse:
         """Embed on the first member that has embeddings, always (no fallback: vector spaces differ).
 
+        A single ``str`` is one text.
+
         Raises:
+            ConfigurationError: ``texts`` is not a ``str`` or a sequence of them, or another
+                argument has the wrong type; nothing was sent.
             UnsupportedInputError: No member has embeddings (``input_type="embeddings"``).
             BotticelliError: That member's error.
         """
+        # Checked before the member's breaker is consulted: a wrong argument says nothing of a member.
+        method = "FallbackModel.embed"
+        inputs = checked_texts(texts, method, provider=PROVIDER)
+        embed_options(method, model=model, dimensions=dimensions, task=task, truncate=truncate, provider=PROVIDER)
         member = next((m for m in self.members if isinstance(m.model, SupportsEmbed)), None)
         if member is None:
             raise UnsupportedInputError(
@@ -244,7 +259,7 @@ class FallbackModel:
         # An open breaker does not move embeddings elsewhere: the member is tried anyway.
         attempt = member.begin(member.breaker.acquire())
         try:
-            response = await embedder.embed(texts, model=model, dimensions=dimensions, task=task, truncate=truncate)
+            response = await embedder.embed(inputs, model=model, dimensions=dimensions, task=task, truncate=truncate)
         except BotticelliError as exc:
             attempt.failed(exc, unhealthy=counts_against_backend(exc))
             raise
@@ -257,12 +272,16 @@ class FallbackModel:
             response = response.model_copy(update={"model": model or embedder.model_name})
         return response
 
-    async def count_tokens(self, request: GenerateRequest) -> TokenCount:
+    async def count_tokens(self, request: GenerateRequest | str) -> TokenCount:
         """The prompt's tokens by the first member that counts; ``exact=False`` unless it is the first member.
 
+        A ``str`` is a one-turn prompt.
+
         Raises:
+            ConfigurationError: ``request`` is neither a :class:`~botticelli_core.GenerateRequest` nor a ``str``.
             UnsupportedInputError: No member counts tokens (``input_type="count_tokens"``).
         """
+        request = prompt_request(request, "FallbackModel.count_tokens", provider=PROVIDER)
         for position, model in enumerate(self.models):
             if isinstance(model, SupportsCountTokens):
                 count = await model.count_tokens(request)

@@ -46,6 +46,7 @@ from botticelli_core import (
     StreamChunk,
     TokenCount,
 )
+from botticelli_core._arguments import checked_texts, embed_options, prompt_request, request_argument
 from botticelli_error import AllModelsFailedError, BotticelliError, UnsupportedInputError, redact_url
 from botticelli_interface import GenerativeModel, ManagedStream, SupportsCountTokens, SupportsEmbed, SupportsListModels
 from botticelli_interface.request_log import log_event
@@ -155,13 +156,21 @@ class ReplicaPool:
         """Generate on the least-loaded replica; on another if it cannot serve.
 
         Raises:
+            ConfigurationError: ``request`` is not a :class:`~botticelli_core.GenerateRequest`.
             AllModelsFailedError: Every replica failed or is ejected; ``errors`` holds each.
             BotticelliError: An error that says the request is wrong, from the first replica.
         """
+        # Checked before a replica is picked: a wrong argument must not take a replica's turn.
+        request = request_argument(request, "ReplicaPool.generate", provider=self.provider_name)
         return await generate_over(self._walk("generate"), request)
 
     def generate_stream(self, request: GenerateRequest) -> ManagedStream[StreamChunk]:
-        """Stream from the least-loaded replica; before the first chunk, fail over like :meth:`generate`."""
+        """Stream from the least-loaded replica; before the first chunk, fail over like :meth:`generate`.
+
+        Raises:
+            ConfigurationError: ``request`` is not a :class:`~botticelli_core.GenerateRequest` (at once).
+        """
+        request = request_argument(request, "ReplicaPool.generate_stream", provider=self.provider_name)
         return ManagedStream(self._stream(request))
 
     async def _stream(self, request: GenerateRequest) -> AsyncGenerator[StreamChunk, None]:
@@ -194,37 +203,44 @@ class ReplicaPool:
 
     async def embed(
         self,
-        texts: Sequence[str],
+        texts: str | Sequence[str],
         *,
         model: str | None = None,
         dimensions: int | None = None,
         task: str | None = None,
         truncate: bool = False,
     ) -> EmbedResponse:
-        """Embed on the least-loaded replica, failing over like :meth:`generate`.
+        """Embed on the least-loaded replica, failing over like :meth:`generate`; a single ``str`` is one text.
 
         Raises:
+            ConfigurationError: ``texts`` is not a ``str`` or a sequence of them, or another
+                argument has the wrong type; nothing was sent.
             UnsupportedInputError: The replicas have no embeddings.
         """
+        method, provider = "ReplicaPool.embed", self.provider_name
+        inputs = checked_texts(texts, method, provider=provider)
+        embed_options(method, model=model, dimensions=dimensions, task=task, truncate=truncate, provider=provider)
         self._require(SupportsEmbed, "embeddings")
 
         async def call(replica: GenerativeModel) -> EmbedResponse:
             assert isinstance(replica, SupportsEmbed)  # checked above; narrows the type for mypy
-            return await replica.embed(texts, model=model, dimensions=dimensions, task=task, truncate=truncate)
+            return await replica.embed(inputs, model=model, dimensions=dimensions, task=task, truncate=truncate)
 
         return await call_over(self._walk("embed"), call)
 
-    async def count_tokens(self, request: GenerateRequest) -> TokenCount:
-        """The prompt's tokens, counted by the least-loaded replica.
+    async def count_tokens(self, request: GenerateRequest | str) -> TokenCount:
+        """The prompt's tokens (a ``str`` is a one-turn prompt), counted by the least-loaded replica.
 
         Raises:
+            ConfigurationError: ``request`` is neither a :class:`~botticelli_core.GenerateRequest` nor a ``str``.
             UnsupportedInputError: The replicas do not count tokens.
         """
+        checked = prompt_request(request, "ReplicaPool.count_tokens", provider=self.provider_name)
         self._require(SupportsCountTokens, "count_tokens")
 
         async def call(replica: GenerativeModel) -> TokenCount:
             assert isinstance(replica, SupportsCountTokens)  # checked above; narrows the type for mypy
-            return await replica.count_tokens(request)
+            return await replica.count_tokens(checked)
 
         return await call_over(self._walk("count_tokens"), call)
 

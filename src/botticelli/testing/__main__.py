@@ -2,6 +2,10 @@
 
 The first step after the demo (README.md): a model file a real server can load in well
 under a second, for ``botticelli serve`` to start. Missing parent folders are created.
+
+The path written is the command's one line of standard output, so a shell can capture it
+(``MODEL=$(python -m botticelli.testing models/tiny.gguf)``); argparse's usage errors go to
+standard error, as every message for a human should.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ __all__ = ["main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Write the model; print its path; the exit status (0)."""
+    """Write the model, print its path on standard output, and return the exit status (0)."""
     parser = argparse.ArgumentParser(
         prog="python -m botticelli.testing", description="Write botticelli's tiny random-weight GGUF model."
     )
@@ -27,7 +31,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     path: Path = args.path
     path.parent.mkdir(parents=True, exist_ok=True)
     written = write_tiny_gguf(path, seed=args.seed)
-    print(written, file=sys.stderr)
+    # Standard output, not error: it is the command's result, which `$(...)` captures.
+    sys.stdout.write(f"{written}\n")
     return 0
 
 

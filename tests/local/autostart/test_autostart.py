@@ -140,6 +140,23 @@ async def test_a_server_dying_during_a_call_is_reported_as_a_crash() -> None:
 
 
 @pytest.mark.anyio
+async def test_a_crash_message_keeps_the_lines_that_explain_it_not_the_load_noise() -> None:
+    # 20 KB of output before serving, as a model load writes; the crash's own words come last.
+    async with autostarted("--noise-bytes", "20000", "--die-on-chat", "3") as client:
+        with pytest.raises(ServerCrashedError) as caught:
+            await client.generate(PROMPT)
+    error = caught.value
+    tail_header = error.message.split("\n")[0]
+    assert "exited with status 3" in tail_header
+    assert "kept: the last 12" in tail_header  # it says what it kept
+    assert error.message.rstrip().endswith("dying on a chat request")
+    assert error.message.count("x" * 99) <= 12
+    assert len(error.message) < 2_000  # the 40-line tail was over 4 KB
+    # The attribute keeps the raw tail, for a caller who wants more.
+    assert len(error.output_tail.splitlines()) == 40
+
+
+@pytest.mark.anyio
 async def test_a_stream_cut_by_the_servers_death_is_reported_as_a_crash() -> None:
     async with autostarted("--die-on-chat", "4") as client:
 

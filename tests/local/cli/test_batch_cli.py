@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -231,3 +232,67 @@ def test_timeout_and_max_retries_are_per_call_options(tmp_path: Path) -> None:
 @pytest.mark.parametrize("flag", [["--timeout", "0"], ["--timeout", "soon"], ["--max-retries", "-1"]])
 def test_bad_per_call_options_are_usage_errors(config: Path, flag: list[str]) -> None:
     assert main(["generate", "hi", *flag]) == 2
+
+
+def test_ctrl_c_says_how_far_the_batch_got_and_that_a_rerun_resumes(
+    tmp_path: Path, config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = write_lines(tmp_path / "in.jsonl", [{"id": i, "prompt": f"p{i}"} for i in range(10)])
+    out = tmp_path / "out.jsonl"
+    calls = 0
+
+    def answer_then_interrupt(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        if calls == 4:
+            # What Ctrl-C does: SIGINT, which asyncio.run turns into cancelling the command's task.
+            assert signal.getsignal(signal.SIGINT) is not signal.default_int_handler, "asyncio.run's handler"
+            signal.raise_signal(signal.SIGINT)
+        return answer(request)
+
+    with respx.mock(using="httpx", base_url=BASE, assert_all_mocked=True) as router:
+        router.post("/v1/chat/completions").mock(side_effect=answer_then_interrupt)
+        code = main(["generate", "--batch", str(source), "--out", str(out), "--concurrency", "1"])
+    assert code == 130
+    done = len(read_out(out))
+    assert 0 < done < 10
+    err = capsys.readouterr().err
+    assert err == (
+        f"botticelli: interrupted with {done} of 10 lines answered in out.jsonl; "
+        f"run the same command again to resume with the other {10 - done}\n"
+    )
+    # And it does.
+    with respx.mock(using="httpx", base_url=BASE, assert_all_mocked=True) as router:
+        route = router.post("/v1/chat/completions").mock(side_effect=answer)
+        assert main(["generate", "--batch", str(source), "--out", str(out)]) == 0
+    assert route.call_count == 10 - done
+    assert sorted(line["id"] for line in read_out(out)) == list(range(10))
+
+
+def test_a_configured_max_tokens_bounds_the_lines_that_set_none(tmp_path: Path, server: respx.Route) -> None:
+    config = tmp_path / "botticelli.toml"
+    config.write_text(f'[model.local]\nbase_url = "{BASE}"\nmodel = "phi"\nmax_retries = 0\nmax_tokens = 64\n')
+    lines = [{"id": "a", "prompt": "one"}, {"id": "b", "prompt": "two", "max_tokens": 8}]
+    source = write_lines(tmp_path / "in.jsonl", lines)
+
+    def bounds(calls: list[Any]) -> dict[str, int | None]:
+        sent = [json.loads(call.request.content) for call in calls]
+        return {body["messages"][-1]["content"]: body.get("max_tokens") for body in sent}
+
+    assert main(["generate", "--batch", str(source), "--out", str(tmp_path / "out.jsonl")]) == 0
+    assert bounds(server.calls) == {"one": 64, "two": 8}
+    # The command line's --max-tokens is a line's default, so it wins over the configuration's too.
+    assert main(["generate", "--batch", str(source), "--out", str(tmp_path / "o2.jsonl"), "--max-tokens", "16"]) == 0
+    assert bounds(server.calls[-2:]) == {"one": 16, "two": 8}
+
+
+def test_a_line_without_an_id_is_not_called_a_repeat(
+    tmp_path: Path, config: Path, server: respx.Route, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = write_lines(tmp_path / "in.jsonl", [{"id": 2, "prompt": "first"}, {"prompt": "second"}])
+    out = tmp_path / "out.jsonl"
+    assert main(["generate", "--batch", str(source), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "repeats" not in err
+    assert "in.jsonl line 2: has no id, and its line number 2 is already the id of line 1; give this line an id" in err
+    assert [line["id"] for line in read_out(out)] == [2]

@@ -16,6 +16,7 @@ import pytest
 import respx
 
 from botticelli.cli import main
+from botticelli.cli.main import build_parser
 from botticelli.testing import write_tiny_gguf
 from tests.local.hybrid.fakes import SSE_HEADERS, completion, sse_stream
 
@@ -302,3 +303,16 @@ def test_serve_runs_until_ctrl_c_then_stops_the_server(tmp_path: Path) -> None:
                 process.kill()
     with pytest.raises(ProcessLookupError):
         os.kill(server_pid, 0)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["generate", "hi"], ["embed", "a"], ["tokens", "a"], ["models"], ["health"], ["serve"], ["bench"], ["demo"]],
+    ids=lambda argv: argv[0],
+)
+def test_verbose_is_taken_before_or_after_any_command(argv: list[str]) -> None:
+    parser = build_parser()
+    assert parser.parse_args(["-v", *argv]).verbose is True
+    assert parser.parse_args([*argv, "-v"]).verbose is True
+    assert parser.parse_args([*argv, "--verbose"]).verbose is True
+    assert parser.parse_args(argv).verbose is False

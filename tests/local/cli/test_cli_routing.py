@@ -10,6 +10,7 @@ import pytest
 import respx
 
 from botticelli.cli import main
+from botticelli.config import PROVIDERS
 
 A, B = "http://replica-a.test", "http://replica-b.test"
 
@@ -44,3 +45,27 @@ def test_health_of_a_fallback_chain_reports_each_member(tmp_path: Path, capsys: 
     assert "local:phi: not ready (unreachable)" in out
     assert "local:qwen: not ready (unreachable)" in out
     assert "fallback: unreachable" in out
+
+
+def test_provider_choices_are_the_providers_the_settings_accept(capsys: pytest.CaptureFixture[str]) -> None:
+    # One list (botticelli.config.PROVIDERS) for the schema and for every command's --provider.
+    assert main(["generate", "--help"]) == 0
+    usage = " ".join(capsys.readouterr().out.split())
+    assert "--provider {" + ",".join(PROVIDERS) + "}" in usage
+    assert "fallback" in PROVIDERS
+
+
+def test_provider_fallback_on_the_command_line_picks_the_chain(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A local-only file; --provider fallback chooses the chain, whose local member needs no model for health.
+    (tmp_path / "botticelli.toml").write_text(
+        f'[model]\nprovider = "local"\n[model.fallback]\nchain = ["local"]\n[model.local]\nbase_url = "{A}"\n'
+        "max_retries = 0\n"
+    )
+    with respx.mock(using="httpx", assert_all_mocked=True) as router:
+        router.get(f"{A}/health").respond(json={"status": "ok"})
+        assert main(["health", "--provider", "fallback", "--config", str(tmp_path / "botticelli.toml")]) == 0
+    out = capsys.readouterr().out
+    assert "local:default: ok in " in out
+    assert "fallback: ok" in out

@@ -71,6 +71,21 @@ def test_embed_of_token_level_vectors_fails_with_the_typed_error(
     assert captured.err.startswith("botticelli: EmbeddingShapeError (local): ")
 
 
+def test_the_token_level_error_names_the_setting_the_command_reads(
+    tmp_path: Path, server: respx.MockRouter, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `botticelli embed` has no pooling option: its fix is the setting, which the message must name.
+    (tmp_path / "botticelli.toml").write_text(
+        f'[model]\nprovider = "local"\n[model.local]\nbase_url = "{BASE}"\nmodel = "phi"\n'
+        'dialect = "llama-cpp-python"\n'
+    )
+    server.post("/v1/embeddings").respond(json={"data": [{"index": 0, "embedding": [[1.0], [2.0]]}]})
+    assert main(["embed", "hello", "--config", str(tmp_path / "botticelli.toml")]) == 1
+    err = capsys.readouterr().err
+    assert 'embed_pooling = "mean" under [model.local]' in err
+    assert "llama-cpp-python's server has no pooling option" in err
+
+
 def test_embed_pooling_comes_from_the_configuration(
     tmp_path: Path, server: respx.MockRouter, capsys: pytest.CaptureFixture[str]
 ) -> None:

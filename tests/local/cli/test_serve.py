@@ -27,9 +27,9 @@ def _config(tmp_path: Path, *flags: str, port: int | None = None) -> Path:
     return config
 
 
-def _serve(config: Path) -> subprocess.Popen[str]:
+def _serve(config: Path, *options: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "botticelli", "serve", "--config", str(config)],
+        [sys.executable, "-m", "botticelli", "serve", "--config", str(config), *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -110,6 +110,47 @@ def test_a_failed_start_shows_the_servers_last_output_without_verbose(tmp_path: 
     assert "exited with status 2 before it was ready; last output:" in err
     assert "unrecognized arguments: --no-such-option" in err
     assert "Traceback" not in err
+
+
+def _serving_pid(process: subprocess.Popen[str]) -> int:
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    assert line.startswith("serving 'stub' at http://127.0.0.1:"), line
+    return int(line.split("(pid ")[1].split(")")[0])
+
+
+def test_verbose_after_the_command_passes_the_servers_own_output_to_standard_error(tmp_path: Path) -> None:
+    with _serve(_config(tmp_path), "-v") as process:
+        try:
+            _serving_pid(process)
+            process.send_signal(signal.SIGTERM)
+            out, err = process.communicate(timeout=TIMEOUT)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert process.returncode == 143
+    # The stub's own lines, as it wrote them, beside botticelli's log; standard output keeps its two lines.
+    assert "\nlistening on 127.0.0.1:" in f"\n{err}"
+    assert "request /v1/models" in err or "request /health" in err
+    assert "botticelli: event='inference_server_ready'" in err
+    assert "listening on" not in out
+
+
+def test_a_server_that_dies_while_serving_is_reported_with_the_lines_that_explain_it(tmp_path: Path) -> None:
+    # 20 KB of output first, as a model load writes: the report must not be made of it.
+    with _serve(_config(tmp_path, "--noise-bytes", "20000")) as process:
+        try:
+            os.kill(_serving_pid(process), signal.SIGKILL)
+            _, err = process.communicate(timeout=TIMEOUT)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert process.returncode == 1
+    first, *kept = err.splitlines()
+    assert "the inference server exited with status -9; the server's output (" in first
+    assert "kept: the last 12" in first
+    assert len(kept) == 12
+    assert "listening on 127.0.0.1:" in err
 
 
 class _Healthy(BaseHTTPRequestHandler):

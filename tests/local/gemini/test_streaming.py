@@ -93,7 +93,7 @@ def test_a_safety_finish_mid_answer_ends_with_content_filter() -> None:
 def test_function_calls_in_a_stream_are_collected_and_finish_as_tool_use() -> None:
     decoder, texts = run(wire.sse(wire.TOOL_CALLS))
     assert texts == [""]
-    assert [c.arguments["city"] for c in decoder.tool_calls] == ["Paris", "Lyon"]
+    assert [c.arguments for c in decoder.tool_calls] == [{"city": "Paris"}, {"city": "Lyon"}]
     assert decoder.finish().finish_reason is FinishReason.TOOL_USE
 
 

@@ -6,8 +6,10 @@ import logging
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 from botticelli.config import find_config_file, load_settings, settings_from_dict
+from botticelli.config._messages import validate_named
 from botticelli.provider import ModelProvider
 from botticelli_error import ConfigurationError
 from botticelli_server import ServerClient
@@ -166,6 +168,43 @@ def test_a_mistake_in_the_file_names_file_key_and_expectation(tmp_path: Path, te
     with pytest.raises(ConfigurationError) as caught:
         load_settings(path, env={})
     assert f"{path}: {expected}" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"model": {"local": ["phi"]}}, "model.local: expected a table (a dict, from Python), got a list"),
+        ({"model": "local"}, "model: expected a table (a dict, from Python), got a string 'local'"),
+        ({"model": {"gemini": None}}, "model.gemini: expected a table (a dict, from Python), got None"),
+        (
+            {"model": {"provider": "fallback", "fallback": {"chain": "local"}}},
+            "model.fallback.chain: expected an array (a list, from Python), got a string 'local'",
+        ),
+        (
+            {"model": {"local": {"model": "phi", "base_urls": "http://a.test"}}},
+            "model.local.base_urls: expected an array (a list, from Python), got a string 'http://a.test'",
+        ),
+        (
+            {"server": {"preset": "llama-server", "model": "m.gguf", "adapters": [3]}},
+            "server.adapters.0: expected a table (a dict, from Python), got an integer 3",
+        ),
+        (["model"], "settings: expected a dict of tables such as {'model': {'provider': 'local'}}, got a list"),
+    ],
+    ids=["section-list", "table-string", "section-none", "chain-string", "urls-string", "adapter-int", "root"],
+)
+def test_a_wrong_typed_value_from_python_says_what_was_given_and_expected(data: object, expected: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        ModelProvider.from_dict(data)  # type: ignore[arg-type]  # the wrong type is the point
+    assert caught.value.message.endswith(expected)
+
+
+def test_a_wrong_typed_value_under_a_credential_name_is_named_by_its_kind_alone() -> None:
+    class Keys(BaseModel):
+        api_key: tuple[str, ...] = ()
+
+    with pytest.raises(ConfigurationError) as caught:
+        validate_named(Keys, {"api_key": "sk-secret-123"}, label=lambda key: f"settings: {key}")
+    assert caught.value.message.endswith("settings: api_key: expected an array (a list, from Python), got a string")
 
 
 def test_bad_toml_syntax_reports_the_line(tmp_path: Path) -> None:

@@ -129,14 +129,14 @@ def test_ollama_style_reasoning_field_is_read_too() -> None:
     [
         ('{"city": "Paris"}', {"city": "Paris"}, None),
         ({"city": "Paris"}, {"city": "Paris"}, None),
-        ("city=Paris", {}, "city=Paris"),
-        ('["Paris"]', {}, '["Paris"]'),
+        ("city=Paris", None, "city=Paris"),
+        ('["Paris"]', None, '["Paris"]'),
         ("", {}, None),
     ],
     ids=["json-string", "object", "not-json", "json-not-object", "empty"],
 )
 def test_tool_call_arguments_that_are_not_a_json_object_are_kept_raw(
-    arguments: str | dict[str, str], parsed: dict[str, str], raw: str | None
+    arguments: str | dict[str, str], parsed: dict[str, str] | None, raw: str | None
 ) -> None:
     result = from_chat_response(ChatCompletionResponse.model_validate(wire.openai_tool_completion(arguments)))
     (call,) = result.tool_calls

@@ -156,6 +156,113 @@ def test_ollama_cannot_force_a_tool_and_says_so() -> None:
     assert "tool_choice" not in body(prompt(tools=[WEATHER], tool_choice="auto"), "ollama")
 
 
+CLOCK = ToolDefinition(name="now", description="The time.", parameters={"type": "object", "properties": {}})
+NAMED = {"type": "function", "function": {"name": "get_weather"}}
+REFUSED = "refused"
+
+
+@pytest.mark.parametrize(
+    ("dialect", "expected"),
+    [
+        # llama-cpp-python's chatml-function-calling puts the tools in the prompt only when
+        # tool_choice is given: without it, no call could ever come back.
+        ("llama-cpp-python", "auto"),
+        # The others call "auto" their default whenever tools are given.
+        ("openai", None),
+        ("llama.cpp", None),
+        ("mistral.rs", None),
+        ("vllm", None),
+        ("ollama", None),
+    ],
+)
+def test_an_unset_tool_choice_is_sent_as_auto_where_the_server_needs_it_said(
+    dialect: str, expected: str | None
+) -> None:
+    sent = body(prompt(tools=[WEATHER]), dialect)
+    assert sent.get("tool_choice") == expected
+    assert [t["function"]["name"] for t in sent["tools"]] == ["get_weather"]
+
+
+async def test_the_client_tells_llama_cpp_python_auto_whole_and_streamed() -> None:
+    done = wire.sse(wire.openai_chunk("Hi"), wire.openai_chunk(finish="stop"))
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
+        route = mock.post(wire.CHAT_URL).mock(
+            side_effect=[
+                httpx.Response(200, json=wire.openai_tool_completion("{}")),
+                httpx.Response(200, headers=wire.SSE, content=done),
+            ]
+        )
+        async with make_client(dialect="llama-cpp-python") as client:
+            await client.generate(prompt(tools=[WEATHER]))
+            async with client.generate_stream(prompt(tools=[WEATHER])) as stream:
+                _ = [chunk async for chunk in stream]
+    assert [json.loads(call.request.content)["tool_choice"] for call in route.calls] == ["auto", "auto"]
+
+
+@pytest.mark.parametrize(
+    ("dialect", "choice", "tools", "expected"),
+    [
+        # What each server's tool_choice takes goes out as it is.
+        ("openai", "required", [WEATHER, CLOCK], ("required", ["get_weather", "now"])),
+        ("vllm", "get_weather", [WEATHER, CLOCK], (NAMED, ["get_weather", "now"])),
+        ("mistral.rs", "required", [WEATHER, CLOCK], ("required", ["get_weather", "now"])),
+        ("llama-cpp-python", "get_weather", [WEATHER, CLOCK], (NAMED, ["get_weather", "now"])),
+        ("llama-cpp-python", "none", [WEATHER, CLOCK], ("none", ["get_weather", "now"])),
+        ("llama.cpp", "required", [WEATHER, CLOCK], ("required", ["get_weather", "now"])),
+        # llama-cpp-python fails on "required" (HTTP 500); with one tool it means that tool.
+        ("llama-cpp-python", "required", [WEATHER], (NAMED, ["get_weather"])),
+        ("llama-cpp-python", "required", [WEATHER, CLOCK], REFUSED),
+        # llama-server reads tool_choice as a string, a named object as "auto": the named
+        # tool alone, required, is the same request in words it reads.
+        ("llama.cpp", "get_weather", [WEATHER, CLOCK], ("required", ["get_weather"])),
+        # Ollama has no tool_choice: "none" offers no tools, forcing is refused.
+        ("ollama", "none", [WEATHER, CLOCK], (None, [])),
+        ("ollama", "required", [WEATHER], REFUSED),
+        ("ollama", "get_weather", [WEATHER], REFUSED),
+    ],
+)
+def test_each_server_gets_the_tool_choice_it_takes_or_a_refusal(
+    dialect: str, choice: str, tools: list[ToolDefinition], expected: object
+) -> None:
+    request = prompt(tools=tools, tool_choice=choice)
+    if expected == REFUSED:
+        with pytest.raises(UnsupportedInputError) as caught:
+            body(request, dialect)
+        assert caught.value.input_type == "tools"
+        assert repr(choice) in str(caught.value)
+        return
+    sent = body(request, dialect)
+    assert (sent.get("tool_choice"), [t["function"]["name"] for t in sent.get("tools", [])]) == expected
+
+
+async def test_required_among_several_tools_is_refused_by_llama_cpp_python_before_sending() -> None:
+    request = prompt(tools=[WEATHER, CLOCK], tool_choice="required")
+    with respx.mock(using="httpx", assert_all_mocked=True, assert_all_called=False) as mock:
+        route = mock.post(wire.CHAT_URL).respond(500, json={"error": {"message": "", "type": "internal_server_error"}})
+        async with make_client(dialect="llama-cpp-python") as client:
+            with pytest.raises(UnsupportedInputError) as whole:
+                await client.generate(request)
+            with pytest.raises(UnsupportedInputError):
+                client.generate_stream(request)
+    assert not route.called
+    assert whole.value.input_type == "tools"
+    assert whole.value.retryable is False
+    assert "name the tool to call" in str(whole.value)
+
+
+def test_what_each_dialects_tool_choice_takes() -> None:
+    assert {name: sorted(d.tool_choices) for name, d in DIALECTS.items()} == {
+        "openai": ["auto", "named", "none", "required"],
+        "llama-cpp-python": ["auto", "named", "none"],
+        "llama.cpp": ["auto", "none", "required"],
+        "mistral.rs": ["auto", "named", "none", "required"],
+        "vllm": ["auto", "named", "none", "required"],
+        "ollama": [],
+    }
+    assert {name for name, d in DIALECTS.items() if d.auto_tool_choice} == {"llama-cpp-python"}
+    assert {name for name, d in DIALECTS.items() if not d.forced_tool_choice} == {"ollama"}
+
+
 @pytest.mark.parametrize("dialect", sorted(set(DIALECTS) - PER_REQUEST_DIALECTS))
 def test_adapters_are_refused_where_the_server_cannot_switch_per_request(dialect: str) -> None:
     with pytest.raises(UnsupportedInputError) as caught:

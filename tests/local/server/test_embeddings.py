@@ -102,6 +102,31 @@ async def test_token_level_embeddings_are_refused_naming_what_the_server_returne
     assert isinstance(err, ResponseDecodeError)
 
 
+@pytest.mark.parametrize(
+    ("dialect", "server_advice", "not_said"),
+    [
+        # llama-cpp-python's server has no pooling option: "start the server with one" cannot be followed there.
+        ("llama-cpp-python", "llama-cpp-python's server has no pooling option", "--pooling"),
+        ("llama.cpp", "start llama-server with --pooling mean", "has no pooling option"),
+        ("openai", "llama-server: --pooling mean; llama-cpp-python's server has none", "start the server with one"),
+    ],
+)
+async def test_a_token_level_refusal_names_the_argument_the_setting_and_what_the_server_can_do(
+    dialect: str, server_advice: str, not_said: str
+) -> None:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
+        mock.post(EMBEDDINGS_URL).respond(200, json=TOKEN_LEVEL)
+        async with make_client(dialect=dialect) as client:
+            with pytest.raises(EmbeddingShapeError) as caught:
+                await client.embed(["hello world"])
+    message = caught.value.message
+    # The Python argument, and the setting `botticelli embed` reads (it has no --pooling option).
+    assert 'pass pooling="mean" to embed()' in message
+    assert 'embed_pooling = "mean" under [model.local]' in message
+    assert server_advice in message
+    assert not_said not in message
+
+
 @pytest.mark.parametrize("where", ["call", "config"])
 async def test_token_level_embeddings_are_mean_pooled_when_asked(where: str) -> None:
     with respx.mock(using="httpx", assert_all_mocked=True) as mock:

@@ -204,6 +204,40 @@ async def test_a_stream_opening_with_a_retryable_error_event_is_retried(monkeypa
     assert route.call_count == 2
 
 
+async def test_a_stream_the_server_ends_without_answering_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+    # llama-cpp-python opens the stream, then ends it without one event when its chat handler fails.
+    sleeps = record_sleeps(monkeypatch)
+    role_only = wire.sse(wire.openai_chunk(role="assistant"), done=False)
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
+        route = mock.post(wire.CHAT_URL).mock(
+            side_effect=[
+                httpx.Response(200, headers=wire.SSE, content=b""),
+                httpx.Response(200, headers=wire.SSE, content=role_only),
+                httpx.Response(200, headers=wire.SSE, content=wire.sse(*wire.OPENAI_STREAM)),
+            ]
+        )
+        async with make_client(max_retries=2) as client:
+            text, _ = await collect_text(client)
+    assert text == "I'm here."
+    assert route.call_count == 3
+    assert len(sleeps.calls) == 2
+
+
+async def test_a_stream_that_never_answers_says_so_once_the_retries_are_spent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    record_sleeps(monkeypatch)
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
+        route = mock.post(wire.CHAT_URL).respond(200, headers=wire.SSE, content=b"")
+        async with make_client(max_retries=1) as client, client.generate_stream(REQUEST) as stream:
+            with pytest.raises(StreamInterruptedError) as caught:
+                await stream.__anext__()
+    assert "ended the stream without answering" in str(caught.value)
+    assert "mid-answer" not in str(caught.value)
+    assert (caught.value.partial_text, caught.value.retryable) == ("", True)
+    assert route.call_count == 2
+
+
 async def test_a_stream_opening_with_a_permanent_error_event_is_not_retried(monkeypatch: pytest.MonkeyPatch) -> None:
     sleeps = record_sleeps(monkeypatch)
     invalid = wire.sse({"error": {"message": "bad tools", "type": "invalid_request_error"}})

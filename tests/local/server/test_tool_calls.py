@@ -12,7 +12,13 @@ from hypothesis import strategies as st
 
 from botticelli_core import FinishReason, GenerateRequest, Message, StreamChunk, ToolDefinition, ToolResultInput
 from botticelli_error import UnsupportedInputError
-from botticelli_server import ToolCallAssembler, chunk_to_stream_chunk, to_chat_message, to_chat_request
+from botticelli_server import (
+    ToolCallAssembler,
+    arguments_cut_off,
+    chunk_to_stream_chunk,
+    to_chat_message,
+    to_chat_request,
+)
 
 from . import wire
 from .support import make_client
@@ -106,11 +112,11 @@ def test_the_legacy_function_call_beside_tool_calls_is_not_counted_twice() -> No
     assert [(c.id, c.name) for c in legacy_only.assembled()] == [("call_0", "f")]
 
 
-def test_junk_arguments_keep_their_text_and_never_crash() -> None:
+def test_junk_arguments_are_none_beside_their_text_and_never_crash() -> None:
     calls = ToolCallAssembler()
     calls.feed({"tool_calls": [fragment(0, id="a", name="f", args="Oslo, please"), "junk", 7]})
     (call,) = calls.assembled()
-    assert (call.arguments, call.raw_arguments) == ({}, "Oslo, please")
+    assert (call.arguments, call.raw_arguments) == (None, "Oslo, please")
 
 
 def test_a_text_chunk_without_an_assembler_ignores_tool_fragments() -> None:
@@ -156,10 +162,11 @@ async def test_a_plain_text_stream_has_no_tool_calls() -> None:
     [
         ('{"city": "Oslo"}', {"city": "Oslo"}, None),
         ({"city": "Oslo"}, {"city": "Oslo"}, None),
-        ("[1, 2]", {}, "[1, 2]"),
+        ("[1, 2]", None, "[1, 2]"),
+        ("", {}, None),
     ],
 )
-async def test_a_whole_reply_with_a_tool_call(arguments: Any, expected: dict[str, Any], raw: str | None) -> None:
+async def test_a_whole_reply_with_a_tool_call(arguments: Any, expected: dict[str, Any] | None, raw: str | None) -> None:
     with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.post(wire.CHAT_URL).respond(200, json=wire.openai_tool_completion(arguments))
         async with make_client() as client:
@@ -211,3 +218,117 @@ def test_to_chat_message_refuses_several_results_and_maps_one() -> None:
     with pytest.raises(UnsupportedInputError):
         to_chat_message(two)
     assert to_chat_message(Message.tool_result("a", "ok")).tool_call_id == "a"
+
+
+# -- a call cut off by max_tokens ------------------------------------------------------------------
+
+CUT = '{"a": 4, "b"'
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("server_says", ["tool_calls", "length", "stop"])
+async def test_a_whole_call_cut_off_by_max_tokens_ended_by_length(server_says: str) -> None:
+    # llama-cpp-python says tool_calls for a call max_tokens stopped halfway.
+    reply = wire.openai_tool_completion(CUT)
+    reply["choices"][0]["finish_reason"] = server_says
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
+        mock.post(wire.CHAT_URL).respond(200, json=reply)
+        async with make_client() as client:
+            response = await client.generate(ASK)
+    assert response.finish_reason is FinishReason.LENGTH
+    (call,) = response.tool_calls
+    assert (call.arguments, call.raw_arguments) == (None, CUT)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("server_says", ["tool_calls", "length"])
+async def test_a_streamed_call_cut_off_by_max_tokens_ended_by_length(server_says: str) -> None:
+    chunks = await stream(
+        tool_chunk(fragment(id="call_1", name="get_weather", args='{"a": 4'), role="assistant"),
+        tool_chunk(fragment(args=', "b"')),
+        finish_chunk(server_says),
+    )
+    final = chunks[-1]
+    assert final.finish_reason is FinishReason.LENGTH
+    assert [(c.name, c.raw_arguments) for c in final.tool_calls] == [("get_weather", CUT)]
+
+
+@pytest.mark.anyio
+async def test_junk_arguments_that_close_are_still_tool_use() -> None:
+    # Only JSON left open is a cut: arguments the model got wrong but finished are its answer.
+    for junk in ("Oslo, please", "[1, 2]", '{"a": x}'):
+        reply = wire.openai_tool_completion(junk)
+        with respx.mock(using="httpx", assert_all_mocked=True) as mock:
+            mock.post(wire.CHAT_URL).respond(200, json=reply)
+            async with make_client() as client:
+                assert (await client.generate(ASK)).finish_reason is FinishReason.TOOL_USE
+
+
+@given(st.dictionaries(st.text(max_size=6), st.one_of(st.integers(), st.text(max_size=6), st.none()), min_size=1))
+def test_every_proper_prefix_of_a_calls_arguments_is_a_cut_and_the_whole_is_not(arguments: dict[str, Any]) -> None:
+    text = json.dumps(arguments)
+    assert not arguments_cut_off(text)
+    assert all(arguments_cut_off(text[:end]) for end in range(1, len(text)))
+
+
+# -- a failed tool call ----------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_a_failed_tool_result_reaches_the_model_as_an_error_object() -> None:
+    # The OpenAI wire has no is_error: it travels in the content, under Gemini's key for it.
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
+        route = mock.post(wire.CHAT_URL).respond(200, json=wire.openai_tool_completion('{"city": "Oslo"}'))
+        async with make_client() as client:
+            first = await client.generate(ASK)
+            call = first.tool_calls[0]
+            failed = Message.tool_result(call.id, "no such city", is_error=True)
+            structured = Message.tool_result(call.id, {"code": 404}, is_error=True)
+            history = (*ASK.messages, Message.from_response(first), failed)
+            await client.generate(GenerateRequest(messages=history, tools=[WEATHER]))
+            sent = json.loads(route.calls.last.request.content)["messages"]
+            await client.generate(GenerateRequest(messages=(*history[:-1], structured), tools=[WEATHER]))
+            sent_structured = json.loads(route.calls.last.request.content)["messages"]
+    assert sent[2] == {"role": "tool", "content": '{"error": "no such city"}', "tool_call_id": call.id}
+    assert json.loads(sent_structured[2]["content"]) == {"error": {"code": 404}}
+
+
+# Raw control characters inside a JSON string, as llama-cpp-python's chatml-function-calling
+# wrote them for a forced call with the tiny model (whole, then streamed).
+RAW_CONTROLS_WHOLE = '{"city": "P_\u01d5FR\x7f\t/" }'
+RAW_CONTROLS_STREAMED = '{"city":" \x1e\u0728 aB" }'
+
+
+@pytest.mark.anyio
+async def test_arguments_with_raw_control_characters_are_read_as_the_model_wrote_them() -> None:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
+        mock.post(wire.CHAT_URL).respond(200, json=wire.openai_tool_completion(RAW_CONTROLS_WHOLE))
+        async with make_client() as client:
+            response = await client.generate(ASK)
+    (call,) = response.tool_calls
+    assert (call.arguments, call.raw_arguments) == ({"city": "P_\u01d5FR\x7f\t/"}, None)
+    assert response.finish_reason is FinishReason.TOOL_USE
+
+
+@pytest.mark.anyio
+async def test_streamed_arguments_with_raw_control_characters_are_read_too() -> None:
+    chunks = await stream(
+        tool_chunk(fragment(id="call_1", name="get_weather", args=RAW_CONTROLS_STREAMED[:9]), role="assistant"),
+        tool_chunk(fragment(args=RAW_CONTROLS_STREAMED[9:])),
+        finish_chunk(),
+    )
+    assert [(c.arguments, c.raw_arguments) for c in chunks[-1].tool_calls] == [({"city": " \x1e\u0728 aB"}, None)]
+
+
+@pytest.mark.anyio
+async def test_arguments_that_cannot_be_read_go_back_to_the_server_as_the_model_wrote_them() -> None:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
+        route = mock.post(wire.CHAT_URL).respond(200, json=wire.openai_tool_completion("Oslo, please"))
+        async with make_client() as client:
+            first = await client.generate(ASK)
+            call = first.tool_calls[0]
+            assert call.arguments is None  # never a call that looks like one without arguments
+            history = (*ASK.messages, Message.from_response(first), Message.tool_result(call.id, "need JSON"))
+            await client.generate(GenerateRequest(messages=history, tools=[WEATHER]))
+    sent = json.loads(route.calls.last.request.content)["messages"]
+    assert sent[1]["tool_calls"][0]["function"] == {"name": "get_weather", "arguments": "Oslo, please"}

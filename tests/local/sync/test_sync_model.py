@@ -14,6 +14,7 @@ import httpx
 import pytest
 import respx
 
+from botticelli.batch import BatchResult
 from botticelli.sync import BlockingCallInEventLoopError, SyncModel
 from botticelli_core import FinishReason, GenerateRequest, HealthStatus, StreamChunk, Usage
 from botticelli_error import ConfigurationError, ServerUnavailableError, StreamInterruptedError, UnsupportedInputError
@@ -136,6 +137,37 @@ def test_health_passes_through_and_missing_capabilities_are_typed(sync_model: Sy
 def test_generate_many_blocks_for_every_result(sync_model: SyncModel) -> None:
     results = sync_model.generate_many(map(GenerateRequest.from_prompt, ["a", "bad", "c"]), concurrency=3)
     assert [r.ok for r in results] == [True, False, True]
+
+
+def test_generate_many_reports_each_result_as_it_completes(sync_model: SyncModel) -> None:
+    # The fake answers longer prompts sooner, so completion order is not input order.
+    texts = ["a", "bb", "ccc", "bad", "eeeee"]
+    seen: list[tuple[int, bool]] = []
+    results = sync_model.generate_many(
+        map(GenerateRequest.from_prompt, texts), concurrency=5, on_result=lambda r: seen.append((r.index, r.ok))
+    )
+    assert [r.index for r in results] == [0, 1, 2, 3, 4]  # the list is in input order, as before
+    assert sorted(seen) == [(0, True), (1, True), (2, True), (3, False), (4, True)]
+    assert [index for index, _ in seen] != [0, 1, 2, 3, 4]  # but each was reported when it finished
+    assert seen[0][0] == 4
+
+
+def test_generate_many_awaits_an_async_on_result_and_raises_what_it_raises(sync_model: SyncModel) -> None:
+    seen: list[int] = []
+
+    async def record(result: BatchResult) -> None:
+        await anyio.lowlevel.checkpoint()
+        seen.append(result.index)
+
+    sync_model.generate_many(map(GenerateRequest.from_prompt, ["a", "b"]), concurrency=2, on_result=record)
+    assert sorted(seen) == [0, 1]
+
+    def fail(result: BatchResult) -> None:
+        raise ValueError("a bug in the callback")
+
+    # As for the async generate_many: the callback's error ends the batch, raised as it is.
+    with pytest.raises(ValueError, match="a bug in the callback"):
+        sync_model.generate_many(map(GenerateRequest.from_prompt, ["a", "b"]), concurrency=2, on_result=fail)
 
 
 @pytest.mark.anyio
