@@ -5,6 +5,12 @@ from collections.abc import Iterator
 
 import pytest
 import structlog
+from hypothesis import settings
+
+# A property test's verdict is about behaviour, never about how long one example took: on a
+# loaded two-core machine hypothesis's default 200 ms deadline failed correct code.
+settings.register_profile("botticelli", deadline=None)
+settings.load_profile("botticelli")
 
 # huggingface_hub reads this once, on import: without it, building its user agent fetches a
 # registry from the real hub (the tests must never leave 127.0.0.1).

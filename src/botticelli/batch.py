@@ -314,6 +314,12 @@ def generate_many(
     """
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ConfigurationError(f"concurrency must be a whole number of at least 1, got {concurrency!r}")
+    if isinstance(requests, str | bytes | GenerateRequest | Mapping) or not isinstance(requests, Iterable):
+        # A str is an iterable of one-letter "requests"; one request is not a batch of them.
+        raise ConfigurationError(
+            f"generate_many takes an iterable of GenerateRequest, not a {type(requests).__name__}; "
+            "for one prompt, use model.generate(GenerateRequest.from_prompt(text))"
+        )
     return Batch(model, requests, concurrency=concurrency, on_result=on_result, ordered=ordered)
 
 

@@ -117,11 +117,12 @@ class ModelProvider:
         """A provider with another backend chosen, or another model for the chosen backend.
 
         Args:
-            provider: One of ``local``, ``gemini``, ``embedded``, ``hybrid``.
-            model: The model of the chosen backend (not possible for ``hybrid``, which has two).
+            provider: One of ``local``, ``gemini``, ``embedded``, ``hybrid``, ``fallback``.
+            model: The model of the chosen backend (not possible for ``hybrid`` or ``fallback``,
+                which have several).
 
         Raises:
-            ConfigurationError: An unknown provider, or ``model`` with the hybrid provider.
+            ConfigurationError: An unknown provider, or ``model`` with the hybrid or fallback provider.
 
         Examples:
             >>> base = ModelProvider.from_dict({"model": {"local": {"model": "phi"}}})
@@ -135,12 +136,12 @@ class ModelProvider:
 
     @property
     def provider_name(self) -> str:
-        """The chosen provider: ``local``, ``gemini``, ``embedded`` or ``hybrid``."""
+        """The chosen provider: ``local``, ``gemini``, ``embedded``, ``hybrid`` or ``fallback``."""
         return self.settings.model.provider
 
     @property
     def backends(self) -> tuple[str, ...]:
-        """The backends the chosen provider uses: one, or for ``hybrid`` the preferred then the fallback."""
+        """The backends the chosen provider uses: one, the hybrid's preferred then fallback, or the chain in order."""
         if self.provider_name == "hybrid":
             hybrid = self.settings.model.hybrid
             return (hybrid.prefer, hybrid.fallback)

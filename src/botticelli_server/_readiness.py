@@ -59,7 +59,7 @@ async def wait_ready(
                 )
                 raise ServerUnavailableError(
                     f"the inference server {shell_line(argv)} exited with status {code} before it was ready; "
-                    f"last output:\n{server.output_tail()}",
+                    f"{server.output_excerpt()}",
                     provider=PROVIDER,
                     retryable=False,
                     body=server.output_tail(),
@@ -73,7 +73,7 @@ async def wait_ready(
             if time.monotonic() >= deadline:
                 raise ServerUnavailableError(
                     f"the inference server {shell_line(argv)} was not ready within {server.startup_timeout:g} s "
-                    f"(last health status: {health.status}); last output:\n{server.output_tail()}",
+                    f"(last health status: {health.status}); {server.output_excerpt()}",
                     provider=PROVIDER,
                     retryable=False,
                     body=server.output_tail(),
@@ -96,7 +96,7 @@ def _answered_by_us(server: InferenceServer, argv: list[str], started_at: float)
         return True
     raise ServerUnavailableError(
         f"another process (pid {other}) listens on port {server.port} and answered the readiness probe, "
-        f"not the inference server {shell_line(argv)}; last output:\n{server.output_tail()}",
+        f"not the inference server {shell_line(argv)}; {server.output_excerpt()}",
         provider=PROVIDER,
         retryable=False,
         body=server.output_tail(),

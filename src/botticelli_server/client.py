@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 from pydantic import BaseModel
 
 from botticelli_core._base import parse_wire
-from botticelli_error import ResponseDecodeError, StreamError, redact_url
+from botticelli_error import ConfigurationError, ResponseDecodeError, StreamError, redact_url
 from botticelli_interface.request_log import Operation
 from botticelli_interface.stream import ManagedStream
 from botticelli_server._outgoing import body as request_body
@@ -61,6 +61,24 @@ def _request_class() -> type[GenerateRequest]:
     from botticelli_core.request import GenerateRequest  # noqa: PLC0415
 
     return GenerateRequest
+
+
+@cache
+def _wire_request_class() -> type[ChatCompletionRequest]:
+    from botticelli_server.request import ChatCompletionRequest  # noqa: PLC0415
+
+    return ChatCompletionRequest
+
+
+def _checked_wire(request: object, method: str) -> ChatCompletionRequest:
+    """``request`` if it is a ``ChatCompletionRequest``, else a typed error naming what came instead."""
+    if isinstance(request, _wire_request_class()):
+        return request
+    raise ConfigurationError(
+        f"ServerClient.{method} takes a ChatCompletionRequest, not {type(request).__name__}; "
+        "build one with botticelli_server.to_chat_request(GenerateRequest...), or call generate",
+        provider=PROVIDER,
+    )
 
 
 def _checked(request: object, method: str) -> GenerateRequest:
@@ -335,6 +353,7 @@ class ServerClient:
         Raises:
             BotticelliError: A typed error for any failure.
         """
+        request = _checked_wire(request, "chat_completion")
         if request.stream or request.stream_options is not None:
             request = request.model_copy(update={"stream": None, "stream_options": None})
         return await self._complete(request, "chat_completion")
@@ -348,7 +367,7 @@ class ServerClient:
         from botticelli_server.convert import streamed  # noqa: PLC0415
         from botticelli_server.streaming import StreamState  # noqa: PLC0415
 
-        wire = streamed(request, include_usage=self.config.include_usage)
+        wire = streamed(_checked_wire(request, "chat_completion_stream"), include_usage=self.config.include_usage)
         return ManagedStream(self._stream(wire, "chat_completion_stream", StreamState.wire_chunk))
 
     async def list_models(self) -> list[ModelInfo]:

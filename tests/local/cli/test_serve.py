@@ -107,7 +107,7 @@ def test_a_failed_start_shows_the_servers_last_output_without_verbose(tmp_path: 
     with _serve(_config(tmp_path, "--no-such-option")) as process:
         _, err = process.communicate(timeout=TIMEOUT)
     assert process.returncode == 1
-    assert "exited with status 2 before it was ready; last output:" in err
+    assert "exited with status 2 before it was ready; the server's output (" in err
     assert "unrecognized arguments: --no-such-option" in err
     assert "Traceback" not in err
 

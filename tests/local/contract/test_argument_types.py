@@ -20,10 +20,11 @@ import httpx
 import pytest
 import respx
 
+from botticelli.batch import generate_many
 from botticelli.hybrid import HybridModel
 from botticelli.routing import FallbackModel, ReplicaPool
 from botticelli.sync import SyncModel
-from botticelli_core import TokenCount
+from botticelli_core import GenerateRequest, TokenCount
 from botticelli_embedded import EmbeddedConfig, EmbeddedModel
 from botticelli_error import ConfigurationError
 from botticelli_gemini import GeminiClient, GeminiConfig
@@ -260,3 +261,28 @@ def test_any_ordered_collection_of_strings_is_taken_in_its_order(gguf: Path, tex
         response = run_on(build("ServerClient", gguf), invoke("embed", texts))
     assert len(response.vectors) == 2
     assert json.loads(route.calls.last.request.content)["input"] == ["a cat", "a dog"]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("wrong", ["hi", None, 3, {"messages": []}], ids=["str", "None", "int", "dict"])
+async def test_the_wire_level_methods_refuse_anything_but_a_chat_completion_request(wrong: object) -> None:
+    with respx.mock(using="httpx", assert_all_called=False) as router:
+        route = router.post(f"{LOCAL}/v1/chat/completions")
+        async with server() as client:
+            with pytest.raises(ConfigurationError, match="takes a ChatCompletionRequest"):
+                await client.chat_completion(wrong)  # type: ignore[arg-type]
+            with pytest.raises(ConfigurationError, match="takes a ChatCompletionRequest"):
+                async with client.chat_completion_stream(wrong):  # type: ignore[arg-type]
+                    pass
+    assert not route.called
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "wrong",
+    ["a prompt", None, 7, GenerateRequest.from_prompt("one"), {"prompt": "x"}],
+    ids=["str", "None", "int", "one-request", "dict"],
+)
+async def test_generate_many_refuses_what_is_not_an_iterable_of_requests(wrong: object) -> None:
+    with pytest.raises(ConfigurationError, match="generate_many takes an iterable of GenerateRequest"):
+        generate_many(server(), wrong, concurrency=2)  # type: ignore[arg-type]
