@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import TypeVar
 
@@ -68,6 +69,32 @@ class Usage(FrozenModel):
         if self.total_tokens < 0:
             total = self.input_tokens + self.output_tokens + (self.reasoning_tokens or 0)
             object.__setattr__(self, "total_tokens", total)
+
+    @classmethod
+    def summed(cls, usages: Iterable[Usage | None]) -> Usage | None:
+        """What several calls cost together (the rounds of a tool loop, the attempts of a re-ask).
+
+        Calls whose provider reported no usage count for nothing; ``None`` when none did. A
+        count only some calls reported (thinking, cached tokens) is the sum of those.
+
+        Examples:
+            >>> Usage.summed([Usage(input_tokens=10, output_tokens=4), None, Usage(input_tokens=12, output_tokens=3)])
+            Usage(input_tokens=22, output_tokens=7, total_tokens=29, reasoning_tokens=None, cached_tokens=None)
+            >>> Usage.summed([None]) is None
+            True
+        """
+        known = [u for u in usages if u is not None]
+        if len(known) <= 1:
+            return known[0] if known else None
+        reasoning = [u.reasoning_tokens for u in known if u.reasoning_tokens is not None]
+        cached = [u.cached_tokens for u in known if u.cached_tokens is not None]
+        return cls(
+            input_tokens=sum(u.input_tokens for u in known),
+            output_tokens=sum(u.output_tokens for u in known),
+            total_tokens=sum(u.total_tokens for u in known),
+            reasoning_tokens=sum(reasoning) if reasoning else None,
+            cached_tokens=sum(cached) if cached else None,
+        )
 
 
 class GenerateResponse(FrozenModel):

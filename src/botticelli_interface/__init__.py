@@ -27,18 +27,16 @@ if TYPE_CHECKING:
     from botticelli_interface.request_log import LOGGER_NAME, Operation, Reply, RequestLog, log_event
     from botticelli_interface.stream import ManagedStream
     from botticelli_interface.structured import ObjectResponse, generate_object, generate_object_response
-    from botticelli_interface.tool_loop import (
+    from botticelli_interface.tool_loop import ToolLoopStream, run_tools, run_tools_stream
+    from botticelli_interface.tool_runs import (
         ToolCallError,
         ToolCallFinished,
         ToolCallStarted,
         ToolFailure,
         ToolLoopEvent,
         ToolLoopResult,
-        ToolLoopStream,
         ToolRoundsExceededError,
         ToolRun,
-        run_tools,
-        run_tools_stream,
     )
 
 __all__ = [
@@ -104,15 +102,15 @@ _EXPORTS = {
     "SupportsFeatures": "botticelli_interface.capabilities",
     "SupportsHealth": "botticelli_interface.protocols",
     "SupportsListModels": "botticelli_interface.protocols",
-    "ToolCallError": "botticelli_interface.tool_loop",
-    "ToolCallFinished": "botticelli_interface.tool_loop",
-    "ToolCallStarted": "botticelli_interface.tool_loop",
-    "ToolFailure": "botticelli_interface.tool_loop",
-    "ToolLoopEvent": "botticelli_interface.tool_loop",
-    "ToolLoopResult": "botticelli_interface.tool_loop",
+    "ToolCallError": "botticelli_interface.tool_runs",
+    "ToolCallFinished": "botticelli_interface.tool_runs",
+    "ToolCallStarted": "botticelli_interface.tool_runs",
+    "ToolFailure": "botticelli_interface.tool_runs",
+    "ToolLoopEvent": "botticelli_interface.tool_runs",
+    "ToolLoopResult": "botticelli_interface.tool_runs",
     "ToolLoopStream": "botticelli_interface.tool_loop",
-    "ToolRoundsExceededError": "botticelli_interface.tool_loop",
-    "ToolRun": "botticelli_interface.tool_loop",
+    "ToolRoundsExceededError": "botticelli_interface.tool_runs",
+    "ToolRun": "botticelli_interface.tool_runs",
     "UNSET": "botticelli_interface.options",
     "call_options": "botticelli_interface.options",
     "current_call_options": "botticelli_interface.options",

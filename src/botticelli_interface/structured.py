@@ -8,7 +8,6 @@ streamed partial objects come from :func:`~botticelli_interface.stream_object`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -160,10 +159,10 @@ async def generate_object_response(
         usages.append(response.usage)
         answer = _validated(response, output)
         if not isinstance(answer, OutputValidationError):
-            return ObjectResponse(value=answer, response=response, usage=_sum_usage(usages), failures=tuple(failures))
+            return ObjectResponse(value=answer, response=response, usage=Usage.summed(usages), failures=tuple(failures))
         failures.append(answer)
         if len(failures) > retries:
-            raise _exhausted(failures, _sum_usage(usages))
+            raise _exhausted(failures, Usage.summed(usages))
         log_event(
             logging.INFO,
             "botticelli.reask",
@@ -258,24 +257,3 @@ def _problems(
         (where or "(the whole answer)", what.replace(_TABLE_WORDS, "expected a JSON object"))
         for where, what in described
     ]
-
-
-def _sum_usage(usages: Iterable[Usage | None]) -> Usage | None:
-    """The token counts of several answers added up; ``None`` when none was reported.
-
-    Examples:
-        >>> _sum_usage([Usage(input_tokens=10, output_tokens=4), None, Usage(input_tokens=12, output_tokens=3)])
-        Usage(input_tokens=22, output_tokens=7, total_tokens=29, reasoning_tokens=None, cached_tokens=None)
-    """
-    known = [u for u in usages if u is not None]
-    if len(known) <= 1:
-        return known[0] if known else None
-    reasoning = [u.reasoning_tokens for u in known if u.reasoning_tokens is not None]
-    cached = [u.cached_tokens for u in known if u.cached_tokens is not None]
-    return Usage(
-        input_tokens=sum(u.input_tokens for u in known),
-        output_tokens=sum(u.output_tokens for u in known),
-        total_tokens=sum(u.total_tokens for u in known),
-        reasoning_tokens=sum(reasoning) if reasoning else None,
-        cached_tokens=sum(cached) if cached else None,
-    )

@@ -15,19 +15,15 @@ itself; ``raise_tool_errors=True`` raises :class:`ToolCallError` instead.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
-from functools import partial
 from types import TracebackType
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, Self, TypeAlias
 
 import anyio
-from pydantic import BaseModel, ConfigDict, Field, PydanticUserError, TypeAdapter, ValidationError, create_model
-from pydantic.fields import FieldInfo
-from pydantic_core import to_json
+from pydantic import ValidationError
 
 from botticelli_core import (
     FinishReason,
@@ -39,206 +35,32 @@ from botticelli_core import (
     ToolDefinition,
     Usage,
 )
-from botticelli_core._base import FrozenModel
 from botticelli_core.output import Output, ReasoningOutput, TextOutput
-from botticelli_error import BotticelliError, ConfigurationError, StreamInterruptedError
+from botticelli_error import ConfigurationError, StreamInterruptedError
+from botticelli_interface._tool_calls import Tool, content_of, definitions_of, problems, quote, result_message
 from botticelli_interface.capabilities import declared_features, require_features
 from botticelli_interface.protocols import GenerativeModel
 from botticelli_interface.request_log import log_event
+from botticelli_interface.tool_runs import (
+    ToolCallError,
+    ToolCallFinished,
+    ToolCallStarted,
+    ToolFailure,
+    ToolLoopEvent,
+    ToolLoopResult,
+    ToolRoundsExceededError,
+    ToolRun,
+)
 
 if TYPE_CHECKING:
     from anyio.abc import TaskGroup
     from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-__all__ = [
-    "DEFAULT_MAX_ROUNDS",
-    "ToolCallError",
-    "ToolCallFinished",
-    "ToolCallStarted",
-    "ToolFailure",
-    "ToolLoopEvent",
-    "ToolLoopResult",
-    "ToolLoopStream",
-    "ToolRoundsExceededError",
-    "ToolRun",
-    "run_tools",
-    "run_tools_stream",
-]
+__all__ = ["DEFAULT_MAX_ROUNDS", "ToolLoopStream", "run_tools", "run_tools_stream"]
 
 DEFAULT_MAX_ROUNDS = 10
 """How many requests to the model a loop makes at most, unless told otherwise (openai-agents'
 ``max_turns`` and google-genai's automatic function calling stop at 10 as well)."""
-
-ToolFailure = Literal["unknown_tool", "unreadable_arguments", "invalid_arguments", "raised", "unsendable_result"]
-"""Why a call went back to the model as an error: no tool has its name; its arguments are not
-a JSON object; they do not validate against the function's signature; the function raised; or
-what it returned cannot be sent as text (a lone surrogate, say)."""
-
-# Longest piece of the model's own writing (raw arguments, a bad value) quoted back to it.
-_QUOTE_CHARS = 200
-
-
-class ToolRun(FrozenModel):
-    """One call the model asked for, and what went back to it as the call's result.
-
-    Attributes:
-        round: The round (1 for the answer to the first request) whose answer asked for it.
-        call: The call as the model made it.
-        content: The result's text as sent: what the function returned (a ``str`` as it is,
-            anything else as JSON), or what was wrong.
-        is_error: Whether the call failed; ``failure`` then says how, ``content`` in words.
-        failure: Why it failed, or ``None``.
-        value: What the function returned, as Python (``None`` when it did not run or raised).
-
-    Examples:
-        >>> from botticelli_core import ToolCallOutput
-        >>> run = ToolRun(round=1, call=ToolCallOutput(id="c1", name="add", arguments={"a": 2}), content="5", value=5)
-        >>> run.is_error, run.value
-        (False, 5)
-    """
-
-    round: int = Field(ge=1)
-    call: ToolCallOutput
-    content: str
-    is_error: bool = False
-    failure: ToolFailure | None = None
-    value: Any = None
-
-
-class ToolLoopResult(FrozenModel):
-    """What a tool loop ended with: the last answer, the whole conversation, every call, the cost.
-
-    Attributes:
-        responses: Every answer of the model, one per round, oldest first; the last is
-            :attr:`response`.
-        messages: The conversation, ready to be sent again: the request's messages, then
-            for each round that ran calls the assistant turn that asked for them
-            (:meth:`Message.from_response <botticelli_core.Message.from_response>`, which
-            keeps Gemini's call signatures) and one tool result per call; then the final
-            answer's assistant turn. After :class:`ToolRoundsExceededError` it ends with the
-            last results sent instead: the calls asked for last did not run, and a history
-            with calls but no results is refused by every backend.
-        runs: Every call the loop handled, round by round, in the order the model asked.
-        usage: The tokens of all rounds added up (those that reported usage); ``None`` when
-            no round did.
-
-    Examples:
-        >>> from botticelli_core import TextOutput
-        >>> answer = GenerateResponse(outputs=[TextOutput(text="Done.")], finish_reason="stop")
-        >>> result = ToolLoopResult(responses=(answer,), messages=(Message.user("Go"), Message.from_response(answer)))
-        >>> result.text, result.rounds
-        ('Done.', 1)
-    """
-
-    responses: tuple[GenerateResponse, ...] = Field(min_length=1)
-    messages: tuple[Message, ...]
-    runs: tuple[ToolRun, ...] = ()
-    usage: Usage | None = None
-
-    @property
-    def response(self) -> GenerateResponse:
-        """The model's last answer: the final one, or the one whose calls were left unrun (``max_rounds``)."""
-        return self.responses[-1]
-
-    @property
-    def text(self) -> str:
-        """The last answer's text."""
-        return self.responses[-1].text
-
-    @property
-    def rounds(self) -> int:
-        """How many requests the loop sent to the model."""
-        return len(self.responses)
-
-
-class ToolCallStarted(FrozenModel):
-    """Streamed: a call of the model's answer is about to run; an answer's calls are all announced, in order, first."""
-
-    type: Literal["tool_call_started"] = "tool_call_started"
-    round: int = Field(ge=1)
-    call: ToolCallOutput
-
-
-class ToolCallFinished(FrozenModel):
-    """Streamed: a call has run (or failed), with what goes back to the model; an answer's calls finish in any order."""
-
-    type: Literal["tool_call_finished"] = "tool_call_finished"
-    run: ToolRun
-
-
-ToolLoopEvent: TypeAlias = StreamChunk | ToolCallStarted | ToolCallFinished
-"""What :func:`run_tools_stream` yields: every chunk of every answer as it arrives (each answer
-ends with its final chunk), and the calls starting and finishing."""
-
-
-class ToolRoundsExceededError(BotticelliError):
-    """The model still asked for tool calls in the answer to the loop's last allowed request.
-
-    Those calls did not run. ``result`` holds everything up to there: its ``response`` is the
-    answer with the calls, its ``messages`` end with the last results sent (send them again,
-    with more rounds, to go on), its ``usage`` counts every round.
-
-    Args:
-        message: What happened.
-        max_rounds: The limit that was reached.
-        result: The loop so far.
-        **kwargs: The common attributes of :class:`~botticelli_error.BotticelliError`.
-
-    Examples:
-        >>> from botticelli_core import ToolCallOutput
-        >>> call = ToolCallOutput(id="c1", name="now", arguments={})
-        >>> asks = GenerateResponse(outputs=[call], finish_reason="tool_use")
-        >>> result = ToolLoopResult(responses=(asks,), messages=(Message.user("Time?"),))
-        >>> err = ToolRoundsExceededError("limit", max_rounds=1, result=result)
-        >>> err.max_rounds, err.result.response.tool_calls[0].name, err.retryable
-        (1, 'now', False)
-    """
-
-    def __init__(self, message: str, *, max_rounds: int, result: ToolLoopResult, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.__dict__.update(max_rounds=max_rounds, result=result)
-        self.max_rounds: int
-        self.result: ToolLoopResult
-
-
-class ToolCallError(BotticelliError):
-    """A call failed and the loop was told to raise (``raise_tool_errors=True``) rather than tell the model.
-
-    When the function itself raised, its exception is this error's ``__cause__``.
-
-    Args:
-        message: Which call failed, and how.
-        run: The call and the error result that would have gone back.
-        **kwargs: The common attributes of :class:`~botticelli_error.BotticelliError`.
-
-    Examples:
-        >>> from botticelli_core import ToolCallOutput
-        >>> call = ToolCallOutput(id="c1", name="nope", arguments={})
-        >>> run = ToolRun(round=1, call=call, content="...", is_error=True, failure="unknown_tool")
-        >>> err = ToolCallError("unknown", run=run)
-        >>> err.tool_name, err.call_id, err.failure
-        ('nope', 'c1', 'unknown_tool')
-    """
-
-    def __init__(self, message: str, *, run: ToolRun, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.__dict__.update(run=run)
-        self.run: ToolRun
-
-    @property
-    def tool_name(self) -> str:
-        """The name the model called."""
-        return self.run.call.name
-
-    @property
-    def call_id(self) -> str:
-        """The call's id."""
-        return self.run.call.id
-
-    @property
-    def failure(self) -> ToolFailure | None:
-        """How the call failed."""
-        return self.run.failure
 
 
 async def run_tools(
@@ -523,8 +345,8 @@ class _ToolLoop:
         self._model = model
         self._max_rounds = max_rounds
         self._raise = raise_tool_errors
-        definitions = _definitions(request, tools, method)
-        self._tools = {d.name: _Tool(d) for d in definitions}
+        definitions = definitions_of(request, tools, method)
+        self._tools = {d.name: Tool(d) for d in definitions}
         self._request = request.model_copy(update={"tools": tuple(definitions)})
         # The backend would refuse too, but only once the loop runs; a router would route.
         require_features(self._request, declared_features(model), provider=model.provider_name)
@@ -548,7 +370,7 @@ class _ToolLoop:
             request = self._request_for(round_, history)
             response = await (self._model.generate(request) if emit is None else self._streamed(request, emit))
             responses.append(response)
-            usage = _add_usage(usage, response.usage)
+            usage = Usage.summed((usage, response.usage))
             calls = response.tool_calls
             if not calls:
                 history.append(Message.from_response(response))
@@ -646,14 +468,14 @@ class _ToolLoop:
             failure = "unreadable_arguments"
             content = (
                 f"{call.name} was not called: its arguments must be a JSON object of its parameters, "
-                f"not {_quote(call.raw_arguments or '')}"
+                f"not {quote(call.raw_arguments or '')}"
             )
         else:
             try:
                 args, kwargs = tool.bind(arguments)
             except ValidationError as exc:
                 failure = "invalid_arguments"
-                content = f"{call.name} was not called: its arguments do not validate: {_problems(exc)}"
+                content = f"{call.name} was not called: its arguments do not validate: {problems(exc)}"
             else:
                 try:
                     value = await tool.call(args, kwargs)
@@ -662,14 +484,14 @@ class _ToolLoop:
                     detail = str(exc)
                     content = f"{call.name} raised {type(exc).__name__}" + (f": {detail}" if detail else "")
                 else:
-                    content, failure = _content(value)
+                    content, failure = content_of(value)
                     if failure is not None:
                         content = f"{call.name} returned a value that cannot be sent as text: {content}"
-        message = _result_message(call, content, is_error=failure is not None)
+        message = result_message(call, content, is_error=failure is not None)
         if message is None:
             failure = "unsendable_result"
             content = f"{call.name}'s result cannot be sent: it is not valid Unicode text"
-            message = _result_message(call, content, is_error=True)
+            message = result_message(call, content, is_error=True)
             assert message is not None  # our own text is valid
         run = ToolRun(
             round=round_, call=call, content=content, is_error=failure is not None, failure=failure, value=value
@@ -684,183 +506,3 @@ class _ToolLoop:
             duration_s=round(time.perf_counter() - started, 6),
         )
         return run, message, cause
-
-
-def _definitions(
-    request: GenerateRequest, tools: Sequence[Callable[..., Any] | ToolDefinition], method: str
-) -> list[ToolDefinition]:
-    """The loop's tools, by name: the request's, replaced or joined by ``tools``; each must have a handler."""
-    if tools is None:
-        tools = ()
-    if isinstance(tools, ToolDefinition) or callable(tools):
-        raise ConfigurationError(f"{method}'s tools must be a list of functions or ToolDefinitions, not one on its own")
-    if isinstance(tools, str | bytes) or not isinstance(tools, Iterable):
-        raise ConfigurationError(
-            f"{method}'s tools must be a list of functions or ToolDefinitions, not {type(tools).__name__}"
-        )
-    given: dict[str, ToolDefinition] = {}
-    for index, tool in enumerate(tools):
-        if isinstance(tool, ToolDefinition):
-            definition = tool
-        elif callable(tool):
-            definition = ToolDefinition.from_function(tool)
-        else:
-            raise ConfigurationError(
-                f"{method}'s tools[{index}] is a {type(tool).__name__}, not a function or a ToolDefinition"
-            )
-        if definition.name in given:
-            raise ConfigurationError(f"{method}'s tools name {definition.name!r} twice")
-        given[definition.name] = definition
-    merged = {d.name: d for d in request.tools or ()} | given
-    if not merged:
-        raise ConfigurationError(f"{method} needs tools: pass functions as tools=, or ToolDefinitions with a handler")
-    unrunnable = [name for name, d in merged.items() if d.handler is None]
-    if unrunnable:
-        raise ConfigurationError(
-            f"{method} cannot run tool(s) {', '.join(unrunnable)}: no handler; pass the function as tools=, "
-            "or build the ToolDefinition with handler= (ToolDefinition.from_function sets it)"
-        )
-    return list(merged.values())
-
-
-class _Tool:
-    """A tool's handler, its arguments' validator (from its signature) and how to call it."""
-
-    __slots__ = ("_extra", "_handler", "_is_async", "_keywords", "_model", "_positional", "name")
-
-    def __init__(self, definition: ToolDefinition) -> None:
-        handler = definition.handler
-        assert handler is not None  # _definitions refuses tools without one
-        self.name = definition.name
-        self._handler = handler
-        self._is_async = inspect.iscoroutinefunction(handler) or inspect.iscoroutinefunction(
-            getattr(handler, "__call__", None)  # noqa: B004 - an object whose __call__ is async
-        )
-        try:
-            signature = inspect.signature(handler, eval_str=True)
-        except Exception as exc:  # noqa: BLE001 - whatever evaluating its annotations raised
-            raise ConfigurationError(
-                f"the handler of tool {self.name!r} has no signature that can be read ({type(exc).__name__}: {exc})"
-            ) from None
-        fields: dict[str, Any] = {}
-        self._positional: list[str] = []
-        self._keywords: list[tuple[str, str, bool]] = []
-        extra: Any = None
-        for index, parameter in enumerate(signature.parameters.values()):
-            annotation = Any if parameter.annotation is parameter.empty else parameter.annotation
-            if parameter.kind is parameter.VAR_POSITIONAL:
-                continue  # a JSON object has no positional values to give it
-            if parameter.kind is parameter.VAR_KEYWORD:
-                extra = annotation
-                continue
-            # Fields of our own naming, the parameter's name as the alias: a parameter may be
-            # named like something BaseModel keeps for itself (json, schema, model_config).
-            field = f"p{index}"
-            default = ... if parameter.default is parameter.empty else parameter.default
-            fields[field] = (Annotated[annotation, Field(alias=parameter.name)], default)
-            if parameter.kind is parameter.POSITIONAL_ONLY:
-                self._positional.append(field)
-            else:
-                # A default that is a pydantic Field() is no value for Python to fill in: pass pydantic's.
-                self._keywords.append((field, parameter.name, isinstance(default, FieldInfo)))
-        try:
-            self._model: type[BaseModel] = create_model(
-                f"{self.name}_arguments",
-                __config__=ConfigDict(extra="forbid" if extra is None else "allow"),
-                **fields,
-            )
-            self._extra = None if extra is None else TypeAdapter(dict[str, extra])
-        except (PydanticUserError, NameError, TypeError) as exc:
-            problem = str(exc)
-        else:
-            # A name pydantic cannot resolve leaves the model unfinished rather than failing here:
-            # it would fail at the first call instead, as an error of pydantic's own.
-            if self._model.__pydantic_complete__:
-                return
-            problem = "an annotation names a type that is not defined"
-        raise ConfigurationError(
-            f"the handler of tool {self.name!r} has parameters pydantic cannot validate: {problem}"
-        )
-
-    def bind(self, arguments: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        """The validated arguments, positional and keyword, for the handler.
-
-        Raises:
-            ValidationError: They do not validate; the locations are the parameters' names.
-        """
-        values = self._model.model_validate(arguments)
-        given = values.model_fields_set
-        args = tuple(getattr(values, field) for field in self._positional)
-        # A parameter the model left out gets Python's own default, not pydantic's copy of it
-        # (a sentinel default must stay the same object).
-        kwargs = {
-            name: getattr(values, field)
-            for field, name, pydantic_default in self._keywords
-            if field in given or pydantic_default
-        }
-        if self._extra is not None and values.model_extra:
-            kwargs.update(self._extra.validate_python(values.model_extra))
-        return args, kwargs
-
-    async def call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """Call the handler: on the event loop if it is async, in a worker thread if not."""
-        if self._is_async:
-            return await self._handler(*args, **kwargs)
-        value = await anyio.to_thread.run_sync(partial(self._handler, *args, **kwargs))
-        if inspect.isawaitable(value):  # a sync callable that hands back a coroutine
-            value = await value
-        return value
-
-
-def _content(value: object) -> tuple[str, ToolFailure | None]:
-    """A result's text: a ``str`` as it is, anything else as JSON (pydantic's encoder: models, dates, sets)."""
-    if isinstance(value, str):
-        return value, None
-    try:
-        # str() for what JSON has no form for: the model reads text, and the function did run.
-        return to_json(value, fallback=str).decode(), None
-    except Exception as exc:  # noqa: BLE001 - an object whose str() fails too
-        return str(exc), "unsendable_result"
-
-
-def _result_message(call: ToolCallOutput, content: str, *, is_error: bool) -> Message | None:
-    try:
-        return Message.tool_result(call.id, content, name=call.name, is_error=is_error)
-    except ConfigurationError:
-        return None
-
-
-def _quote(text: str) -> str:
-    return repr(text if len(text) <= _QUOTE_CHARS else text[:_QUOTE_CHARS] + "...")
-
-
-def _problems(exc: ValidationError) -> str:
-    """The errors of pydantic as the model should read them: ``city: Input should be a valid string (got 42)``."""
-    problems = []
-    for error in exc.errors(include_url=False):
-        where = ".".join(str(part) for part in error["loc"]) or "arguments"
-        text = f"{where}: {error['msg']}"
-        given = error.get("input")
-        if error["type"] != "missing" and isinstance(given, str | int | float | bool):
-            text += f" (got {_quote(given) if isinstance(given, str) else repr(given)})"
-        problems.append(text)
-    return "; ".join(problems)
-
-
-def _add_usage(total: Usage | None, more: Usage | None) -> Usage | None:
-    """Two rounds' usage added up; a count only one of them reported is taken as it is."""
-    if more is None:
-        return total
-    if total is None:
-        return more
-
-    def either(a: int | None, b: int | None) -> int | None:
-        return None if a is None and b is None else (a or 0) + (b or 0)
-
-    return Usage(
-        input_tokens=total.input_tokens + more.input_tokens,
-        output_tokens=total.output_tokens + more.output_tokens,
-        total_tokens=total.total_tokens + more.total_tokens,
-        reasoning_tokens=either(total.reasoning_tokens, more.reasoning_tokens),
-        cached_tokens=either(total.cached_tokens, more.cached_tokens),
-    )
