@@ -29,6 +29,13 @@ def established_to(url: str) -> int:
     )
 
 
+async def socket_released(server: Loopback) -> None:
+    """Waits (2 s at most) for the client to close its socket, then checks the pool holds none to the server."""
+    with anyio.fail_after(2):
+        await server.client_closed.wait()
+    assert established_to(server.url) == 0
+
+
 def make_client(base_url: str = wire.BASE_URL, **overrides: Any) -> ServerClient:
     """A client of a server at ``base_url`` serving ``"default"``; overrides go to :class:`ServerConfig`."""
     return ServerClient(ServerConfig(base_url=base_url, model="default", **overrides))

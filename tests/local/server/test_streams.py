@@ -16,7 +16,7 @@ from botticelli_error import ResponseDecodeError, ServerUnavailableError, Stream
 from botticelli_server import ChatCompletionChunk, ChatCompletionRequest, ChatMessage, ServerClient
 
 from . import wire
-from .support import REQUEST, Exchange, collect_text, established_to, loopback, make_client
+from .support import REQUEST, Exchange, collect_text, established_to, loopback, make_client, socket_released
 
 pytestmark = pytest.mark.anyio
 
@@ -263,9 +263,7 @@ async def test_breaking_out_of_the_loop_closes_the_socket() -> None:
         async with client.generate_stream(REQUEST) as stream:
             async for _chunk in stream:
                 break
-        with anyio.fail_after(2):
-            await server.client_closed.wait()
-        assert established_to(server.url) == 0
+        await socket_released(server)
 
 
 async def test_cancelling_the_consuming_task_closes_the_socket() -> None:
@@ -282,9 +280,7 @@ async def test_cancelling_the_consuming_task_closes_the_socket() -> None:
             tg.start_soon(consume)
             await received.wait()
             tg.cancel_scope.cancel()
-        with anyio.fail_after(2):
-            await server.client_closed.wait()
-        assert established_to(server.url) == 0
+        await socket_released(server)
 
 
 async def test_a_finished_stream_returns_its_connection_to_the_pool_for_reuse() -> None:

@@ -19,7 +19,7 @@ from botticelli_interface import ManagedStream, ObjectStream, stream_object
 from botticelli_interface import object_stream as module
 from tests.local.gemini import wire as gemini_wire
 from tests.local.server import wire
-from tests.local.server.support import Exchange, established_to, loopback, make_client
+from tests.local.server.support import Exchange, loopback, make_client, socket_released
 
 pytestmark = pytest.mark.anyio
 
@@ -331,9 +331,7 @@ async def test_leaving_the_block_mid_stream_closes_the_connection() -> None:
             async for person in stream:
                 if len(person.languages or ()) == 3:
                     break
-        with anyio.fail_after(2):
-            await server.client_closed.wait()
-        assert established_to(server.url) == 0
+        await socket_released(server)
 
 
 async def test_cancelling_the_consuming_task_mid_stream_closes_the_connection() -> None:
@@ -350,9 +348,7 @@ async def test_cancelling_the_consuming_task_mid_stream_closes_the_connection() 
             tg.start_soon(consume)
             await received.wait()
             tg.cancel_scope.cancel()
-        with anyio.fail_after(2):
-            await server.client_closed.wait()
-        assert established_to(server.url) == 0
+        await socket_released(server)
 
 
 class Unread:

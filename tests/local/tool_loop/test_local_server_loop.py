@@ -12,7 +12,7 @@ from pydantic import Field
 from botticelli_core import FinishReason, GenerateRequest, StreamChunk, ToolDefinition, Usage
 from botticelli_interface import ToolCallFinished, ToolCallStarted, run_tools, run_tools_stream
 from tests.local.server import wire
-from tests.local.server.support import Exchange, established_to, loopback, make_client
+from tests.local.server.support import Exchange, loopback, make_client, socket_released
 
 pytestmark = pytest.mark.anyio
 
@@ -243,9 +243,7 @@ async def test_leaving_the_stream_mid_answer_closes_the_socket() -> None:
             async for event in stream:
                 assert isinstance(event, StreamChunk)
                 break
-        with anyio.fail_after(2):
-            await server.client_closed.wait()
-        assert established_to(server.url) == 0
+        await socket_released(server)
 
 
 async def test_cancelling_the_consumer_mid_answer_closes_the_socket() -> None:
@@ -263,6 +261,4 @@ async def test_cancelling_the_consumer_mid_answer_closes_the_socket() -> None:
             group.start_soon(consume)
             await received.wait()
             group.cancel_scope.cancel()
-        with anyio.fail_after(2):
-            await server.client_closed.wait()
-        assert established_to(server.url) == 0
+        await socket_released(server)
