@@ -379,3 +379,52 @@ def print_summary(verdicts: list[TargetRow]) -> None:
     out = [[v.target, v.baseline, _times(v.ratio), verdict(v.ratio, v.limit), _times(v.floor)] for v in verdicts]
     headers = ["measured", "x baseline", "ratio", "target", "limit: aiohttp alone"]
     print(f"## The targets of issue 23, measured in this run\n\n{table(headers, out)}\n")
+
+
+def print_affinity(rows: list[dict[str, Any]]) -> None:
+    """A replica pool over three real servers, by balance: time to first chunk, prompt work, spread."""
+    title = "## Cache affinity: a replica pool over three llama-cpp-python servers"
+    if not rows:
+        print(f"{title}\n\nNot measured (see the line above that says why it was skipped).\n")
+        return
+    out = [
+        [
+            r["balance"],
+            f"{r['runs']} x {r['turns'] // r['runs']}",
+            f"{r['first_chunk_p50_ms']:.1f}",
+            f"{r['first_chunk_p90_ms']:.1f}",
+            f"{r['turn_mean_ms']:.1f}",
+            f"{r['run_wall_s']:.2f}",
+            f"{r['prompt_ms_per_run']:.0f}",
+            f"{r['prompt_tokens_per_run']:,.0f}",
+            ", ".join(r["conversations_per_replica"]),
+            f"{r['replicas_per_conversation_mean']:.2f} (max {r['replicas_per_conversation_max']})",
+            f"{r['turns_at_home']:.0%}",
+        ]
+        for r in rows
+    ]
+    headers = [
+        "balance",
+        "runs x turns",
+        "first chunk p50 ms",
+        "p90 ms",
+        "turn mean ms",
+        "run s",
+        "server prompt ms/run",
+        "prompt tokens evaluated/run",
+        "conversations per replica, each run",
+        "replicas per conversation",
+        "turns on its main replica",
+    ]
+    last = rows[0]["last_prompt_tokens"]
+    cache = "`--cache True`" if rows[0].get("server_cache", True) else "no `--cache` (each keeps its last prompt only)"
+    intro = (
+        "Eight conversations of six turns (the last prompt about"
+        f" {last:,.0f} tokens), four requests in flight, one pool of three servers,"
+        f" {cache}."
+        " First chunk and turn times are over every turn of every run; the"
+        " servers' prompt time and evaluated tokens (from their own `prompt eval time` lines)"
+        " and the run time are medians per run. A conversation's main replica is the one that"
+        " served most of its turns."
+    )
+    print(f"{title}\n\n{intro}\n\n{table(headers, out)}\n")

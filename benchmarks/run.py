@@ -5,6 +5,8 @@ same concurrency, and each figure is the median of ``--runs`` runs (the clients 
 turns within each run, so drift on the machine spreads over all of them). Ratios are
 against hxaio (httpx on httpx-aiohttp's transport, + httpx-sse + json.loads for streams),
 the targets' baseline; aiohttp alone is printed beside each target as its limit.
+The last section (benchmarks/affinity.py) leaves the canned server: it starts three real
+llama-cpp-python servers on the tiny model and compares a replica pool's two balances.
 Nothing here fails on a timing: a benchmark reports, it does not judge.
 """
 
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import affinity
 import batch
 import measure
 import paired
@@ -34,6 +37,8 @@ HEAVY_IMPORTS = ("openai", "litellm")
 # The paced streams: one event per write, this far apart (a token-by-token server, faster
 # than any real one so that a run stays short, but slow enough that each event is a read).
 PACE_MS = 0.5
+# Runs per balance of the cache-affinity section (benchmarks/affinity.py), alternating; fewer with --runs.
+AFFINITY_REPEATS = 3
 IMPORTS = (
     "httpx",
     "httpx_sse",
@@ -222,6 +227,15 @@ def first_answer(base: str, sizes: Sizes) -> dict[str, dict[str, float]]:
         return {}
 
 
+def cache_affinity(sizes: Sizes) -> list[dict[str, Any]]:
+    """A replica pool over three real llama-cpp-python servers, with and without cache affinity."""
+    try:
+        return affinity.compare(max(2, min(sizes.runs, AFFINITY_REPEATS)))
+    except Exception as e:  # a server that does not start must not lose the other sections
+        print(f"skipped affinity: {type(e).__name__}: {e}")
+        return []
+
+
 def paired_targets(
     sizes: Sizes, chunks: int, *, pace_ms: float = 0.0, kinds: tuple[str, ...] | None = None
 ) -> list[dict[str, Any]]:
@@ -242,7 +256,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller sizes: a rough picture in under a minute")
     parser.add_argument("--chunks", type=int, default=256, help="content chunks per streamed reply")
     parser.add_argument(
-        "--skip", nargs="*", default=[], choices=["speed", "paced", "imports", "memory", "batch", "first-answer"]
+        "--skip",
+        nargs="*",
+        default=[],
+        choices=["speed", "paced", "imports", "memory", "batch", "first-answer", "affinity"],
     )
     parser.add_argument(
         "--targets-only", action="store_true", help="only the CPU targets, each paired with its baseline"
@@ -278,6 +295,8 @@ def main() -> None:
     if "imports" not in args.skip:
         results["imports"] = imports(sizes)
         results["startup"] = measure.startup_cpu(max(sizes.import_runs * 2, 6))
+    if "affinity" not in args.skip:
+        results["affinity"] = cache_affinity(sizes)
 
     print()
     verdicts: list[report.TargetRow] = []
@@ -311,6 +330,8 @@ def main() -> None:
         verdicts += report.print_memory(results["memory"], MEMORY_BASELINE, MEMORY_FLOOR)
     if "batch" in results:
         report.print_batch(results["batch"], batch.GATHER)
+    if "affinity" in results:
+        report.print_affinity(results["affinity"])
     report.print_summary(verdicts)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")

@@ -38,6 +38,8 @@ class GenerateRequest(FrozenModel):
             taken as its schema. Read the result with :meth:`GenerateResponse.parse`.
         thinking: Thinking budget or effort, and whether thoughts come back.
         adapter: The name of a LoRA adapter the server has loaded, for this request only.
+        session: The conversation's id, for replica pools' cache affinity (never sent).
+        slot: The server slot to run in (llama.cpp's ``id_slot``).
 
     A backend that cannot honour ``tools``, ``output_schema``, ``thinking`` or ``adapter``
     raises :class:`~botticelli_error.UnsupportedInputError` naming it; none is dropped silently.
@@ -76,6 +78,12 @@ class GenerateRequest(FrozenModel):
     output_schema: dict[str, Any] | None = None
     thinking: ThinkingConfig | None = None
     adapter: UnicodeText | None = Field(default=None, min_length=1)
+    session: UnicodeText | None = Field(default=None, min_length=1, max_length=256)
+    """An id the caller gives a conversation (a session or user id): a replica pool keeps the
+    requests that carry the same one on the same replica, where its cache is. Not sent."""
+    slot: Annotated[int, NotBool] | None = Field(default=None, ge=0)
+    """The server slot to run in (llama.cpp's ``id_slot``), pinning a conversation to the slot
+    that holds its cache; a server that has no slots refuses it."""
 
     @field_validator("output_schema", mode="before")
     @classmethod

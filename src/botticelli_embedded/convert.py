@@ -113,8 +113,8 @@ def to_engine_request(request: GenerateRequest) -> dict[str, Any]:
 
     Raises:
         UnsupportedInputError: A message holds an image, audio, video or document input
-            (the engine runs text-only GGUF models), or the request uses tools, an adapter
-            or a thinking budget, which the engine cannot honour.
+            (the engine runs text-only GGUF models), or the request uses tools, an adapter,
+            a thinking budget or a ``slot`` (``input_type="slot"``), which the engine cannot honour.
 
     Examples:
         >>> from botticelli_core import Message
@@ -123,6 +123,13 @@ def to_engine_request(request: GenerateRequest) -> dict[str, Any]:
         {'messages': [{'role': 'user', 'content': 'Hi'}], 'max_tokens': 8, 'stop_seqs': ['\\n']}
     """
     require_features(request, SUPPORTED_FEATURES, provider=PROVIDER)
+    if request.slot is not None:
+        # The engine runs in this process, one sequence queue and no slots to choose.
+        raise UnsupportedInputError(
+            "the embedded engine has no server slots to run a request in; send it without slot",
+            provider=PROVIDER,
+            input_type="slot",
+        )
     messages = []
     for index, message in enumerate(request.messages):
         for part in message.content:

@@ -89,7 +89,8 @@ def to_wire_request(request: GenerateRequest, *, max_request_bytes: int) -> Wire
 
     Raises:
         UnsupportedInputError: Media in a system message, a request with no user or
-            assistant turn, or inline content over ``max_request_bytes``; nothing is sent.
+            assistant turn, a ``slot`` (``input_type="slot"``), or inline content over
+            ``max_request_bytes``; nothing is sent.
 
     Example:
         >>> req = GenerateRequest.from_prompt("Hi", system="Be terse.", max_tokens=8)
@@ -100,6 +101,13 @@ def to_wire_request(request: GenerateRequest, *, max_request_bytes: int) -> Wire
         8
     """
     require_features(request, SUPPORTED_FEATURES, provider=PROVIDER)
+    if request.slot is not None:
+        # Gemini serves from Google's fleet: there is no server slot to pin a request to.
+        raise UnsupportedInputError(
+            "Gemini has no server slots to run a request in; send it without slot",
+            provider=PROVIDER,
+            input_type="slot",
+        )
     _check_size(request, max_request_bytes)
     system_parts: list[WirePart] = []
     contents: list[WireContent] = []

@@ -17,6 +17,7 @@ from pydantic_core import to_json
 
 from botticelli_core import GenerateRequest, Message
 from botticelli_core.content import TextInput
+from botticelli_error import UnsupportedInputError
 from botticelli_interface.capabilities import require_features
 from botticelli_server.adapters import adapter_features
 from botticelli_server.config import PROVIDER
@@ -62,6 +63,7 @@ def wire_fields(
     dialect: Dialect,
     stream: bool = False,
     include_usage: bool = True,
+    cache_prompt: bool | None = None,
 ) -> dict[str, Any]:
     """The body fields of ``request`` in the wire's order; unset ones are left out.
 
@@ -69,15 +71,22 @@ def wire_fields(
     :class:`~botticelli_server.request.ChatMessage` (or several) that
     :func:`~botticelli_server.convert.to_chat_messages` makes of it. ``request.adapter`` is
     not applied here: it rewrites a whole request (see :mod:`botticelli_server.adapters`).
+    ``request.slot`` goes in the dialect's slot field; ``cache_prompt``
+    (``ServerConfig.cache_prompt``) in its cache switch, and nowhere on a server without
+    one. ``request.session`` is never sent: it is the replica pools' affinity key.
 
     Raises:
-        UnsupportedInputError: An input chat cannot carry, or a feature ``dialect`` lacks.
+        UnsupportedInputError: An input chat cannot carry, or a feature ``dialect`` lacks
+            (``input_type="slot"`` for a slot on a server without slots).
 
     Examples:
         >>> from botticelli_server.dialect import get_dialect
         >>> req = GenerateRequest.from_prompt("Hi", max_tokens=5)
         >>> wire_fields(req, default_model="tiny", dialect=get_dialect("openai"))
         {'model': 'tiny', 'messages': [{'role': 'user', 'content': 'Hi'}], 'max_tokens': 5}
+        >>> pinned = GenerateRequest.from_prompt("Hi", slot=1)
+        >>> wire_fields(pinned, default_model="tiny", dialect=get_dialect("llama.cpp"), cache_prompt=True)
+        {'model': 'tiny', 'messages': [{'role': 'user', 'content': 'Hi'}], 'id_slot': 1, 'cache_prompt': True}
     """
     fields: dict[str, Any] = {"model": request.model or default_model, "messages": _messages(request, dialect)}
     if request.max_tokens is not None:
@@ -99,7 +108,24 @@ def wire_fields(
         # Declared wire fields (tools, tool_choice, response_format) come before extras
         # (grammar, thinking switches) in feature_fields' order, as the wire model puts them.
         fields.update(feature_fields(request, dialect))
+    # Server extensions last: the wire model writes undeclared fields after its declared ones.
+    if request.slot is not None:
+        if dialect.slot_field is None:
+            raise _no_slots(dialect)
+        fields[dialect.slot_field] = request.slot
+    if cache_prompt is not None and dialect.cache_field is not None:
+        fields[dialect.cache_field] = cache_prompt
     return fields
+
+
+def _no_slots(dialect: Dialect) -> UnsupportedInputError:
+    return UnsupportedInputError(
+        f"the {dialect.name} server dialect cannot run a request in a chosen slot: it has no slot "
+        "to choose (llama.cpp's llama-server does: set ServerConfig.dialect to 'llama.cpp' if that "
+        "is the server); send the request without slot",
+        provider=PROVIDER,
+        input_type="slot",
+    )
 
 
 def _messages(request: GenerateRequest, dialect: Dialect) -> list[dict[str, str] | ChatMessage]:
@@ -135,6 +161,7 @@ def chat_body(
     dialect: Dialect,
     stream: bool = False,
     include_usage: bool = True,
+    cache_prompt: bool | None = None,
 ) -> tuple[bytes, dict[str, Any]]:
     """The JSON body of a request without an adapter, and the fields it was made of.
 
@@ -147,6 +174,11 @@ def chat_body(
         b'{"model":"tiny","messages":[{"role":"user","content":"Hi"}]}'
     """
     fields = wire_fields(
-        request, default_model=default_model, dialect=dialect, stream=stream, include_usage=include_usage
+        request,
+        default_model=default_model,
+        dialect=dialect,
+        stream=stream,
+        include_usage=include_usage,
+        cache_prompt=cache_prompt,
     )
     return to_json(fields, exclude_none=True), fields

@@ -32,10 +32,12 @@ from botticelli_server.response import ChatCompletionResponse, ToolCall, UsageIn
 
 __all__ = [
     "CompletionView",
+    "cached_tokens",
     "neutral_response",
     "no_choices",
     "read_completion",
     "record_completion",
+    "timings_of",
     "usage_from_counts",
     "usage_from_wire",
 ]
@@ -56,18 +58,31 @@ class _ChoiceView(TypedDict, total=False):
     finish_reason: str | None
 
 
+# Only the counts botticelli reads: of llama-server's dozen timings no other becomes a Python
+# object. Any: an odd count means "not reported", never an unreadable reply. A details or
+# timings member that is not an object makes the view refuse the body, which is then read
+# through the wire model (where both are extras of any shape) to the same result.
+class _PromptDetailsView(TypedDict, total=False):
+    cached_tokens: Any
+
+
+class _TimingsView(TypedDict, total=False):
+    cache_n: Any
+
+
 class _UsageView(TypedDict, total=False):
     prompt_tokens: int
     completion_tokens: int
     total_tokens: int | None
     completion_tokens_details: dict[str, Any] | None
+    prompt_tokens_details: _PromptDetailsView | None
 
 
 class CompletionView(TypedDict, total=False):
     """A non-streamed completion as plain dicts: the fields and types of ``ChatCompletionResponse``.
 
-    Unknown keys (``system_fingerprint``, ``logprobs``, servers' timings) are skipped
-    without creating Python objects for them.
+    Unknown keys (``system_fingerprint``, ``logprobs``, all of llama-server's ``timings``
+    but ``cache_n``) are skipped without creating Python objects for them.
     """
 
     id: str | None
@@ -76,6 +91,7 @@ class CompletionView(TypedDict, total=False):
     model: str | None
     choices: list[_ChoiceView] | None
     usage: _UsageView | None
+    timings: _TimingsView | None
 
 
 def _view_parser() -> Callable[[bytes], CompletionView]:
@@ -86,20 +102,53 @@ def _view_parser() -> Callable[[bytes], CompletionView]:
 
 _parse_view = _view_parser()
 
-_USAGE_GIVEN = frozenset({"input_tokens", "output_tokens", "total_tokens", "reasoning_tokens"})
+_USAGE_GIVEN = frozenset({"input_tokens", "output_tokens", "total_tokens", "reasoning_tokens", "cached_tokens"})
 _RESPONSE_GIVEN = frozenset({"outputs", "finish_reason", "usage", "model", "response_id"})
 _TEXT_GIVEN = frozenset({"text"})
 
 
-def usage_from_counts(prompt: int, completion: int, total: int | None, details: dict[str, Any] | None) -> Usage:
+def _count(value: object) -> int | None:
+    # A bool is an int to Python, but a server that writes true has counted nothing.
+    return int(value) if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def cached_tokens(prompt_details: object, timings: object) -> int | None:
+    """The prompt tokens a server says it served from its prompt cache; ``None`` when it does not say.
+
+    OpenAI's ``usage.prompt_tokens_details.cached_tokens`` (vLLM, newer llama-server) wins;
+    else llama-server's ``timings.cache_n`` (every build reports it, older ones only there).
+    Both count tokens of the prompt, so the number is part of ``prompt_tokens``. A value
+    that is not a count (missing, negative, a string) is no report at all.
+
+    Examples:
+        >>> cached_tokens({"cached_tokens": 12}, {"cache_n": 3})
+        12
+        >>> cached_tokens(None, {"cache_n": 3, "prompt_n": 5})
+        3
+        >>> cached_tokens({"cached_tokens": None}, "n/a") is None
+        True
+    """
+    if isinstance(prompt_details, dict):
+        found = _count(prompt_details.get("cached_tokens"))
+        if found is not None:
+            return found
+    if isinstance(timings, dict):
+        return _count(timings.get("cache_n"))
+    return None
+
+
+def usage_from_counts(
+    prompt: int, completion: int, total: int | None, details: dict[str, Any] | None, cached: int | None = None
+) -> Usage:
     """Token counts in botticelli's terms, from the wire's (validated) ``usage`` fields.
 
     Negative counts become 0, a missing or negative total is computed, and a
-    ``reasoning_tokens`` detail is kept when it is a count.
+    ``reasoning_tokens`` detail is kept when it is a count. ``cached`` is
+    :func:`cached_tokens`' reading of the reply.
 
     Examples:
-        >>> usage_from_counts(5, 3, None, {"reasoning_tokens": 2})
-        Usage(input_tokens=5, output_tokens=3, total_tokens=10, reasoning_tokens=2, cached_tokens=None)
+        >>> usage_from_counts(5, 3, None, {"reasoning_tokens": 2}, cached=4)
+        Usage(input_tokens=5, output_tokens=3, total_tokens=10, reasoning_tokens=2, cached_tokens=4)
     """
     reasoning = (details or {}).get("reasoning_tokens")
     usage = trusted(
@@ -110,7 +159,7 @@ def usage_from_counts(prompt: int, completion: int, total: int | None, details: 
             "total_tokens": total if total is not None and total >= 0 else -1,
             # int(): True is an int too, and Usage's validator would have made it 1.
             "reasoning_tokens": int(reasoning) if isinstance(reasoning, int) and reasoning >= 0 else None,
-            "cached_tokens": None,
+            "cached_tokens": cached,
         },
         set(_USAGE_GIVEN),
     )
@@ -118,10 +167,22 @@ def usage_from_counts(prompt: int, completion: int, total: int | None, details: 
     return usage
 
 
-def usage_from_wire(usage: UsageInfo) -> Usage:
-    """Token counts in botticelli's terms (``prompt`` -> input, ``completion`` -> output)."""
+def timings_of(response: ChatCompletionResponse) -> object:
+    """llama-server's ``timings`` on a completion (an extra of the wire model); ``None`` elsewhere."""
+    return (response.model_extra or {}).get("timings")
+
+
+def usage_from_wire(usage: UsageInfo, timings: object = None) -> Usage:
+    """Token counts in botticelli's terms (``prompt`` -> input, ``completion`` -> output).
+
+    ``timings`` is the reply's top-level ``timings`` (llama-server), read for the cached count.
+    """
     return usage_from_counts(
-        usage.prompt_tokens, usage.completion_tokens, usage.total_tokens, usage.completion_tokens_details
+        usage.prompt_tokens,
+        usage.completion_tokens,
+        usage.total_tokens,
+        usage.completion_tokens_details,
+        cached_tokens((usage.model_extra or {}).get("prompt_tokens_details"), timings),
     )
 
 
@@ -131,7 +192,7 @@ def record_completion(entry: RequestLog, response: ChatCompletionResponse) -> No
     if response.choices:
         entry.finish_reason = response.choices[0].finish_reason
     if response.usage is not None:
-        entry.usage = usage_from_wire(response.usage)
+        entry.usage = usage_from_wire(response.usage, timings_of(response))
 
 
 def neutral_response(
@@ -205,6 +266,8 @@ def read_completion(body: bytes, entry: RequestLog) -> GenerateResponse:
             wire_usage.get("completion_tokens", 0),
             wire_usage.get("total_tokens"),
             wire_usage.get("completion_tokens_details"),
+            # A reply without a cache report (most servers') costs a call and two lookups here.
+            cached_tokens(wire_usage.get("prompt_tokens_details"), view.get("timings")),
         )
     finish_reason_with_calls, tool_call_output, calls_cut_off = _helpers()
     choices = view.get("choices")

@@ -45,6 +45,7 @@ def chat_request(
         include_usage=config.include_usage,
         dialect=dialect,
         adapters=config.adapters,
+        cache_prompt=config.cache_prompt,
     )
 
 
@@ -57,7 +58,7 @@ def body(
     """
     request = request.with_default_max_tokens(config.max_tokens)
     if request.adapter is None:
-        return chat_body(request, default_model=config.model, dialect=dialect)
+        return chat_body(request, default_model=config.model, dialect=dialect, cache_prompt=config.cache_prompt)
     # An adapter rewrites the whole request (see botticelli_server.adapters): through the wire model.
     wire = chat_request(config, request, dialect=dialect)
     return wire.to_json(), wire.model_dump(exclude_none=True)

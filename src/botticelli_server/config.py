@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
 from botticelli_core import ConfigSection, FrozenModel, LoraAdapter, Requirement
 from botticelli_core._text import NotBool
@@ -51,6 +51,9 @@ class ServerConfig(FrozenModel, TransportOptions):
     """With ``base_urls``: consecutive failures that eject a replica (open its breaker)."""
     eject_cooldown: float = Field(default=30.0, ge=0)
     """With ``base_urls``: seconds an ejected replica waits before one trial request."""
+    pool_balance: Literal["affinity", "least_outstanding"] = "affinity"
+    """With ``base_urls``: ``"affinity"`` keeps each conversation on the replica that holds its
+    cache (bounded by load); ``"least_outstanding"`` sends each request to the least busy one."""
     model: str = Field(min_length=1)
     """The model to request when a request names none (mistral.rs accepts ``"default"``)."""
     max_tokens: Annotated[int, NotBool] | None = Field(default=None, gt=0, le=MAX_TOKENS_LIMIT)
@@ -76,6 +79,27 @@ class ServerConfig(FrozenModel, TransportOptions):
     """Inputs per ``/v1/embeddings`` request; larger lists are split."""
     embed_concurrency: int = Field(default=2, ge=1)
     """Embedding batches in flight at once."""
+    # --- issue 29: llama.cpp's prompt cache switch (botticelli_server/_body.py sends it) ---
+    cache_prompt: bool | None = None
+    """llama.cpp's ``cache_prompt``, sent with every chat request: ``True`` lets a prompt reuse
+    the KV cache its slot kept of the last one (llama-server's default), ``False`` processes
+    every prompt whole (for results that must not depend on what ran before). ``None`` sends
+    nothing. Only ``dialect="llama.cpp"`` has it: another concrete dialect is refused here,
+    and under ``"auto"`` it is sent only if the server turns out to be llama-server."""
+
+    @field_validator("cache_prompt")
+    @classmethod
+    def _cache_prompt_on_llama_cpp(cls, value: bool | None, info: ValidationInfo) -> bool | None:
+        # A switch no other server reads would change nothing: say so rather than drop it.
+        dialect = info.data.get("dialect")
+        if value is not None and dialect not in ("llama.cpp", "auto", None):
+            raise ValueError(
+                f"cache_prompt is a llama.cpp (llama-server) setting; the {dialect!r} dialect has no "
+                "such switch: leave it unset, or set dialect to 'llama.cpp' (or 'auto') if that is the server"
+            )
+        return value
+
+    # --- end issue 29 ---
 
     @field_validator("adapters")
     @classmethod

@@ -20,7 +20,7 @@ from botticelli_core.content import ToolCallInput, ToolResultInput
 from botticelli_error import UnsupportedInputError
 from botticelli_interface.capabilities import Feature
 from botticelli_server._body import wire_fields
-from botticelli_server._completion import neutral_response, no_choices, usage_from_wire
+from botticelli_server._completion import neutral_response, no_choices, timings_of, usage_from_wire
 from botticelli_server.adapters import select_adapter
 from botticelli_server.config import PROVIDER, DialectName
 from botticelli_server.dialect import DIALECTS, Dialect, get_dialect
@@ -73,12 +73,15 @@ def to_chat_request(
     include_usage: bool = True,
     dialect: Dialect | DialectName = _OPENAI,
     adapters: Sequence[LoraAdapter] = (),
+    cache_prompt: bool | None = None,
 ) -> ChatCompletionRequest:
     """The wire request for ``request``; its ``model``, if set, wins over ``default_model``.
 
     Tools, ``output_schema`` and ``thinking`` are spelled as ``dialect`` says
     (see :mod:`botticelli_server.options`); ``request.adapter`` is selected among the
     server's ``adapters`` as the dialect can (see :mod:`botticelli_server.adapters`).
+    ``request.slot`` and ``cache_prompt`` go where the dialect takes them (see
+    :func:`~botticelli_server._body.wire_fields`); ``request.session`` is never sent.
 
     Raises:
         UnsupportedInputError: An input OpenAI-compatible chat cannot carry (audio, video,
@@ -92,7 +95,8 @@ def to_chat_request(
     if isinstance(dialect, str):
         # A name from settings ("auto" cannot be resolved here: it is the plain protocol).
         dialect = get_dialect(dialect)
-    wire = ChatCompletionRequest(**wire_fields(request, default_model=default_model, dialect=dialect))
+    fields = wire_fields(request, default_model=default_model, dialect=dialect, cache_prompt=cache_prompt)
+    wire = ChatCompletionRequest(**fields)
     if request.adapter is not None:
         wire = select_adapter(wire, request.adapter, dialect=dialect.name, adapters=adapters)
     return streamed(wire, include_usage=include_usage and dialect.stream_usage) if stream else wire
@@ -192,7 +196,7 @@ def from_chat_response(response: ChatCompletionResponse) -> GenerateResponse:
         reasoning=message.reasoning_content or message.reasoning,
         calls=calls,
         finish_reason=finish_reason_with_calls(choice.finish_reason, bool(calls), cut_off=calls_cut_off(calls)),
-        usage=usage_from_wire(response.usage) if response.usage else None,
+        usage=usage_from_wire(response.usage, timings_of(response)) if response.usage else None,
         model=response.model,
         response_id=response.id,
     )

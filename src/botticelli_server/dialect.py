@@ -66,11 +66,18 @@ class Dialect:
             ``choices: []`` chunk when asked with ``stream_options.include_usage``, or on its
             last chunk unasked). ``False``: it never does, so the option is not sent and a
             stream's final chunk has ``usage=None``.
+        slot_field: The body field that runs a request in a given server slot
+            (``GenerateRequest.slot``); ``None``: the server has no slots to choose, and a
+            request that names one is refused.
+        cache_field: The body field that turns the server's reuse of a slot's cached prompt
+            on or off (``ServerConfig.cache_prompt``); ``None``: the server has no such switch.
 
     Examples:
         >>> d = get_dialect("llama-cpp-python")
         >>> d.schema_style, sorted(d.features), sorted(d.tool_choices)
         ('json_object', ['output_schema', 'tools'], ['auto', 'named', 'none'])
+        >>> get_dialect("llama.cpp").slot_field, get_dialect("vllm").slot_field
+        ('id_slot', None)
     """
 
     name: DialectName
@@ -82,6 +89,8 @@ class Dialect:
     tool_choices: frozenset[ToolChoiceKind] = _EVERY_CHOICE
     auto_tool_choice: bool = False
     stream_usage: bool = True
+    slot_field: str | None = None
+    cache_field: str | None = None
 
     @property
     def forced_tool_choice(self) -> bool:
@@ -121,13 +130,19 @@ DIALECTS: Mapping[str, Dialect] = {
             auto_tool_choice=True,
             # Its server has no stream_options: a stream never carries usage, asked or not.
             stream_usage=False,
+            # No slot_field: its request model has no id_slot and drops unknown fields, so a
+            # slot would be ignored without a word; it is refused instead.
         ),
         # llama-server: json_schema, and thinking through the chat template's switch. It reads
         # tool_choice as a string (auto, none, required): a named object would become "auto".
+        # It runs requests in slots, each keeping the KV cache of its last prompt: id_slot
+        # picks the slot, cache_prompt says whether a prompt may reuse that cache.
         Dialect(
             name="llama.cpp",
             thinking_switch="chat_template_kwargs",
             tool_choices=frozenset({"auto", "none", "required"}),
+            slot_field="id_slot",
+            cache_field="cache_prompt",
         ),
         # mistral.rs: its own grammar field, and a top-level switch beside reasoning_effort.
         Dialect(name="mistral.rs", schema_style="grammar", effort_field=True, thinking_switch="enable_thinking"),

@@ -72,7 +72,13 @@ class Choice(_Wire):
 
 
 class UsageInfo(_Wire):
-    """Token counts; servers add their own extras (timings, tokens per second)."""
+    """Token counts; servers add their own extras (timings, tokens per second).
+
+    OpenAI's ``prompt_tokens_details`` (``cached_tokens``: vLLM, newer llama-server) is one
+    of those extras, kept as sent and read leniently by
+    :func:`~botticelli_server._completion.cached_tokens`, as is llama-server's top-level
+    ``timings`` on a completion or chunk.
+    """
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -177,4 +183,6 @@ class ChunkView(TypedDict, total=False):
     model: str | None
     choices: list[ChoiceView] | None
     usage: dict[str, Any] | None
+    timings: Any
+    """llama-server's timings, on the last chunk: any shape, so that an odd one cannot end a stream."""
     error: Any

@@ -68,7 +68,7 @@ class StreamState:
         (True, <FinishReason.LENGTH: 'length'>)
     """
 
-    __slots__ = ("_parse", "calls", "done", "finish_reason", "model", "texts", "usage")
+    __slots__ = ("_parse", "calls", "done", "finish_reason", "model", "texts", "timings", "usage")
 
     def __init__(self) -> None:
         self._parse = _view_parser()
@@ -77,6 +77,8 @@ class StreamState:
         self.done = False
         self.finish_reason: str | None = None
         self.usage: dict[str, Any] | None = None
+        self.timings: object = None
+        """The ``timings`` of the chunk that carried :attr:`usage` (llama-server's), for its cached count."""
         self.model: str | None = None
         self.texts: list[str] = []
         """The text handed out so far by :meth:`text_chunk`, kept for ``partial_text`` on errors."""
@@ -120,6 +122,9 @@ class StreamState:
         usage = chunk.get("usage")
         if usage is not None:
             self.usage = usage
+            # llama-server puts its timings (the cached count) on the chunk of its usage; read
+            # them there, not on every event, and keep them with the report they belong to.
+            self.timings = chunk.get("timings")
         model = chunk.get("model")
         if model is not None:
             self.model = model
@@ -167,6 +172,9 @@ class StreamState:
     def final_usage(self) -> Usage | None:
         """The last usage the server reported, in botticelli's terms.
 
+        Its ``cached_tokens`` comes from the usage's ``prompt_tokens_details`` or, failing
+        that, from the ``timings`` beside it (llama-server puts both on its last chunk).
+
         Raises:
             ResponseDecodeError: That usage report is malformed.
         """
@@ -180,7 +188,7 @@ class StreamState:
             info = None
         if info is None:  # raised outside the except block (see decode)
             raise ResponseDecodeError(f"the stream's usage report is malformed: {usage!r}"[:300], provider=PROVIDER)
-        return usage_from_wire(info)
+        return usage_from_wire(info, self.timings)
 
     def check_finished(self, unframed: bytes = b"", *, answered: bool = True) -> None:
         """Raise unless the stream ended properly (a finish reason, or ``[DONE]``).

@@ -16,7 +16,7 @@ import anyio
 import pytest
 
 from botticelli_core import FinishReason, GenerateRequest, GenerateResponse, Message, StreamChunk
-from botticelli_error import BadRequestError, BotticelliError, NotFoundError
+from botticelli_error import BadRequestError, BotticelliError, NotFoundError, UnsupportedInputError
 from botticelli_server import ChatCompletionRequest, ChatMessage, ServerClient, ServerConfig, get_dialect
 from botticelli_server.request import StreamOptions
 from tests.api._sockets import can_inspect_sockets, open_connections_to
@@ -133,6 +133,34 @@ async def test_a_server_whose_dialect_says_no_stream_usage_sends_none_even_when_
         chunks = [chunk async for chunk in stream]
     assert [choice.finish_reason for chunk in chunks for choice in chunk.choices or ()][-1] == "length"
     assert all(chunk.usage is None for chunk in chunks)
+
+
+async def test_llama_cpp_pythons_server_says_nothing_of_its_prompt_cache(
+    client: ServerClient, server_config: ServerConfig
+) -> None:
+    # The ground truth of docs/servers.md's cached-tokens row: the same prompt twice (the second
+    # reuses the first's prefix inside the server), and still no count, whole or streamed.
+    # Should a later version report one, this fails, and the docs should say where it is.
+    if server_config.dialect != "llama-cpp-python":
+        pytest.skip(f"the {server_config.dialect!r} dialect may report cached tokens")
+    first = await client.generate(request(max_tokens=2))
+    second = await client.generate(request(max_tokens=2))
+    chunks = await collect(client, request(max_tokens=2))
+    assert first.usage is not None
+    assert second.usage is not None
+    assert first.usage.cached_tokens is None
+    assert second.usage.cached_tokens is None
+    assert chunks[-1].usage is None  # no usage at all on its streams (Dialect.stream_usage)
+
+
+async def test_a_slot_is_refused_before_reaching_a_server_without_slots(
+    client: ServerClient, server_config: ServerConfig
+) -> None:
+    if get_dialect(server_config.dialect).slot_field is not None:
+        pytest.skip(f"the {server_config.dialect!r} dialect takes a slot")
+    with pytest.raises(UnsupportedInputError) as caught:
+        await client.generate(request(max_tokens=2, slot=0))
+    assert caught.value.input_type == "slot"
 
 
 # -- the server itself --------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""A replica pool over three real llama.cpp servers: spread, one killed mid-run, the same one back.
+"""A replica pool over three real llama.cpp servers: spread, one killed mid-run, the same one back; affinity.
 
 Three ``llama_cpp.server`` processes serve the tiny model on loopback. About thirty
 requests (generations and streams, three at a time) go through one
@@ -6,6 +6,10 @@ requests (generations and streams, three at a time) go through one
 SIGKILL. No request that had not started streaming may be lost: each one either answers or,
 only if it is a stream that had delivered text, fails with that text. The killed server is
 then started again on its port, and the pool's health checks must re-admit it.
+
+With affinity balancing (the default), the turns of one conversation (the same opening,
+a growing history) must all land on one replica, and different conversations must not all
+land on the same one.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import anyio
 import pytest
 
 from botticelli.routing import ReplicaPool
-from botticelli_core import GenerateRequest
+from botticelli_core import GenerateRequest, Message
 from botticelli_error import StreamError
 from botticelli_server import ServerClient
 from botticelli_server.launcher import InferenceServer
@@ -116,7 +120,15 @@ async def test_three_replicas_share_the_load_survive_a_kill_and_readmit_it(tiny_
                 await warm.generate(PROMPT)
         victim = servers[1]
         port = victim.port
-        pool = ReplicaPool(*(client_of(s) for s in servers), eject_after=2, eject_cooldown=60.0, health_interval=0.5)
+        # Least outstanding: every request here is the same prompt, which affinity would keep on
+        # one replica; this test is about spreading load and surviving a kill.
+        pool = ReplicaPool(
+            *(client_of(s) for s in servers),
+            eject_after=2,
+            eject_cooldown=60.0,
+            health_interval=0.5,
+            balance="least_outstanding",
+        )
         async with pool:
             victim_name = list(pool.stats())[1]
             outcomes = Outcomes()
@@ -140,6 +152,65 @@ async def test_three_replicas_share_the_load_survive_a_kill_and_readmit_it(tiny_
             for _ in range(6):
                 await pool.generate(PROMPT)
             assert pool.stats()[victim_name].successes > before
+    finally:
+        with anyio.CancelScope(shield=True):
+            for server in servers:
+                await server.stop()
+
+
+SYSTEM = Message.system("You are a terse assistant for a railway company. Answer in one short line.")
+
+
+def served_by(pool: ReplicaPool, before: dict[str, int]) -> str:
+    """The one replica whose successes grew since ``before``."""
+    grown = [name for name, s in pool.stats().items() if s.successes > before[name]]
+    assert len(grown) == 1, grown
+    return grown[0]
+
+
+def successes(pool: ReplicaPool) -> dict[str, int]:
+    return {name: s.successes for name, s in pool.stats().items()}
+
+
+async def test_a_conversation_stays_on_one_replica_and_conversations_spread(tiny_model: Path) -> None:
+    servers = [tiny_llama_server(tiny_model) for _ in range(3)]
+    try:
+        with anyio.fail_after(240):
+            await start_all(servers)
+        pool = ReplicaPool(*(client_of(s) for s in servers), health_interval=None)
+        assert pool.balance == "affinity"
+        async with pool:
+            # One conversation, five turns, one after another, streams and generations mixed.
+            messages = [SYSTEM, Message.user("When does the first train to Lyon leave?")]
+            homes = []
+            for turn in range(5):
+                request = GenerateRequest(messages=messages, max_tokens=6, temperature=0.0)
+                before = successes(pool)
+                if turn % 2:
+                    async with pool.generate_stream(request) as chunks:
+                        text = "".join([chunk.text async for chunk in chunks])
+                else:
+                    text = (await pool.generate(request)).text
+                homes.append(served_by(pool, before))
+                messages = [*messages, Message.assistant(text or "..."), Message.user(f"And the one after {turn}?")]
+            assert len(set(homes)) == 1, homes
+
+            # Twelve conversations under the same system prompt: the ring spreads them (all twelve
+            # on one of three replicas has odds of 3 / 3**12, about 1 in 177,000).
+            others = []
+            for n in range(12):
+                request = GenerateRequest(
+                    messages=[SYSTEM, Message.user(f"Question {n}: is platform {n} open?")], max_tokens=4
+                )
+                before = successes(pool)
+                await pool.generate(request)
+                others.append(served_by(pool, before))
+            assert len(set(others)) >= 2, others
+            stats = pool.stats()
+            print(
+                "affinity run:",
+                {name: (s.successes, s.input_tokens, s.cached_tokens) for name, s in stats.items()},
+            )
     finally:
         with anyio.CancelScope(shield=True):
             for server in servers:

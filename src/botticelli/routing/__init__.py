@@ -10,6 +10,6 @@ from __future__ import annotations
 
 from botticelli.routing._member import MemberStats
 from botticelli.routing.fallback import FallbackModel, default_fallback_on
-from botticelli.routing.pool import ReplicaPool
+from botticelli.routing.pool import Balance, ReplicaPool
 
-__all__ = ["FallbackModel", "MemberStats", "ReplicaPool", "default_fallback_on"]
+__all__ = ["Balance", "FallbackModel", "MemberStats", "ReplicaPool", "default_fallback_on"]

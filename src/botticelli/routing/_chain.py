@@ -180,6 +180,8 @@ async def call_over(walk: Walk, call: Callable[[GenerativeModel], Awaitable[T]])
             attempt.released()
             raise
         attempt.succeeded()
+        if isinstance(response, GenerateResponse):
+            member.count_usage(response.usage)
         return response
 
 
@@ -215,9 +217,12 @@ async def stream_over(walk: Walk, request: GenerateRequest) -> AsyncGenerator[St
     # The member answered; from here on the caller holds its text, so nothing falls back.
     attempt.answered()
     broke = False
+    # The usage arrives on the stream's last chunks; it is counted once, when the stream is over.
+    usage = first.usage
     try:
         yield first
         async for chunk in stream:
+            usage = chunk.usage or usage
             yield chunk
     except BotticelliError as exc:
         broke = True
@@ -227,6 +232,7 @@ async def stream_over(walk: Walk, request: GenerateRequest) -> AsyncGenerator[St
         if not broke:
             # Over, or the caller left it: either way the member served.
             attempt.succeeded()
+            member.count_usage(usage)
         with anyio.CancelScope(shield=True):
             await stream.aclose()
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pydantic import BaseModel, ConfigDict
 
 from botticelli._breaker import BreakerState, CircuitBreaker, Permit
+from botticelli_core import Usage
 from botticelli_error import BotticelliError
 from botticelli_interface import GenerativeModel
 
@@ -27,6 +28,10 @@ class MemberStats(BaseModel):
         breaker: The breaker's state: ``"closed"``, ``"open"`` or ``"half_open"``.
         last_latency_s: Seconds the last answered request took (to its end, for a stream).
         mean_latency_s: Mean seconds of the answered requests.
+        input_tokens: Prompt tokens of the answered requests, as their usage reported them.
+        cached_tokens: Of those, the prompt tokens the server took from its cache
+            (``Usage.cached_tokens``; 0 when the server reports none). Set beside
+            ``input_tokens``, it shows how well a pool keeps conversations where their cache is.
 
     Examples:
         >>> MemberStats(name="a", in_flight=0, successes=0, failures=0, ejected=False, breaker="closed").ejected
@@ -43,6 +48,8 @@ class MemberStats(BaseModel):
     breaker: BreakerState
     last_latency_s: float | None = None
     mean_latency_s: float | None = None
+    input_tokens: int = 0
+    cached_tokens: int = 0
 
 
 class Member:
@@ -74,6 +81,8 @@ class Member:
         self.failures = 0
         self._latency_total = 0.0
         self.last_latency_s: float | None = None
+        self.input_tokens = 0
+        self.cached_tokens = 0
 
     def __repr__(self) -> str:
         return f"Member({self.name!r}, breaker={self.breaker.state!r}, in_flight={self.in_flight})"
@@ -82,6 +91,13 @@ class Member:
         """Count one request as in flight; settle the returned attempt exactly once."""
         self.in_flight += 1
         return Attempt(self, permit, self._clock())
+
+    def count_usage(self, usage: Usage | None) -> None:
+        """Add one answered request's prompt and cached tokens to the counters."""
+        if usage is None:
+            return
+        self.input_tokens += usage.input_tokens
+        self.cached_tokens += usage.cached_tokens or 0
 
     def stats(self) -> MemberStats:
         """A snapshot of the counters."""
@@ -95,6 +111,8 @@ class Member:
             breaker=state,
             last_latency_s=self.last_latency_s,
             mean_latency_s=self._latency_total / self.successes if self.successes else None,
+            input_tokens=self.input_tokens,
+            cached_tokens=self.cached_tokens,
         )
 
 

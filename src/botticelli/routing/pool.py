@@ -1,7 +1,13 @@
 """``ReplicaPool``: one logical model served by several servers of the same model.
 
-Each request goes to the replica with the fewest requests in flight (open streams
-included); ties take turns, so an idle pool spreads requests round-robin. Every replica
+By default (``balance="affinity"``) a generation goes to the replica that holds its
+conversation's cache: requests with the same ``session``, or else the same leading messages
+(the system prompt and the first user message), share a home replica on a hash ring, and a
+home with more than its share of requests in flight, or ejected, passes the request to the
+next replica on the ring (see ``_affinity``). With ``balance="least_outstanding"``, and for
+embeddings, token counts and model lists always, each request goes to the replica with the
+fewest requests in flight (open streams included); ties take turns, so an idle pool spreads
+requests round-robin. Every replica
 sits behind its own circuit breaker: ``eject_after`` consecutive failures that say it is
 unwell (a refused connection, a timeout, a 503, a broken or stalled stream) eject it for
 ``eject_cooldown`` seconds (passive ejection), after which one trial request may bring it
@@ -17,23 +23,25 @@ carries each replica's error. Errors that say the request itself is wrong (a bad
 an input the model cannot take) propagate from the first replica: every replica serves the
 same model and would answer the same.
 
-Embeddings, token counts and model lists are balanced and fail over the same way (every
-replica serves the same model, so nothing changes meaning).
+Embeddings, token counts and model lists fail over the same way (every replica serves the
+same model, so nothing changes meaning).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Literal, Self, get_args
 
 import anyio
 from anyio.abc import TaskGroup
 
 from botticelli._routing import counts_against_backend
+from botticelli.routing._affinity import Ring, affinity_order, point_of, request_key
 from botticelli.routing._capabilities import close_all, member_health, overall_health
 from botticelli.routing._chain import Rules, Walk, call_over, generate_over, stream_over
 from botticelli.routing._member import Member, MemberStats
@@ -47,11 +55,20 @@ from botticelli_core import (
     TokenCount,
 )
 from botticelli_core._arguments import checked_texts, embed_options, prompt_request, request_argument
-from botticelli_error import AllModelsFailedError, BotticelliError, UnsupportedInputError, redact_url
+from botticelli_error import (
+    AllModelsFailedError,
+    BotticelliError,
+    ConfigurationError,
+    UnsupportedInputError,
+    redact_url,
+)
 from botticelli_interface import GenerativeModel, ManagedStream, SupportsCountTokens, SupportsEmbed, SupportsListModels
 from botticelli_interface.request_log import log_event
 
-__all__ = ["ReplicaPool"]
+__all__ = ["Balance", "ReplicaPool"]
+
+Balance = Literal["affinity", "least_outstanding"]
+"""How a pool picks the replica for a generation: by cache affinity, or by fewest in flight."""
 
 
 class ReplicaPool:
@@ -65,10 +82,18 @@ class ReplicaPool:
         eject_cooldown: Seconds an ejected replica waits before one trial request.
         health_interval: Seconds between active health checks while the pool is entered;
             ``None`` turns them off (ejection is then passive only).
+        balance: ``"affinity"`` sends the turns of one conversation (one ``session``, or
+            the same leading messages) to one replica, where the server keeps its prompt
+            cache; ``"least_outstanding"`` sends each request to the replica with the fewest
+            in flight. Embeddings, token counts and model lists are always least-outstanding.
+        load_factor: With ``"affinity"``: how far above the average in-flight load a replica
+            may go before its conversations pass to the next replica on the ring (0.25: 25 %).
         clock: Monotonic seconds for the breakers and latencies; tests pass a fake one.
 
     Raises:
         ValueError: No replica, or ``names`` of another length.
+        ConfigurationError: ``balance`` is not one of the two, or ``load_factor`` is not a
+            number greater than 0.
 
     Enter and leave the pool (``async with``) in one task: the health checks run in a task
     group opened there.
@@ -80,6 +105,15 @@ class ReplicaPool:
         ... )
         >>> pool.provider_name, pool.model_name, list(pool.stats())
         ('local', 'phi', ['http://10.0.0.1:8080', 'http://10.0.0.2:8080'])
+        >>> pool.balance
+        'affinity'
+        >>> from botticelli_core import GenerateRequest, Message
+        >>> turn = GenerateRequest(messages=[Message.system("Be brief."), Message.user("Hi")])
+        >>> next_turn = turn.model_copy(
+        ...     update={"messages": [*turn.messages, Message.assistant("Hello!"), Message.user("Why?")]}
+        ... )
+        >>> pool.order(turn)[0] == pool.order(next_turn)[0]
+        True
     """
 
     def __init__(
@@ -89,10 +123,22 @@ class ReplicaPool:
         eject_after: int = 3,
         eject_cooldown: float = 30.0,
         health_interval: float | None = 10.0,
+        balance: Balance = "affinity",
+        load_factor: float = 0.25,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not replicas:
             raise ValueError("ReplicaPool needs at least one replica")
+        if balance not in get_args(Balance):
+            raise ConfigurationError(
+                f"ReplicaPool balance must be 'affinity' or 'least_outstanding', not {balance!r}",
+                provider=replicas[0].provider_name,
+            )
+        if not _positive_number(load_factor):
+            raise ConfigurationError(
+                f"ReplicaPool load_factor must be a finite number greater than 0, not {load_factor!r}",
+                provider=replicas[0].provider_name,
+            )
         labels = list(names) if names is not None else [_name_of(r, i) for i, r in enumerate(replicas, 1)]
         if len(labels) != len(replicas):
             raise ValueError(f"{len(labels)} names for {len(replicas)} replicas")
@@ -102,6 +148,9 @@ class ReplicaPool:
             for name, replica in zip(labels, replicas, strict=True)
         )
         self.health_interval = health_interval
+        self.balance: Balance = balance
+        self.load_factor = float(load_factor)
+        self._ring = Ring(labels)
         self.rules = Rules(
             provider=replicas[0].provider_name,
             fallback_on=counts_against_backend,
@@ -119,7 +168,8 @@ class ReplicaPool:
 
         Args:
             config: A :class:`~botticelli_server.ServerConfig` with ``base_urls`` set; its
-                ``eject_after``, ``eject_cooldown`` and ``health_check_interval`` apply.
+                ``eject_after``, ``eject_cooldown``, ``health_check_interval`` and
+                ``pool_balance`` apply.
 
         Raises:
             ValueError: ``config.base_urls`` is empty.
@@ -131,6 +181,7 @@ class ReplicaPool:
             eject_after=config.eject_after,
             eject_cooldown=config.eject_cooldown,
             health_interval=config.health_check_interval,
+            balance=config.pool_balance,
         )
 
     def __repr__(self) -> str:
@@ -147,13 +198,13 @@ class ReplicaPool:
         return self.replicas[0].model_name
 
     def stats(self) -> dict[str, MemberStats]:
-        """Each replica's counters (in flight, successes, failures, ejected, latency), by name."""
+        """Each replica's counters by name: in flight, outcomes, ejection, latency, prompt and cached tokens."""
         return {member.name: member.stats() for member in self.members}
 
     # -- generation ---------------------------------------------------------------------
 
     async def generate(self, request: GenerateRequest) -> GenerateResponse:
-        """Generate on the least-loaded replica; on another if it cannot serve.
+        """Generate on the replica the pool's ``balance`` picks; on another if it cannot serve.
 
         Raises:
             ConfigurationError: ``request`` is not a :class:`~botticelli_core.GenerateRequest`.
@@ -162,10 +213,10 @@ class ReplicaPool:
         """
         # Checked before a replica is picked: a wrong argument must not take a replica's turn.
         request = request_argument(request, "ReplicaPool.generate", provider=self.provider_name)
-        return await generate_over(self._walk("generate"), request)
+        return await generate_over(self._walk("generate", request), request)
 
     def generate_stream(self, request: GenerateRequest) -> ManagedStream[StreamChunk]:
-        """Stream from the least-loaded replica; before the first chunk, fail over like :meth:`generate`.
+        """Stream from the replica ``balance`` picks; before the first chunk, fail over as :meth:`generate` does.
 
         Raises:
             ConfigurationError: ``request`` is not a :class:`~botticelli_core.GenerateRequest` (at once).
@@ -175,16 +226,35 @@ class ReplicaPool:
 
     async def _stream(self, request: GenerateRequest) -> AsyncGenerator[StreamChunk, None]:
         # aclosing: a caller leaving early must close the walk too, so it settles its permit and count.
-        async with aclosing(stream_over(self._walk("generate_stream"), request)) as chunks:
+        async with aclosing(stream_over(self._walk("generate_stream", request), request)) as chunks:
             async for chunk in chunks:
                 yield chunk
 
-    def order(self) -> list[str]:
+    def order(self, request: GenerateRequest | None = None) -> list[str]:
         """The replicas' names in the order the next request would try them (takes that request's turn).
 
-        Fewest in flight first; among equals, the one that was first choice longest ago.
+        With a ``request`` and ``balance="affinity"``: its home replica on the ring first when it
+        has room and is not ejected, then the next ones on the ring. Otherwise fewest in flight
+        first; among equals, the one that was first choice longest ago.
+
+        Raises:
+            ConfigurationError: ``request`` is given but is not a :class:`~botticelli_core.GenerateRequest`.
         """
+        if request is not None:
+            request = request_argument(request, "ReplicaPool.order", provider=self.provider_name)
+        if request is not None and self.balance == "affinity":
+            return [m.name for m in self._affine(request)[0]]
         return [m.name for m in self._ordered()]
+
+    def _affine(self, request: GenerateRequest) -> tuple[list[Member], str]:
+        """The affinity order for ``request``, and the reason to log for its first choice."""
+        walk = self._ring.walk(point_of(request_key(request)))
+        # "open" only: a half-open replica may take a trial, and a conversation's home should
+        # be the one to try it, or a passively ejected home would never get its keys back.
+        available = [m.breaker.state != "open" for m in self.members]
+        order = affinity_order(walk, [m.in_flight for m in self.members], available, self.load_factor)
+        reason = "affinity" if order[0] == walk[0] else f"affinity_spill:{self.members[walk[0]].name}"
+        return [self.members[i] for i in order], reason
 
     def _ordered(self) -> list[Member]:
         # Ties go to the replica chosen first longest ago: a strict turn among the equally busy.
@@ -193,7 +263,10 @@ class ReplicaPool:
         self._picked[ranked[0]] = self._picks
         return [self.members[i] for i in ranked]
 
-    def _walk(self, operation: str) -> Walk:
+    def _walk(self, operation: str, request: GenerateRequest | None = None) -> Walk:
+        if request is not None and self.balance == "affinity":
+            members, reason = self._affine(request)
+            return Walk(members, self.rules, reason=reason, operation=operation)
         return Walk(self._ordered(), self.rules, reason="least_outstanding", operation=operation)
 
     def _exhausted(self, errors: dict[str, BotticelliError], last: BotticelliError) -> BotticelliError:
@@ -328,6 +401,11 @@ class ReplicaPool:
         if group is not None:
             group.cancel_scope.cancel()
             await group.__aexit__(None, None, None)
+
+
+def _positive_number(value: object) -> bool:
+    # A bool is an int to Python but never a meant load factor; NaN and infinity have no bound.
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value > 0
 
 
 def _name_of(replica: GenerativeModel, position: int) -> str:

@@ -77,6 +77,17 @@ def test_base_urls_build_a_replica_pool_with_the_sections_settings() -> None:
     assert client.health_interval == 2.5
     assert client.members[0].breaker.failure_threshold == 5
     assert all(isinstance(r, ServerClient) and r.config.base_urls == () for r in client.replicas)
+    assert client.balance == "affinity"
+
+
+def test_pool_balance_chooses_how_the_pool_balances() -> None:
+    local = {"model": "phi", "base_urls": ["http://10.0.0.1:8080", "http://10.0.0.2:8080"]}
+    provider = ModelProvider.from_dict({"model": {"local": {**local, "pool_balance": "least_outstanding"}}})
+    client = provider.create_client()
+    assert isinstance(client, ReplicaPool)
+    assert client.balance == "least_outstanding"
+    with pytest.raises(ConfigurationError, match="pool_balance"):
+        ModelProvider.from_dict({"model": {"local": {**local, "pool_balance": "random"}}})
 
 
 def test_a_pool_inside_a_chain() -> None:

@@ -1,4 +1,8 @@
-"""ReplicaPool: least-outstanding balancing, failover before the first chunk, ejection, health checks, stats."""
+"""ReplicaPool: least-outstanding balancing, failover before the first chunk, ejection, health checks, stats.
+
+Affinity balancing (the default) has its own tests in test_affinity_pool.py; these pools
+balance by least outstanding, whose turns make the failover paths easy to reach.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +36,7 @@ REQUEST = GenerateRequest.from_prompt("Hi")
 
 def pool(*replicas: FakeModel, clock: Clock | None = None, **options: object) -> ReplicaPool:
     options.setdefault("health_interval", None)
+    options.setdefault("balance", "least_outstanding")
     return ReplicaPool(*replicas, eject_after=2, eject_cooldown=30, clock=clock or Clock(), **options)  # type: ignore[arg-type]
 
 
@@ -221,6 +226,7 @@ async def test_a_pool_of_servers_from_one_config_fails_over_a_refused_connection
         max_retries=0,
         health_check_interval=None,
         eject_after=2,
+        pool_balance="least_outstanding",
     )
     with respx.mock(using="httpx") as router:
         dead = router.post("http://127.0.0.1:9801/v1/chat/completions").mock(side_effect=httpx.ConnectError("refused"))

@@ -31,7 +31,7 @@ from botticelli_error import BotticelliError
 from botticelli_interface.request_log import RequestLog
 from botticelli_server import _completion
 from botticelli_server._body import chat_body
-from botticelli_server._completion import read_completion
+from botticelli_server._completion import read_completion, timings_of
 from botticelli_server.config import PROVIDER
 from botticelli_server.convert import from_chat_response, to_chat_request, usage_from_wire
 from botticelli_server.dialect import DIALECTS, get_dialect
@@ -68,6 +68,9 @@ def requests(draw: st.DrawFn) -> GenerateRequest:
         "thinking": st.sampled_from(
             [ThinkingConfig(effort="low"), ThinkingConfig(budget_tokens=0), ThinkingConfig(budget_tokens=5)]
         ),
+        # Sent as id_slot on llama.cpp, refused elsewhere; session is never sent.
+        "slot": st.integers(0, 3),
+        "session": NAMES,
     }
     for name, strategy in optional.items():
         if draw(st.booleans()):
@@ -87,18 +90,41 @@ def outcome(build: Any) -> Any:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(request=requests(), dialect=st.sampled_from(sorted(DIALECTS)), stream=st.booleans(), usage=st.booleans())
-@example(request=GenerateRequest.from_prompt("x", seed=0, temperature=0.0), dialect="openai", stream=False, usage=True)
+@given(
+    request=requests(),
+    dialect=st.sampled_from(sorted(DIALECTS)),
+    stream=st.booleans(),
+    usage=st.booleans(),
+    cache=st.sampled_from([None, True, False]),
+)
+@example(
+    request=GenerateRequest.from_prompt("x", seed=0, temperature=0.0),
+    dialect="openai",
+    stream=False,
+    usage=True,
+    cache=None,
+)
+@example(
+    request=GenerateRequest.from_prompt("x", slot=1, thinking=ThinkingConfig(budget_tokens=0)),
+    dialect="llama.cpp",
+    stream=True,
+    usage=True,
+    cache=False,
+)
 def test_the_body_is_the_wire_models_json_to_the_byte(
-    request: GenerateRequest, dialect: str, stream: bool, usage: bool
+    request: GenerateRequest, dialect: str, stream: bool, usage: bool, cache: bool | None
 ) -> None:
     profile = get_dialect(dialect)
 
     def lean() -> bytes:
-        return chat_body(request, default_model="cfg", dialect=profile, stream=stream, include_usage=usage)[0]
+        return chat_body(
+            request, default_model="cfg", dialect=profile, stream=stream, include_usage=usage, cache_prompt=cache
+        )[0]
 
     def full() -> bytes:
-        wire = to_chat_request(request, default_model="cfg", dialect=profile, stream=stream, include_usage=usage)
+        wire = to_chat_request(
+            request, default_model="cfg", dialect=profile, stream=stream, include_usage=usage, cache_prompt=cache
+        )
         return wire.to_json()
 
     assert outcome(lean) == outcome(full)
@@ -171,7 +197,12 @@ USAGE = fields_of(
         "total_tokens": st.none() | st.integers(-3, 200),
         "completion_tokens_details": st.none()
         | st.fixed_dictionaries({}, optional={"reasoning_tokens": st.none() | st.booleans() | st.integers(-2, 9)}),
+        "prompt_tokens_details": st.none()
+        | st.fixed_dictionaries({}, optional={"cached_tokens": maybe(st.none() | st.integers(-2, 9))}),
     }
+)
+TIMINGS = st.fixed_dictionaries(
+    {}, optional={"cache_n": maybe(st.integers(-2, 9)), "prompt_n": st.integers(0, 9), "prompt_ms": st.floats(0, 9)}
 )
 COMPLETION = fields_of(
     {
@@ -181,6 +212,7 @@ COMPLETION = fields_of(
         "model": st.none() | TEXT,
         "choices": st.none() | st.lists(CHOICE, max_size=2),
         "usage": st.none() | USAGE,
+        "timings": st.none() | TIMINGS,
         "system_fingerprint": TEXT,
     }
 )
@@ -199,7 +231,7 @@ def read_full(body: bytes, entry: RequestLog) -> GenerateResponse:
     if response.choices:
         entry.finish_reason = response.choices[0].finish_reason
     if response.usage is not None:
-        entry.usage = usage_from_wire(response.usage)
+        entry.usage = usage_from_wire(response.usage, timings_of(response))
     return from_chat_response(response)
 
 
@@ -214,6 +246,8 @@ def facts(entry: RequestLog) -> tuple[Any, ...]:
 )
 @example(body=b'{"choices":[{"message":{"content":"a"},"finish_reason":"stop"}],"usage":{"prompt_tokens":-1}}')
 @example(body=b'{"choices":[{"message":{"content":5}}]}')
+@example(body=b'{"choices":[{"message":{"content":"a"}}],"usage":{"prompt_tokens":9},"timings":{"cache_n":7}}')
+@example(body=b'{"choices":[{"message":{"content":"a"}}],"usage":{"prompt_tokens_details":[1]},"timings":"x"}')
 @example(body=b'{"created":"yesterday","choices":[{"index":null,"message":{"content":"a"}}]}')
 def test_a_reply_reads_the_same_as_through_the_wire_models(body: bytes) -> None:
     lean_entry, full_entry = RequestLog(PROVIDER, "generate"), RequestLog(PROVIDER, "generate")

@@ -53,9 +53,12 @@ chunk_like = st.fixed_dictionaries(
                 "completion_tokens": json_values,
                 "total_tokens": json_values,
                 "completion_tokens_details": json_values,
+                "prompt_tokens_details": st.fixed_dictionaries({}, optional={"cached_tokens": json_values})
+                | json_values,
             },
         )
         | json_values,
+        "timings": st.fixed_dictionaries({}, optional={"cache_n": json_values}) | json_values,
         "error": json_values,
         "message": json_values,
     },

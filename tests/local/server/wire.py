@@ -254,6 +254,35 @@ LLAMACPP_COMPLETION: dict[str, Any] = {
     "timings": LLAMACPP_TIMINGS,
 }
 
+# Prompt caching (server-task.cpp): n_prompt_tokens counts the whole prompt, n_prompt_tokens_cache
+# the part reused from the slot's KV cache. Newer builds report it twice, as OpenAI's
+# usage.prompt_tokens_details.cached_tokens and as timings.cache_n; older ones only in timings.
+# On a stream, timings go on the last chunk (deltas.back()): the choices: [] usage chunk when
+# include_usage is asked, else the finish chunk.
+LLAMACPP_CACHED_TIMINGS: dict[str, Any] = {**LLAMACPP_TIMINGS, "cache_n": 7, "prompt_n": 2}
+LLAMACPP_CACHED_USAGE: dict[str, Any] = {
+    "completion_tokens": 3,
+    "prompt_tokens": 9,
+    "total_tokens": 12,
+    "prompt_tokens_details": {"cached_tokens": 7},
+}
+
+
+def llamacpp_cached_completion(*, details: bool = True) -> dict[str, Any]:
+    """A reply whose prompt was 7 of 9 tokens cached; ``details=False`` is an older build's (timings only)."""
+    usage = LLAMACPP_CACHED_USAGE if details else LLAMACPP_COMPLETION["usage"]
+    return {**LLAMACPP_COMPLETION, "usage": usage, "timings": LLAMACPP_CACHED_TIMINGS}
+
+
+def llamacpp_cached_stream(*, details: bool = True) -> bytes:
+    usage = LLAMACPP_CACHED_USAGE if details else LLAMACPP_COMPLETION["usage"]
+    return sse(
+        llamacpp_chunk("Hi"),
+        llamacpp_chunk(None, finish="stop"),
+        {**llamacpp_chunk(None), "choices": [], "usage": usage, "timings": LLAMACPP_CACHED_TIMINGS},
+    )
+
+
 # server-context.cpp: after an error event the stream simply closes (no [DONE]).
 LLAMACPP_MID_STREAM_ERROR = sse(
     llamacpp_chunk("Hi"),
@@ -305,6 +334,31 @@ def vllm_chunk(content: str | None, *, finish: str | None = None, **extra: Any) 
 
 def vllm_usage(prompt: int, completion: int) -> dict[str, Any]:
     return {"prompt_tokens": prompt, "total_tokens": prompt + completion, "completion_tokens": completion}
+
+
+def vllm_cached_usage(prompt: int, completion: int, cached: int | None) -> dict[str, Any]:
+    """protocol.py UsageInfo with --enable-prompt-tokens-details: PromptTokenUsageInfo(cached_tokens)."""
+    return {**vllm_usage(prompt, completion), "prompt_tokens_details": {"cached_tokens": cached}}
+
+
+def vllm_completion(usage: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-8f6b3c2a9d7e4b1f",
+        "object": "chat.completion",
+        "created": CREATED,
+        "model": "Qwen/Qwen2.5-0.5B-Instruct",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": "Hello!", "tool_calls": []},
+                "logprobs": None,
+                "finish_reason": "stop",
+                "stop_reason": None,
+            }
+        ],
+        "usage": usage,
+        "prompt_logprobs": None,
+    }
 
 
 VLLM_FLAT_ERROR = {
