@@ -29,7 +29,7 @@ test-api *ARGS:
 docs:
     NO_MKDOCS_2_WARNING=1 mkdocs build --strict --site-dir site
 
-# compare botticelli with its peers on a local canned server (prints tables; never fails on a timing)
+# compare botticelli with its peers on a local canned server and real tiny-model servers (prints tables; never fails on a timing)
 bench *ARGS:
     python benchmarks/run.py {{ARGS}}
 
