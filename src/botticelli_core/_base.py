@@ -194,7 +194,12 @@ def keep_validation_errors() -> Iterator[None]:
 
 
 def validate_settings(
-    model: type[M], data: Mapping[str, Any], *, label: Callable[[str], str], provider: str = "botticelli"
+    model: type[M],
+    data: Mapping[str, Any],
+    *,
+    label: Callable[[str], str],
+    provider: str = "botticelli",
+    problems: Callable[[ValidationError, type[BaseModel]], list[tuple[str, str]]] | None = None,
 ) -> M:
     """Validate ``data`` as ``model``; every problem is named by ``label(dotted location)``.
 
@@ -204,6 +209,8 @@ def validate_settings(
         label: Turns a location inside ``data`` (``""`` for the whole) into the words
             that start its problem, e.g. ``"botticelli.toml: model.local.max_retries"``.
         provider: The ``provider`` of the error.
+        problems: What each problem is, as ``(dotted location, words)``; by default
+            :func:`validation_problems`.
 
     Raises:
         ConfigurationError: One message listing each problem, joined by ``"; "``.
@@ -220,12 +227,12 @@ def validate_settings(
         with keep_validation_errors():
             return model.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for where, what in validation_problems(exc, model):
+        found = []
+        for where, what in (problems or validation_problems)(exc, model):
             name = label(where)
-            problems.append(f"{name}: {what}" if name else what)
+            found.append(f"{name}: {what}" if name else what)
     # Outside the except block, like every error made of pydantic's (see FrozenModel).
-    raise ConfigurationError("; ".join(problems), provider=provider)
+    raise ConfigurationError("; ".join(found), provider=provider)
 
 
 def parse_wire(model: type[M], data: bytes | str, *, provider: str, what: str) -> M:

@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from botticelli_core._base import is_secret_name, keep_validation_errors, validation_problems
-from botticelli_error import ConfigurationError, redact_url
+from botticelli_core._base import is_secret_name, validate_settings, validation_problems
+from botticelli_error import redact_url
 
 __all__ = ["describe_value", "validate_named"]
 
@@ -68,6 +68,7 @@ def validate_named(model: type[M], data: Mapping[str, Any], *, label: Callable[[
         ConfigurationError: One message listing each problem, joined by ``"; "``.
 
     Examples:
+        >>> from botticelli_error import ConfigurationError
         >>> class Section(BaseModel):
         ...     base_urls: tuple[str, ...] = ()
         >>> try:
@@ -76,16 +77,7 @@ def validate_named(model: type[M], data: Mapping[str, Any], *, label: Callable[[
         ...     print(exc.message)
         settings: base_urls: expected an array (a list, from Python), got a string 'http://a'
     """
-    try:
-        with keep_validation_errors():
-            return model.model_validate(data)
-    except ValidationError as exc:
-        problems = []
-        for where, what in _problems(exc, model):
-            name = label(where)
-            problems.append(f"{name}: {what}" if name else what)
-    # Raised outside the except block: pydantic's exception quotes the input, which may hold a key.
-    raise ConfigurationError("; ".join(problems))
+    return validate_settings(model, data, label=label, problems=_problems)
 
 
 def _problems(exc: ValidationError, model: type[BaseModel]) -> list[tuple[str, str]]:
