@@ -28,7 +28,7 @@ from botticelli_core import FinishReason, GenerateRequest, GenerateResponse, Tex
 from botticelli_error import OutputValidationError
 from botticelli_interface.protocols import ChunkStream, GenerativeModel
 from botticelli_interface.stream import ManagedStream
-from botticelli_interface.structured import _exhausted
+from botticelli_interface.structured import _exhausted, _validated
 
 __all__ = ["ObjectStream", "stream_object"]
 
@@ -240,17 +240,11 @@ async def _objects(chunks: ChunkStream, output: type[M], progress: _Progress) ->
         finish_reason=progress.finish_reason or FinishReason.OTHER,
         usage=progress.usage,
     )
-    try:
-        value = answer.parse(output)
-    except OutputValidationError as err:
-        failure = err
-    else:
-        progress.result = value
-        yield value
-        return
-    failure.__traceback__ = None
-    failure.usage = answer.usage
-    raise _exhausted([failure], answer.usage)
+    value = _validated(answer, output)
+    if isinstance(value, OutputValidationError):
+        raise _exhausted([value], answer.usage)
+    progress.result = value
+    yield value
 
 
 @functools.lru_cache(maxsize=128)

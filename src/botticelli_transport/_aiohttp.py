@@ -121,8 +121,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._session = self._keeper = self._loop = None
         if session is not None and keeper is not None:
             if loop is asyncio._get_running_loop():
-                await session.close()
-                await keeper.aclose()
+                await keeper.aclose()  # its finally closes the session, on this loop
             else:
                 await _close_elsewhere(session, loop)
         fallback, self._fallback = self._fallback, None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
+
+import anyio
 
 from botticelli_core import GenerateRequest, GenerateResponse, StreamChunk, TextOutput, ToolCallOutput, Usage
 from botticelli_interface import ChunkStream, ManagedStream
@@ -75,3 +77,18 @@ class ScriptedWithoutTools(Scripted):
     """A backend that says it cannot take tools."""
 
     supported_features = frozenset({"output_schema"})
+
+
+def hanging(name: str = "hang") -> tuple[Callable[[str], Awaitable[str]], anyio.Event]:
+    """A tool named ``name`` that runs until it is cancelled, and the event it sets when it is."""
+    cancelled = anyio.Event()
+
+    async def tool(city: str) -> str:
+        try:
+            await anyio.sleep_forever()
+        finally:
+            cancelled.set()
+        return city  # pragma: no cover - never reached
+
+    tool.__name__ = tool.__qualname__ = name
+    return tool, cancelled

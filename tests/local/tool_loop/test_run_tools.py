@@ -29,7 +29,7 @@ from botticelli_error import BotticelliError, ConfigurationError, RateLimitError
 from botticelli_interface import ToolCallError, ToolRoundsExceededError, ToolRun, run_tools
 from botticelli_interface.tool_loop import _ToolLoop
 
-from .support import Scripted, ScriptedWithoutTools, asks, call, says
+from .support import Scripted, ScriptedWithoutTools, asks, call, hanging, says
 
 pytestmark = pytest.mark.anyio
 
@@ -378,14 +378,7 @@ async def test_a_result_that_cannot_be_sent_as_text_goes_back_as_an_error() -> N
 
 
 async def test_raise_tool_errors_raises_the_functions_exception_as_the_cause_and_cancels_the_other_calls() -> None:
-    cancelled = anyio.Event()
-
-    async def slow(city: str) -> str:
-        try:
-            await anyio.sleep_forever()
-        finally:
-            cancelled.set()
-        return city  # pragma: no cover - never reached
+    slow, cancelled = hanging("slow")
 
     async def failing(city: str) -> str:
         await anyio.sleep(0.01)
@@ -572,14 +565,7 @@ async def test_an_error_of_the_model_is_raised_as_it_is() -> None:
 
 
 async def test_cancelling_the_loop_cancels_a_running_async_function() -> None:
-    cancelled = anyio.Event()
-
-    async def hang(city: str) -> str:
-        try:
-            await anyio.sleep_forever()
-        finally:
-            cancelled.set()
-        return city  # pragma: no cover - never reached
+    hang, cancelled = hanging("hang")
 
     started = time.perf_counter()
     with anyio.move_on_after(0.1) as scope:

@@ -22,7 +22,7 @@ from botticelli_interface import (
     run_tools_stream,
 )
 
-from .support import Scripted, ScriptedWithoutTools, asks, call, says
+from .support import Scripted, ScriptedWithoutTools, asks, call, hanging, says
 
 pytestmark = pytest.mark.anyio
 
@@ -190,14 +190,7 @@ async def test_a_stream_that_ends_without_its_final_chunk_is_an_interrupted_stre
 
 
 async def test_breaking_out_while_a_call_runs_cancels_it_and_closes_the_models_stream() -> None:
-    cancelled = anyio.Event()
-
-    async def hang(city: str) -> str:
-        try:
-            await anyio.sleep_forever()
-        finally:
-            cancelled.set()
-        return city  # pragma: no cover - never reached
+    hang, cancelled = hanging("hang")
 
     model = Scripted(asks(call("hang", city="Oslo")), says("never"))
     async with run_tools_stream(model, ASK, [hang]) as stream:
@@ -224,14 +217,7 @@ async def test_aclose_stops_the_loop_and_ends_the_iteration() -> None:
 
 
 async def test_cancelling_the_consumer_cancels_the_loop() -> None:
-    cancelled = anyio.Event()
-
-    async def hang(city: str) -> str:
-        try:
-            await anyio.sleep_forever()
-        finally:
-            cancelled.set()
-        return city  # pragma: no cover - never reached
+    hang, cancelled = hanging("hang")
 
     model = Scripted(asks(call("hang", city="Oslo")))
     with anyio.move_on_after(0.1) as scope:
